@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+/**
+ * Production workerd refuses PBKDF2 above 100,000 iterations while local workerd accepts more,
+ * so no local run would catch a higher count: this is the ceiling, not just the default.
+ */
+export const PASSWORD_ITERATIONS = 100_000;
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().catch(fallback);
+
+const ConfigSchema = z.object({
+  ACCESS_TOKEN_TTL_SECONDS: seconds(3600),
+  REFRESH_TOKEN_TTL_SECONDS: seconds(7 * 24 * 3600),
+  AUTH_CODE_TTL_SECONDS: seconds(60),
+  SESSION_TTL_SECONDS: seconds(12 * 3600),
+  MAX_BODY_BYTES: seconds(64 * 1024),
+  DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(100).catch(20),
+  ISSUER: z.url().optional().catch(undefined),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+const cache = new WeakMap<object, Config>();
+
+/** Limits and lifetimes: defaults here, overridable by wrangler.toml `[vars]`. */
+export function config(env: object): Config {
+  let found = cache.get(env);
+  if (!found) {
+    found = ConfigSchema.parse(env);
+    cache.set(env, found);
+  }
+  return found;
+}
+
+export const MAX_PAGE_SIZE = 100;

@@ -1,0 +1,13 @@
+import { getPath } from "hono/utils/url";
+
+/**
+ * The path Hey routes on. API and OAuth paths are canonical with a trailing slash, as in the
+ * original Django API, but clients POST to both forms, so the slash is added rather than redirected to.
+ */
+export function canonicalPath(request: Request): string {
+  return canonical(getPath(request));
+}
+
+export function canonical(path: string): string {
+  return (path.startsWith("/api/") || path.startsWith("/o/")) && !path.endsWith("/") ? `${path}/` : path;
+}

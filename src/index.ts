@@ -1,0 +1,6 @@
+import { createApp } from "./app";
+
+export { ConversationRoom } from "./realtime/conversation-room";
+export type { AppType } from "./app";
+
+export default createApp() satisfies ExportedHandler<Cloudflare.Env>;

@@ -1,0 +1,51 @@
+import { z } from "@hono/zod-openapi";
+
+const name = z.string().trim().max(150, "At most 150 characters.");
+
+export const EmailSchema = z
+  .email("Enter a valid email address.")
+  .max(254)
+  .transform((email) => email.toLowerCase());
+
+export const PhoneSchema = z
+  .string()
+  .regex(/^\+[1-9]\d{1,14}$/, "Enter the number in E.164 form, such as +14155550123.");
+
+export const PasswordSchema = z
+  .string()
+  .min(10, "Use at least 10 characters.")
+  .max(1024, "Use at most 1024 characters.");
+
+export const SignupSchema = z
+  .object({
+    email: EmailSchema,
+    password: PasswordSchema,
+    first_name: name.default(""),
+    last_name: name.default(""),
+    phone_number: PhoneSchema.nullish(),
+    bio: z.string().max(2000).nullish(),
+  })
+  .refine((u) => u.password.toLowerCase() !== u.email, {
+    path: ["password"],
+    message: "The password must not be the email address.",
+  })
+  .openapi("Signup");
+
+export type SignupInput = z.infer<typeof SignupSchema>;
+
+export const UserSchema = z
+  .object({
+    id: z.int(),
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    phone_number: z.string().nullable(),
+    bio: z.string().nullable(),
+    is_active: z.boolean(),
+    is_staff: z.boolean(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .openapi("User");
+
+export type UserResource = z.infer<typeof UserSchema>;

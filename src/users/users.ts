@@ -1,0 +1,74 @@
+import { eq } from "drizzle-orm";
+import { hashPassword, verifyPassword } from "../auth/password";
+import { uniqueViolation, type Database } from "../db/client";
+import { users, type UserRow } from "../db/schema";
+import { DomainError } from "../errors";
+import type { SignupInput, UserResource } from "./schemas";
+
+/** The user as the API shows it: never the password hash. */
+export function toUserResource(user: UserRow): UserResource {
+  return {
+    id: user.id,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    phone_number: user.phoneNumber,
+    bio: user.bio,
+    is_active: user.isActive,
+    is_staff: user.isStaff,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+  };
+}
+
+const CONFLICTS: Record<string, { path: string; message: string }> = {
+  "users.email": { path: "email", message: "A user with this email already exists." },
+  "users.phone_number": { path: "phone_number", message: "A user with this phone number already exists." },
+};
+
+/** Throws a 409 DomainError when `error` is a taken email or phone; rethrows anything else. */
+export function rethrowUserConflict(error: unknown): never {
+  const conflict = CONFLICTS[uniqueViolation(error) ?? ""];
+  if (conflict) throw new DomainError(409, conflict.message, [conflict]);
+  throw error;
+}
+
+/** Creates a user; 409 when the email (in any letter case) or phone number is taken. */
+export async function createUser(db: Database, input: SignupInput, options: { isStaff?: boolean } = {}) {
+  const now = new Date();
+  const values = {
+    email: input.email.toLowerCase(),
+    passwordHash: await hashPassword(input.password),
+    firstName: input.first_name,
+    lastName: input.last_name,
+    phoneNumber: input.phone_number ?? null,
+    bio: input.bio ?? null,
+    isStaff: options.isStaff ?? false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    const [user] = await db.insert(users).values(values).returning();
+    return user!;
+  } catch (error) {
+    rethrowUserConflict(error);
+  }
+}
+
+export async function getUserById(db: Database, id: number): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.id, id)).get();
+}
+
+export async function getUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.email, email.toLowerCase())).get();
+}
+
+/**
+ * The active user with this email and password, or null. Costs one full password verification
+ * whether or not the email exists, so the response time does not reveal registered emails.
+ */
+export async function authenticate(db: Database, email: string, password: string): Promise<UserRow | null> {
+  const user = await getUserByEmail(db, email);
+  const ok = await verifyPassword(password, user?.passwordHash ?? null);
+  return ok && user?.isActive ? user : null;
+}
