@@ -1,0 +1,54 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
+import { api, problemOf } from "./support/http";
+
+async function expectProblem(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  const { contentType, body } = await problemOf(res);
+  expect(contentType).toBe("application/problem+json");
+  expect(body).toMatchObject({ type: "about:blank", status, title: expect.any(String), detail: expect.any(String) });
+  return body;
+}
+
+describe("every error is application/problem+json", () => {
+  it("404 for an unknown route", async () => {
+    await expectProblem(await api("/api/nothing-here/"), 404);
+  });
+
+  it("405 with Allow for a known path under another method", async () => {
+    const res = await api("/api/users/", { method: "PUT", json: {} });
+    expect(res.headers.get("Allow")).toBe("POST");
+    await expectProblem(res, 405);
+  });
+
+  it("400 for malformed JSON", async () => {
+    const res = await api("/api/users/", { method: "POST", body: "{not json", headers: { "Content-Type": "application/json" } });
+    await expectProblem(res, 400);
+  });
+
+  it("400 with an errors list for a validation failure", async () => {
+    const body = await expectProblem(await api("/api/users/", { method: "POST", json: { email: 1 } }), 400);
+    expect(body.errors).toEqual(expect.arrayContaining([{ path: "email", message: expect.any(String) }]));
+  });
+
+  it("413 for a body over the limit", async () => {
+    const res = await api("/api/users/", { method: "POST", json: { bio: "x".repeat(100_000) } });
+    await expectProblem(res, 413);
+  });
+
+  it("415 for a body that is not JSON", async () => {
+    const res = await api("/api/users/", { method: "POST", body: "email=a@b.c", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    await expectProblem(res, 415);
+  });
+
+  it("500 for an unexpected exception, without its message or stack", async () => {
+    const app = createApp();
+    app.get("/boom", () => {
+      throw new Error("SELECT secret FROM internals");
+    });
+    const res = await app.request("/boom", {}, env);
+    const body = await expectProblem(res, 500);
+    expect(JSON.stringify(body)).not.toMatch(/SELECT|internals|at /);
+  });
+});
