@@ -1,5 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
+import { authorizeRoutes } from "./auth/oauth/authorize";
+import { clientRoutes } from "./auth/oauth/client-routes";
+import { metadataRoutes } from "./auth/oauth/metadata";
+import { registerRoutes } from "./auth/oauth/register";
+import { revokeRoutes } from "./auth/oauth/revoke";
+import { tokenRoutes } from "./auth/oauth/token";
+import { SCOPES } from "./auth/scopes";
 import { docsRoutes } from "./docs/routes";
 import type { AppEnv } from "./env";
 import { jsonBodies } from "./http/body";
@@ -17,8 +24,19 @@ export function createApp() {
   const routes = app
     .get("/healthz", (c) => c.json({ ok: true }))
     .route("/", userRoutes)
+    .route("/", clientRoutes)
+    .route("/", authorizeRoutes)
+    .route("/", tokenRoutes)
+    .route("/", revokeRoutes)
+    .route("/", registerRoutes)
+    .route("/", metadataRoutes)
     .route("/", docsRoutes);
 
+  app.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
+    type: "oauth2",
+    description: "OAuth 2.1 authorization code with PKCE (S256). Send the access token as `Authorization: Bearer`.",
+    flows: { authorizationCode: { authorizationUrl: "/o/authorize/", tokenUrl: "/o/token/", refreshUrl: "/o/token/", scopes: { ...SCOPES } } },
+  });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {
@@ -26,7 +44,7 @@ export function createApp() {
       version: "1.0.0",
       description:
         "Edge-hosted messaging API. Paths end with a slash; the same path without it is served too. " +
-        "Errors are application/problem+json (RFC 9457).",
+        "Errors are application/problem+json (RFC 9457); OAuth endpoints answer RFC 6749 JSON.",
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));

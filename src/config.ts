@@ -16,6 +16,7 @@ const ConfigSchema = z.object({
   MAX_BODY_BYTES: seconds(64 * 1024),
   DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(100).catch(20),
   ISSUER: z.url().optional().catch(undefined),
+  OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"]).default("true").catch("true").transform((v) => v === "true"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -18,7 +18,7 @@ describe("every error is application/problem+json", () => {
 
   it("405 with Allow for a known path under another method", async () => {
     const res = await api("/api/users/", { method: "PUT", json: {} });
-    expect(res.headers.get("Allow")).toBe("POST");
+    expect(res.headers.get("Allow")).toBe("POST, GET");
     await expectProblem(res, 405);
   });
 

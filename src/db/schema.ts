@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`);
@@ -24,3 +24,138 @@ export const users = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
+
+/** OAuth clients. `secret_hash` is SHA-256 of the secret; public clients have none. */
+export const oauthClients = sqliteTable("oauth_clients", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  redirectUris: text("redirect_uris", { mode: "json" }).$type<string[]>().notNull(),
+  confidential: integer("confidential", { mode: "boolean" }).notNull(),
+  secretHash: text("secret_hash"),
+  scopes: text("scopes").notNull(),
+  dynamic: integer("dynamic", { mode: "boolean" }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+/**
+ * One authorization: the code and every token issued from it, refreshed ones included, carry its id,
+ * so revoking the grant (code reuse, refresh reuse, revocation) kills all of them in one write.
+ */
+export const oauthGrants = sqliteTable(
+  "oauth_grants",
+  {
+    id: text("id").primaryKey(),
+    userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    clientId: text("client_id").notNull().references(() => oauthClients.id, { onDelete: "cascade" }),
+    scopes: text("scopes").notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at"),
+  },
+  (t) => [index("oauth_grants_user").on(t.userId)],
+);
+
+/** Authorization codes, stored by SHA-256 hash; single use (`used_at`). */
+export const oauthCodes = sqliteTable("oauth_codes", {
+  hash: text("hash").primaryKey(),
+  grantId: text("grant_id").notNull().references(() => oauthGrants.id, { onDelete: "cascade" }),
+  redirectUri: text("redirect_uri").notNull(),
+  codeChallenge: text("code_challenge").notNull(),
+  expiresAt: timestamp("expires_at").notNull(),
+  usedAt: timestamp("used_at"),
+});
+
+/** Access and refresh tokens, stored by SHA-256 hash. A refresh token is spent once (`rotated_at`). */
+export const oauthTokens = sqliteTable(
+  "oauth_tokens",
+  {
+    hash: text("hash").primaryKey(),
+    kind: text("kind", { enum: ["access", "refresh"] }).notNull(),
+    grantId: text("grant_id").notNull().references(() => oauthGrants.id, { onDelete: "cascade" }),
+    scopes: text("scopes").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at").notNull(),
+    rotatedAt: timestamp("rotated_at"),
+    revokedAt: timestamp("revoked_at"),
+  },
+  (t) => [index("oauth_tokens_grant").on(t.grantId)],
+);
+
+/** Browser sign-in sessions for the authorize pages, stored by SHA-256 hash of the cookie value. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    hash: text("hash").primaryKey(),
+    userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at").notNull(),
+  },
+  (t) => [index("sessions_user").on(t.userId)],
+);
+
+/** Fixed-window counters of failed logins, keyed by `email:<email>` or `ip:<address>`. */
+export const loginFailures = sqliteTable("login_failures", {
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  windowEndsAt: timestamp("window_ends_at").notNull(),
+});
+
+/** Conversations carry summary columns so the chat list never scans messages. */
+export const conversations = sqliteTable("conversations", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  title: text("title"),
+  ownerId: integer("owner_id").notNull().references(() => users.id),
+  createdAt: createdAt(),
+  updatedAt: timestamp("updated_at").notNull(),
+  lastSeq: integer("last_seq").notNull().default(0),
+  lastMessageAt: timestamp("last_message_at"),
+  lastActivityAt: timestamp("last_activity_at").notNull(),
+  // Bumped by every change to a message (edit, delete) so a resuming client can replay them.
+  changeSeq: integer("change_seq").notNull().default(0),
+});
+
+/** Membership, with per-recipient status as watermarks: messages with seq ≤ read_seq are read. */
+export const participants = sqliteTable(
+  "participants",
+  {
+    conversationId: integer("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    joinedAt: timestamp("joined_at").notNull(),
+    deliveredSeq: integer("delivered_seq").notNull().default(0),
+    deliveredAt: timestamp("delivered_at"),
+    readSeq: integer("read_seq").notNull().default(0),
+    readAt: timestamp("read_at"),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index("participants_user").on(t.userId, t.conversationId)],
+);
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    conversationId: integer("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    senderId: integer("sender_id").notNull().references(() => users.id),
+    body: text("body").notNull(),
+    clientMessageId: text("client_message_id"),
+    sentAt: timestamp("sent_at").notNull(),
+    editedAt: timestamp("edited_at"),
+    deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
+    changeSeq: integer("change_seq").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq),
+    uniqueIndex("messages_idempotency").on(t.conversationId, t.senderId, t.clientMessageId),
+    index("messages_conversation_change").on(t.conversationId, t.changeSeq),
+  ],
+);
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type ParticipantRow = typeof participants.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type ClientRow = typeof oauthClients.$inferSelect;

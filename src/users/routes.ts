@@ -1,25 +1,121 @@
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { secured } from "../auth/bearer";
 import { database } from "../db/client";
+import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../env";
+import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
 import { validationHook } from "../http/validation";
-import { SignupSchema, UserSchema } from "./schemas";
-import { createUser, toUserResource } from "./users";
+import { config } from "../config";
+import { listUsers, visibleUser } from "./directory";
+import { updateProfile, updateUserFlags } from "./profile";
+import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
+import { createUser, getUserById, toPublicUser, toUserResource } from "./users";
+
+const tags = ["Users"];
+const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
+const AnyUser = z.union([UserSchema, PublicUserSchema]);
+
+/** The signed-in user's row; a token can outlive nothing here, the bearer check saw the user active. */
+async function viewer(c: Context<AppEnv>): Promise<UserRow> {
+  const user = await getUserById(database(c.env.DB), c.get("auth").userId);
+  if (!user) throw new DomainError(404, "No such user.");
+  return user;
+}
+
+const show = (viewer: UserRow, user: UserRow) => (viewer.isStaff || viewer.id === user.id ? toUserResource(user) : toPublicUser(user));
 
 const signup = createRoute({
   method: "post",
   path: "/api/users/",
-  tags: ["Users"],
+  tags,
   summary: "Sign up",
   description: "Open to anyone. The email is the login name and is compared case-insensitively.",
   request: { body: jsonBody(SignupSchema) },
-  responses: {
-    201: jsonResponse(UserSchema, "The new user."),
-    ...problems(400, 409, 413, 415),
-  },
+  responses: { 201: jsonResponse(UserSchema, "The new user."), ...problems(400, 409, 413, 415) },
 });
 
-export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(signup, async (c) => {
-  const user = await createUser(database(c.env.DB), c.req.valid("json"));
-  return c.json(toUserResource(user), 201);
+const me = createRoute({
+  method: "get",
+  path: "/api/users/me/",
+  tags,
+  summary: "The signed-in user",
+  ...secured("profile"),
+  responses: { 200: jsonResponse(UserSchema, "The signed-in user."), ...problems(401, 403) },
 });
+
+const updateMe = createRoute({
+  method: "patch",
+  path: "/api/users/me/",
+  tags,
+  summary: "Edit the signed-in user's profile",
+  description: "Changing the password needs `current_password` and ends every other token and session of the user.",
+  ...secured("profile"),
+  request: { body: jsonBody(ProfileChangesSchema) },
+  responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 409) },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/api/users/",
+  tags,
+  summary: "List users",
+  description:
+    "Staff see everyone (`search` matches email and names). Others see themselves and the people they share a " +
+    "conversation with, or look one user up by exact `email` to start a conversation.",
+  ...secured(null),
+  request: { query: PageQuery.extend({ search: z.string().max(254).optional(), email: z.string().max(254).optional() }) },
+  responses: { 200: jsonResponse(pageOf(AnyUser, "UserPage"), "A page of users."), ...problems(400, 401, 404) },
+});
+
+const detail = createRoute({
+  method: "get",
+  path: "/api/users/{id}/",
+  tags,
+  summary: "One user",
+  ...secured(null),
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(AnyUser, "The user."), ...problems(401, 404) },
+});
+
+const staffUpdate = createRoute({
+  method: "patch",
+  path: "/api/users/{id}/",
+  tags,
+  summary: "Activate, deactivate, or grant staff (staff only)",
+  description: "Deactivating a user ends all of their tokens and sessions at once.",
+  ...secured(null, { staff: true }),
+  request: { params: IdParam, body: jsonBody(StaffChangesSchema) },
+  responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 404) },
+});
+
+export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(signup, async (c) => {
+    const user = await createUser(database(c.env.DB), c.req.valid("json"));
+    return c.json(toUserResource(user), 201);
+  })
+  .openapi(me, async (c) => c.json(toUserResource(await viewer(c)), 200))
+  .openapi(updateMe, async (c) => {
+    const user = await updateProfile(database(c.env.DB), await viewer(c), c.req.valid("json"), c.get("auth").grantId);
+    return c.json(toUserResource(user), 200);
+  })
+  .openapi(list, async (c) => {
+    const { page, page_size, search, email } = c.req.valid("query");
+    const size = page_size ?? config(c.env).DEFAULT_PAGE_SIZE;
+    const me = await viewer(c);
+    const { count, rows } = await listUsers(database(c.env.DB), me, { search, email, offset: (page - 1) * size, limit: size });
+    assertPageExists(page, size, count);
+    return c.json(pageBody(c.req.url, page, size, count, rows.map((u) => show(me, u))), 200);
+  })
+  .openapi(detail, async (c) => {
+    const me = await viewer(c);
+    const user = await visibleUser(database(c.env.DB), me, c.req.valid("param").id);
+    if (!user) throw new DomainError(404, "No such user.");
+    return c.json(show(me, user), 200);
+  })
+  .openapi(staffUpdate, async (c) => {
+    const { user } = await updateUserFlags(database(c.env.DB), c.req.valid("param").id, c.req.valid("json"));
+    return c.json(toUserResource(user), 200);
+  });

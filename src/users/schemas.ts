@@ -49,3 +49,30 @@ export const UserSchema = z
   .openapi("User");
 
 export type UserResource = z.infer<typeof UserSchema>;
+
+export const PublicUserSchema = z
+  .object({ id: z.int(), email: z.string(), first_name: z.string(), last_name: z.string(), bio: z.string().nullable() })
+  .openapi("PublicUser", { description: "Another user, as people who share a conversation with them see them." });
+
+export const ProfileChangesSchema = z
+  .object({
+    first_name: name.optional(),
+    last_name: name.optional(),
+    phone_number: PhoneSchema.nullable().optional(),
+    bio: z.string().max(2000).nullable().optional(),
+    current_password: z.string().max(1024).optional(),
+    new_password: PasswordSchema.optional(),
+  })
+  .strict()
+  .openapi("ProfileChanges");
+
+export type ProfileChanges = z.infer<typeof ProfileChangesSchema>;
+
+export const StaffChangesSchema = z
+  .object({ is_active: z.boolean().optional(), is_staff: z.boolean().optional() })
+  .strict()
+  .openapi("StaffChanges");
+
+export type StaffChanges = z.infer<typeof StaffChangesSchema>;
+
+export type PublicUser = z.infer<typeof PublicUserSchema>;

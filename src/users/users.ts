@@ -3,7 +3,7 @@ import { hashPassword, verifyPassword } from "../auth/password";
 import { uniqueViolation, type Database } from "../db/client";
 import { users, type UserRow } from "../db/schema";
 import { DomainError } from "../errors";
-import type { SignupInput, UserResource } from "./schemas";
+import type { PublicUser, SignupInput, UserResource } from "./schemas";
 
 /** The user as the API shows it: never the password hash. */
 export function toUserResource(user: UserRow): UserResource {
@@ -71,4 +71,9 @@ export async function authenticate(db: Database, email: string, password: string
   const user = await getUserByEmail(db, email);
   const ok = await verifyPassword(password, user?.passwordHash ?? null);
   return ok && user?.isActive ? user : null;
+}
+
+/** Another user as a non-staff viewer sees them. */
+export function toPublicUser(user: UserRow): PublicUser {
+  return { id: user.id, email: user.email, first_name: user.firstName, last_name: user.lastName, bio: user.bio };
 }

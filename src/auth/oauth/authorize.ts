@@ -1,0 +1,145 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { config } from "../../config";
+import { database } from "../../db/client";
+import type { AppEnv } from "../../env";
+import { authenticate } from "../../users/users";
+import { loginLimited, recordLoginFailure } from "../login-limits";
+import { randomToken, safeEqual } from "../secrets";
+import { createSession, CSRF_COOKIE, SESSION_COOKIE, sessionUser } from "../sessions";
+import { checkAuthorizeRequest, redirectTo, type AuthorizeRequest } from "./authorize-request";
+import { issueCode } from "./codes";
+import { createGrant } from "./grants";
+import { issuerOf } from "./issuer";
+import { consentPage, errorPage, loginPage } from "./pages";
+
+const Query = z.object({
+  response_type: z.string().optional(),
+  client_id: z.string().optional(),
+  redirect_uri: z.string().optional(),
+  scope: z.string().optional(),
+  state: z.string().optional(),
+  code_challenge: z.string().optional(),
+  code_challenge_method: z.string().optional(),
+});
+
+const Form = z.object({
+  csrf_token: z.string().optional(),
+  email: z.string().max(254).optional(),
+  password: z.string().max(1024).optional(),
+  decision: z.enum(["approve", "deny"]).optional(),
+});
+
+const html = { description: "An HTML page", content: { "text/html": { schema: z.string() } } };
+const responses = { 200: html, 303: { description: "Back to the client's redirect URI." }, 400: html, 403: html, 429: html };
+
+const show = createRoute({
+  method: "get",
+  path: "/o/authorize/",
+  tags: ["OAuth"],
+  summary: "Authorization endpoint (sign-in and consent pages)",
+  description: "RFC 6749 §4.1.1 with PKCE S256 required (RFC 7636).",
+  request: { query: Query },
+  responses,
+});
+
+const submit = createRoute({
+  method: "post",
+  path: "/o/authorize/",
+  tags: ["OAuth"],
+  summary: "Submits the sign-in or consent form",
+  request: { query: Query, body: { required: true, content: { "application/x-www-form-urlencoded": { schema: Form } } } },
+  responses,
+});
+
+// The pages may not be framed (clickjacking of the consent button) and run no script.
+const PAGE_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  "X-Frame-Options": "DENY",
+  "Cache-Control": "no-store",
+  "Referrer-Policy": "no-referrer",
+};
+
+const cookie = (name: string, value: string, maxAge: number) =>
+  `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${maxAge}`;
+
+function page(c: Context<AppEnv>, body: string, status: 200 | 400 | 403 | 429 = 200, csrf?: string): Response {
+  const headers = new Headers(PAGE_HEADERS);
+  headers.set("Content-Type", "text/html; charset=utf-8");
+  if (csrf && getCookie(c, CSRF_COOKIE) !== csrf) headers.append("Set-Cookie", cookie(CSRF_COOKIE, csrf, 3600));
+  return new Response(body, { status, headers });
+}
+
+function redirect(location: string, setCookie?: string): Response {
+  const headers = new Headers({ Location: location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
+  if (setCookie) headers.append("Set-Cookie", setCookie);
+  return new Response(null, { status: 303, headers });
+}
+
+/** Validates the request; answers with an error page or error redirect when it is not acceptable. */
+async function authorizeRequest(c: Context<AppEnv>, query: z.infer<typeof Query>): Promise<AuthorizeRequest | Response> {
+  const check = await checkAuthorizeRequest(database(c.env.DB), query);
+  if ("page" in check) return page(c, errorPage(check.page), 400);
+  if ("redirect" in check) {
+    const { redirectUri, error, description, state } = check.redirect;
+    return redirect(redirectTo(redirectUri, { error, error_description: description, state, iss: issuerOf(c.env, c.req.url) }));
+  }
+  return check.ok;
+}
+
+function action(c: Context<AppEnv>): string {
+  return `/o/authorize/${new URL(c.req.url).search}`;
+}
+
+export const authorizeRoutes = new OpenAPIHono<AppEnv>({
+  defaultHook: (result, c) => {
+    if (!result.success) return page(c, errorPage("The sign-in request is malformed."), 400);
+  },
+})
+  .openapi(show, async (c) => {
+    const request = await authorizeRequest(c, c.req.valid("query"));
+    if (request instanceof Response) return request;
+    const csrf = getCookie(c, CSRF_COOKIE) ?? randomToken();
+    const user = await sessionUser(database(c.env.DB), getCookie(c, SESSION_COOKIE));
+    if (!user) return page(c, loginPage(action(c), csrf, request.client.name), 200, csrf);
+    return page(c, consentPage(action(c), csrf, request.client.name, user.email, request.scopes), 200, csrf);
+  })
+  .openapi(submit, async (c) => {
+    const request = await authorizeRequest(c, c.req.valid("query"));
+    if (request instanceof Response) return request;
+    const form = c.req.valid("form");
+    const expected = getCookie(c, CSRF_COOKIE);
+    // Double-submit check: a cross-site form cannot read or set our __Host- cookie.
+    if (!expected || !form.csrf_token || !safeEqual(form.csrf_token, expected)) {
+      return page(c, errorPage("The form has expired or did not come from this site. Go back and try again."), 403);
+    }
+    const db = database(c.env.DB);
+    const cfg = config(c.env);
+
+    if (form.decision === undefined) {
+      const email = form.email ?? "";
+      const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
+      if (await loginLimited(db, email, ip)) {
+        return page(c, loginPage(action(c), expected, request.client.name, "Too many failed sign-ins. Wait a few minutes and try again.", email), 429);
+      }
+      const user = await authenticate(db, email, form.password ?? "");
+      if (!user) {
+        await recordLoginFailure(db, email, ip);
+        return page(c, loginPage(action(c), expected, request.client.name, "That email and password do not match.", email), 400);
+      }
+      const session = await createSession(db, user.id, cfg.SESSION_TTL_SECONDS);
+      return redirect(action(c), cookie(SESSION_COOKIE, session, cfg.SESSION_TTL_SECONDS));
+    }
+
+    const user = await sessionUser(db, getCookie(c, SESSION_COOKIE));
+    if (!user) return page(c, loginPage(action(c), expected, request.client.name, "Sign in again to continue."), 200);
+    const iss = issuerOf(c.env, c.req.url);
+    if (form.decision === "deny") {
+      return redirect(redirectTo(request.redirectUri, { error: "access_denied", error_description: "The user denied the request.", state: request.state, iss }));
+    }
+    const grantId = await createGrant(db, user.id, request.client.id, request.scopes);
+    // RFC 6749 §4.1.3: the token request must repeat redirect_uri exactly when this request carried one.
+    const code = await issueCode(db, grantId, c.req.valid("query").redirect_uri ?? "", request.codeChallenge, cfg);
+    return redirect(redirectTo(request.redirectUri, { code, state: request.state, iss }));
+  });

@@ -1,0 +1,72 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { database } from "../../db/client";
+import type { ClientRow } from "../../db/schema";
+import type { AppEnv } from "../../env";
+import { DomainError } from "../../errors";
+import { jsonBody, jsonResponse, problems } from "../../http/openapi";
+import { validationHook } from "../../http/validation";
+import { secured } from "../bearer";
+import { ClientSchema, NewClientSchema } from "./client-schemas";
+import { createClient, deleteClient, listClients } from "./clients";
+
+const tags = ["OAuth clients (staff)"];
+
+const toResource = (client: ClientRow, secret?: string | null) => ({
+  client_id: client.id,
+  name: client.name,
+  redirect_uris: client.redirectUris,
+  confidential: client.confidential,
+  scopes: client.scopes.split(" ").filter(Boolean),
+  dynamic: client.dynamic,
+  created_at: client.createdAt.toISOString(),
+  ...(secret ? { client_secret: secret } : {}),
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/api/oauth/clients/",
+  tags,
+  summary: "List OAuth clients",
+  ...secured(null, { staff: true }),
+  responses: { 200: jsonResponse(z.array(ClientSchema), "Every registered client."), ...problems(401, 403) },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/api/oauth/clients/",
+  tags,
+  summary: "Register an OAuth client",
+  ...secured(null, { staff: true }),
+  request: { body: jsonBody(NewClientSchema) },
+  responses: { 201: jsonResponse(ClientSchema, "The client, with its secret if confidential (shown only now)."), ...problems(400, 401, 403) },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/api/oauth/clients/{client_id}/",
+  tags,
+  summary: "Delete an OAuth client and everything issued to it",
+  ...secured(null, { staff: true }),
+  request: { params: z.object({ client_id: z.string().max(100) }) },
+  responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) },
+});
+
+/** Staff-only management of OAuth clients. */
+export const clientRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+clientRoutes
+  .openapi(list, async (c) => c.json((await listClients(database(c.env.DB))).map((client) => toResource(client)), 200))
+  .openapi(create, async (c) => {
+    const body = c.req.valid("json");
+    const { client, secret } = await createClient(database(c.env.DB), {
+      name: body.name,
+      redirectUris: body.redirect_uris,
+      confidential: body.confidential,
+      scopes: body.scopes,
+    });
+    return c.json(toResource(client, secret), 201);
+  })
+  .openapi(remove, async (c) => {
+    if (!(await deleteClient(database(c.env.DB), c.req.valid("param").client_id))) throw new DomainError(404, "No such client.");
+    return c.body(null, 204);
+  });

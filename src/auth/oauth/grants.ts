@@ -1,0 +1,31 @@
+import { and, eq, isNull, ne } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { oauthGrants, sessions } from "../../db/schema";
+import { randomToken } from "../secrets";
+
+/** Records that `userId` authorized `clientId` for `scopes`; every code and token will carry its id. */
+export async function createGrant(db: Database, userId: number, clientId: string, scopes: readonly string[]): Promise<string> {
+  const id = randomToken();
+  await db.insert(oauthGrants).values({ id, userId, clientId, scopes: scopes.join(" "), createdAt: new Date() });
+  return id;
+}
+
+/** Ends a grant: its codes, access tokens and refresh tokens all stop working at once. */
+export async function revokeGrant(db: Database, grantId: string): Promise<void> {
+  await db.update(oauthGrants).set({ revokedAt: new Date() }).where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)));
+}
+
+/** Ends every live grant of a user (all of them, or all but `keepGrantId`); returns the ended ids. */
+export async function revokeUserGrants(db: Database, userId: number, keepGrantId?: string): Promise<string[]> {
+  const rows = await db
+    .update(oauthGrants)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(oauthGrants.userId, userId), isNull(oauthGrants.revokedAt), keepGrantId ? ne(oauthGrants.id, keepGrantId) : undefined))
+    .returning({ id: oauthGrants.id });
+  return rows.map((r) => r.id);
+}
+
+/** Signs a user out of every browser session. */
+export async function deleteUserSessions(db: Database, userId: number): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.userId, userId));
+}

@@ -1,0 +1,73 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { zValidator } from "@hono/zod-validator";
+import { config } from "../../config";
+import { database } from "../../db/client";
+import type { AppEnv } from "../../env";
+import { ALL_SCOPES, parseScopes } from "../scopes";
+import { createClient, redirectUriProblem } from "./clients";
+import { oauthError, oauthJson } from "./errors";
+import { oauthErrorResponse } from "./forms";
+
+const Metadata = z
+  .object({
+    client_name: z.string().trim().min(1).max(100),
+    redirect_uris: z.array(z.string().max(2000)).min(1).max(10),
+    scope: z.string().optional(),
+    token_endpoint_auth_method: z.literal("none").default("none"),
+    grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).optional(),
+    response_types: z.array(z.literal("code")).optional(),
+  })
+  .openapi("ClientRegistration");
+
+const register = createRoute({
+  method: "post",
+  path: "/o/register/",
+  tags: ["OAuth"],
+  summary: "Dynamic client registration (RFC 7591), public clients only",
+  description:
+    "Redirect URIs must be https, http on a loopback host, or a private-use scheme in reverse-domain form (RFC 8252). " +
+    "Turned off when OAUTH_DYNAMIC_REGISTRATION is \"false\".",
+  request: { body: { required: true, content: { "application/json": { schema: Metadata } } } },
+  responses: {
+    201: { description: "The registered client." },
+    400: oauthErrorResponse("invalid_redirect_uri or invalid_client_metadata."),
+    403: oauthErrorResponse("Registration is turned off."),
+  },
+});
+
+export const registerRoutes = new OpenAPIHono<AppEnv>();
+registerRoutes.openAPIRegistry.registerPath(register);
+
+registerRoutes.post(
+  register.path,
+  zValidator("json", Metadata, (result) => {
+    if (!result.success) {
+      const detail = result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+      return oauthError("invalid_client_metadata", detail);
+    }
+  }),
+  async (c) => {
+    if (!config(c.env).OAUTH_DYNAMIC_REGISTRATION) return oauthError("access_denied", "Dynamic client registration is turned off.", 403);
+    const body = c.req.valid("json");
+    for (const uri of body.redirect_uris) {
+      const problem = redirectUriProblem(uri);
+      if (problem) return oauthError("invalid_redirect_uri", `${uri} ${problem}.`);
+    }
+    const scopes = body.scope === undefined ? ALL_SCOPES : parseScopes(body.scope);
+    if (!scopes || scopes.length === 0) return oauthError("invalid_client_metadata", "scope names an unknown scope.");
+    const { client } = await createClient(database(c.env.DB), { name: body.client_name, redirectUris: body.redirect_uris, confidential: false, scopes, dynamic: true });
+    return oauthJson(
+      {
+        client_id: client.id,
+        client_id_issued_at: Math.floor(client.createdAt.getTime() / 1000),
+        client_name: client.name,
+        redirect_uris: client.redirectUris,
+        scope: client.scopes,
+        token_endpoint_auth_method: "none",
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+      },
+      201,
+    );
+  },
+);

@@ -1,0 +1,80 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { config } from "../../config";
+import { database } from "../../db/client";
+import type { AppEnv } from "../../env";
+import { parseScopes } from "../scopes";
+import { authenticateClient } from "./clients";
+import { exchangeCode } from "./codes";
+import { oauthError, oauthJson } from "./errors";
+import { formBody, oauthErrorResponse, oauthForm } from "./forms";
+import { isValidVerifier } from "./pkce";
+import { refreshTokens } from "./tokens";
+
+const TokenForm = z
+  .object({
+    grant_type: z.string(),
+    code: z.string().optional(),
+    redirect_uri: z.string().optional(),
+    code_verifier: z.string().optional(),
+    refresh_token: z.string().optional(),
+    scope: z.string().optional(),
+    client_id: z.string().optional(),
+    client_secret: z.string().optional(),
+  })
+  .openapi("TokenRequest");
+
+const TokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.int(),
+    refresh_token: z.string(),
+    scope: z.string(),
+  })
+  .openapi("TokenResponse");
+
+const token = createRoute({
+  method: "post",
+  path: "/o/token/",
+  tags: ["OAuth"],
+  summary: "Token endpoint",
+  description:
+    "RFC 6749 §4.1.3 (authorization_code with PKCE code_verifier) and §6 (refresh_token, rotated on every use; " +
+    "presenting a spent refresh token revokes the grant). Clients authenticate with client_secret_basic, " +
+    "client_secret_post, or client_id alone when public.",
+  request: { body: formBody(TokenForm) },
+  responses: {
+    200: { description: "Tokens.", content: { "application/json": { schema: TokenResponse } } },
+    400: oauthErrorResponse("invalid_request, invalid_grant, invalid_scope or unsupported_grant_type."),
+    401: oauthErrorResponse("invalid_client."),
+  },
+});
+
+// Registered for the OpenAPI document only: OAuth answers are raw RFC 6749 responses, not typed JSON.
+export const tokenRoutes = new OpenAPIHono<AppEnv>();
+tokenRoutes.openAPIRegistry.registerPath(token);
+tokenRoutes.post(token.path, oauthForm(TokenForm), async (c) => {
+  const form = c.req.valid("form");
+  const db = database(c.env.DB);
+  const cfg = config(c.env);
+  if (form.grant_type !== "authorization_code" && form.grant_type !== "refresh_token") {
+    return oauthError("unsupported_grant_type", "Use authorization_code or refresh_token.");
+  }
+  const auth = await authenticateClient(db, c.req.header("Authorization"), form);
+  if (auth.response) return auth.response;
+
+  if (form.grant_type === "authorization_code") {
+    if (!form.code || !form.code_verifier) return oauthError("invalid_request", "code and code_verifier are required.");
+    if (!isValidVerifier(form.code_verifier)) {
+      return oauthError("invalid_request", "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).");
+    }
+    const result = await exchangeCode(db, { code: form.code, clientId: auth.client.id, redirectUri: form.redirect_uri, codeVerifier: form.code_verifier }, cfg);
+    return "error" in result ? oauthError("invalid_grant", result.error) : oauthJson(result);
+  }
+
+  if (!form.refresh_token) return oauthError("invalid_request", "refresh_token is required.");
+  const scopes = form.scope === undefined ? null : parseScopes(form.scope);
+  if (form.scope !== undefined && !scopes) return oauthError("invalid_scope", "Unknown scope.");
+  const result = await refreshTokens(db, form.refresh_token, auth.client.id, scopes, cfg);
+  return "error" in result ? oauthError(result.error, result.description) : oauthJson(result.tokens);
+});

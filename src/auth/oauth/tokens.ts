@@ -1,0 +1,121 @@
+import { and, eq, gt, isNull } from "drizzle-orm";
+import type { Config } from "../../config";
+import type { Database } from "../../db/client";
+import { oauthGrants, oauthTokens, users } from "../../db/schema";
+import type { AuthContext } from "../../http/auth-context";
+import { hashSecret, randomToken } from "../secrets";
+import { revokeGrant } from "./grants";
+
+export type TokenPair = { access_token: string; token_type: "Bearer"; expires_in: number; refresh_token: string; scope: string };
+
+/** Issues an access token and a refresh token for a grant, as the RFC 6749 §5.1 response body. */
+export async function issueTokens(db: Database, grantId: string, scopes: readonly string[], config: Config): Promise<TokenPair> {
+  const now = Date.now();
+  const access = randomToken();
+  const refresh = randomToken();
+  const scope = scopes.join(" ");
+  await db.insert(oauthTokens).values([
+    { hash: hashSecret(access), kind: "access", grantId, scopes: scope, createdAt: new Date(now), expiresAt: new Date(now + config.ACCESS_TOKEN_TTL_SECONDS * 1000) },
+    { hash: hashSecret(refresh), kind: "refresh", grantId, scopes: scope, createdAt: new Date(now), expiresAt: new Date(now + config.REFRESH_TOKEN_TTL_SECONDS * 1000) },
+  ]);
+  return { access_token: access, token_type: "Bearer", expires_in: config.ACCESS_TOKEN_TTL_SECONDS, refresh_token: refresh, scope };
+}
+
+/** A token with its grant, as far as the caller needs it; null when unknown. */
+async function findToken(db: Database, token: string) {
+  const row = await db
+    .select({
+      hash: oauthTokens.hash,
+      kind: oauthTokens.kind,
+      scopes: oauthTokens.scopes,
+      createdAt: oauthTokens.createdAt,
+      expiresAt: oauthTokens.expiresAt,
+      rotatedAt: oauthTokens.rotatedAt,
+      revokedAt: oauthTokens.revokedAt,
+      grantId: oauthGrants.id,
+      grantRevokedAt: oauthGrants.revokedAt,
+      clientId: oauthGrants.clientId,
+      userId: oauthGrants.userId,
+      userActive: users.isActive,
+      userStaff: users.isStaff,
+      email: users.email,
+    })
+    .from(oauthTokens)
+    .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
+    .innerJoin(users, eq(users.id, oauthGrants.userId))
+    .where(eq(oauthTokens.hash, hashSecret(token)))
+    .get();
+  return row ?? null;
+}
+
+type FoundToken = NonNullable<Awaited<ReturnType<typeof findToken>>>;
+
+const isLive = (t: FoundToken, now = Date.now()) =>
+  !t.revokedAt && !t.grantRevokedAt && !t.rotatedAt && t.userActive && t.expiresAt.getTime() > now;
+
+/** The identity behind a live access token, or null (unknown, expired, revoked, or inactive user). */
+export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
+  const t = await findToken(db, token);
+  if (!t || t.kind !== "access" || !isLive(t)) return null;
+  return { userId: t.userId, isStaff: t.userStaff, grantId: t.grantId, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
+}
+
+export type RefreshResult = { tokens: TokenPair } | { error: "invalid_grant" | "invalid_scope"; description: string };
+
+/**
+ * Spends a refresh token and issues a new pair (rotation). The spend is one conditional UPDATE, so of
+ * two concurrent refreshes exactly one wins; presenting a spent token revokes the grant (RFC 9700 §4.14.2).
+ */
+export async function refreshTokens(db: Database, token: string, clientId: string, requested: readonly string[] | null, config: Config): Promise<RefreshResult> {
+  const t = await findToken(db, token);
+  const invalid = { error: "invalid_grant", description: "The refresh token is invalid, expired or revoked." } as const;
+  if (!t || t.kind !== "refresh" || t.clientId !== clientId) return invalid;
+  if (t.rotatedAt) {
+    await revokeGrant(db, t.grantId);
+    return invalid;
+  }
+  if (!isLive(t)) return invalid;
+  const granted = t.scopes.split(" ").filter(Boolean);
+  const scopes = requested ?? granted;
+  // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+  if (!scopes.every((s) => granted.includes(s))) return { error: "invalid_scope", description: "A refresh cannot widen the scope." };
+  const spent = await db
+    .update(oauthTokens)
+    .set({ rotatedAt: new Date() })
+    .where(and(eq(oauthTokens.hash, t.hash), isNull(oauthTokens.rotatedAt), isNull(oauthTokens.revokedAt), gt(oauthTokens.expiresAt, new Date())))
+    .returning({ hash: oauthTokens.hash });
+  if (spent.length === 0) {
+    // Lost a race with another refresh of the same token: that is reuse too.
+    await revokeGrant(db, t.grantId);
+    return invalid;
+  }
+  return { tokens: await issueTokens(db, t.grantId, scopes, config) };
+}
+
+/**
+ * RFC 7009 revocation on behalf of `clientId`. A refresh token ends its whole grant; an access token ends
+ * itself. Tokens of other clients and unknown tokens are left alone, and the caller answers 200 either way.
+ */
+export async function revokeToken(db: Database, token: string, clientId: string): Promise<void> {
+  const t = await findToken(db, token);
+  if (!t || t.clientId !== clientId) return;
+  if (t.kind === "refresh") await revokeGrant(db, t.grantId);
+  else await db.update(oauthTokens).set({ revokedAt: new Date() }).where(eq(oauthTokens.hash, t.hash));
+}
+
+/** RFC 7662 §2.2 introspection response. */
+export async function introspectToken(db: Database, token: string, issuer: string) {
+  const t = await findToken(db, token);
+  if (!t || !isLive(t)) return { active: false as const };
+  return {
+    active: true as const,
+    scope: t.scopes,
+    client_id: t.clientId,
+    username: t.email,
+    token_type: t.kind === "access" ? "Bearer" : "refresh_token",
+    exp: Math.floor(t.expiresAt.getTime() / 1000),
+    iat: Math.floor(t.createdAt.getTime() / 1000),
+    sub: String(t.userId),
+    iss: issuer,
+  };
+}

@@ -1,0 +1,36 @@
+import { and, asc, count, eq, exists, or, sql, type AnyColumn } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { participants, users, type UserRow } from "../db/schema";
+
+/** True when the two users share at least one conversation. */
+function sharesConversation(viewerId: number) {
+  return exists(
+    sql`SELECT 1 FROM ${participants} AS mine JOIN ${participants} AS theirs ON theirs.conversation_id = mine.conversation_id
+        WHERE mine.user_id = ${viewerId} AND theirs.user_id = ${users.id}`,
+  );
+}
+
+export type Listing = { search?: string; email?: string; offset: number; limit: number };
+
+/**
+ * The users a viewer may see. Staff see everyone (`search` matches email or names); others see
+ * themselves and the people they share a conversation with, plus an exact `email` look-up.
+ */
+export async function listUsers(db: Database, viewer: UserRow, q: Listing): Promise<{ count: number; rows: UserRow[] }> {
+  const pattern = q.search && `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  const contains = (column: AnyColumn) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
+  const search = pattern ? or(contains(users.email), contains(users.firstName), contains(users.lastName)) : undefined;
+  const byEmail = q.email ? eq(users.email, q.email.toLowerCase()) : undefined;
+  const visible = viewer.isStaff
+    ? and(search, byEmail)
+    : byEmail ?? or(eq(users.id, viewer.id), sharesConversation(viewer.id));
+  const [total] = await db.select({ n: count() }).from(users).where(visible);
+  const rows = await db.select().from(users).where(visible).orderBy(asc(users.id)).limit(q.limit).offset(q.offset);
+  return { count: total?.n ?? 0, rows };
+}
+
+/** A user the viewer may see by id (self, staff, or someone sharing a conversation), else undefined. */
+export async function visibleUser(db: Database, viewer: UserRow, id: number): Promise<UserRow | undefined> {
+  const where = viewer.isStaff || viewer.id === id ? eq(users.id, id) : and(eq(users.id, id), sharesConversation(viewer.id));
+  return db.select().from(users).where(where).get();
+}
