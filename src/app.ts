@@ -7,7 +7,11 @@ import { registerRoutes } from "./auth/oauth/register";
 import { revokeRoutes } from "./auth/oauth/revoke";
 import { tokenRoutes } from "./auth/oauth/token";
 import { SCOPES } from "./auth/scopes";
+import { chatRoutes } from "./chats/routes";
+import { conversationRoutes } from "./conversations/routes";
 import { docsRoutes } from "./docs/routes";
+import { flatMessageRoutes } from "./messages/flat-routes";
+import { messageRoutes } from "./messages/routes";
 import type { AppEnv } from "./env";
 import { jsonBodies } from "./http/body";
 import { notFound, onError } from "./http/errors";
@@ -18,12 +22,16 @@ import { userRoutes } from "./users/routes";
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, getPath: canonicalPath });
-  app.use(secureHeaders());
+  app.use(secureHeaders({ xFrameOptions: "DENY" }));
   app.use("/api/*", jsonBodies);
 
   const routes = app
     .get("/healthz", (c) => c.json({ ok: true }))
     .route("/", userRoutes)
+    .route("/", conversationRoutes)
+    .route("/", messageRoutes)
+    .route("/", flatMessageRoutes)
+    .route("/", chatRoutes)
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)
     .route("/", tokenRoutes)

@@ -6,6 +6,6 @@ it("exports the ConversationRoom Durable Object, which starts with no messages",
   const stub = env.CONVERSATION_ROOM.getByName("conversation:1");
   await runInDurableObject(stub, async (room) => {
     expect(room).toBeInstanceOf(ConversationRoom);
-    expect(await room.lastSeq()).toBe(0);
+    expect(await room.lastSeq(1)).toBe(0);
   });
 });

@@ -4,9 +4,10 @@ import { participants, users, type UserRow } from "../db/schema";
 
 /** True when the two users share at least one conversation. */
 function sharesConversation(viewerId: number) {
+  // drizzle's exists() does not parenthesise a raw sql`` subquery, and SQLite rejects `EXISTS SELECT ...`.
   return exists(
-    sql`SELECT 1 FROM ${participants} AS mine JOIN ${participants} AS theirs ON theirs.conversation_id = mine.conversation_id
-        WHERE mine.user_id = ${viewerId} AND theirs.user_id = ${users.id}`,
+    sql`(SELECT 1 FROM ${participants} AS mine JOIN ${participants} AS theirs ON theirs.conversation_id = mine.conversation_id
+        WHERE mine.user_id = ${viewerId} AND theirs.user_id = ${users.id})`,
   );
 }
 

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { secured } from "../auth/bearer";
+import { currentUser } from "../auth/current-user";
 import { database } from "../db/client";
 import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -12,18 +12,13 @@ import { config } from "../config";
 import { listUsers, visibleUser } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
 import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
-import { createUser, getUserById, toPublicUser, toUserResource } from "./users";
+import { createUser, toPublicUser, toUserResource } from "./users";
 
 const tags = ["Users"];
 const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const AnyUser = z.union([UserSchema, PublicUserSchema]);
 
-/** The signed-in user's row; a token can outlive nothing here, the bearer check saw the user active. */
-async function viewer(c: Context<AppEnv>): Promise<UserRow> {
-  const user = await getUserById(database(c.env.DB), c.get("auth").userId);
-  if (!user) throw new DomainError(404, "No such user.");
-  return user;
-}
+const viewer = currentUser;
 
 const show = (viewer: UserRow, user: UserRow) => (viewer.isStaff || viewer.id === user.id ? toUserResource(user) : toPublicUser(user));
 

@@ -26,6 +26,9 @@ export async function checkAuthorizeRequest(db: Database, p: AuthorizeParams): P
   if (!redirectUriMatches(client.redirectUris, redirectUri)) {
     return { page: "The address this request would send you back to is not registered for the application." };
   }
+  // A loopback URI matches with any port (RFC 8252 §7.3), even one URL cannot parse (":99999"); redirectTo
+  // would then throw, so the user got a sign-in page and then a 500 instead of this page.
+  if (!parsesAsUrl(redirectUri)) return { page: "The address this request would send you back to is not a valid URL." };
   const fail = (error: string, description: string) => ({ redirect: { redirectUri, state: p.state, error, description } });
   if (p.response_type !== "code") {
     return p.response_type
@@ -42,6 +45,15 @@ export async function checkAuthorizeRequest(db: Database, p: AuthorizeParams): P
     return fail("invalid_scope", "The requested scope is unknown or not allowed for this application.");
   }
   return { ok: { client, redirectUri, scopes, state: p.state, codeChallenge: p.code_challenge } };
+}
+
+function parsesAsUrl(uri: string): boolean {
+  try {
+    new URL(uri);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The client's redirect URI with the response parameters added (and `iss`, RFC 9207). */

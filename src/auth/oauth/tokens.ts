@@ -8,15 +8,18 @@ import { revokeGrant } from "./grants";
 
 export type TokenPair = { access_token: string; token_type: "Bearer"; expires_in: number; refresh_token: string; scope: string };
 
-/** Issues an access token and a refresh token for a grant, as the RFC 6749 §5.1 response body. */
-export async function issueTokens(db: Database, grantId: string, scopes: readonly string[], config: Config): Promise<TokenPair> {
+/**
+ * Issues an access token and a refresh token for a grant, as the RFC 6749 §5.1 response body (whose
+ * `scope` is the access token's). `refreshScopes` defaults to `scopes`.
+ */
+export async function issueTokens(db: Database, grantId: string, scopes: readonly string[], config: Config, refreshScopes: readonly string[] = scopes): Promise<TokenPair> {
   const now = Date.now();
   const access = randomToken();
   const refresh = randomToken();
   const scope = scopes.join(" ");
   await db.insert(oauthTokens).values([
     { hash: hashSecret(access), kind: "access", grantId, scopes: scope, createdAt: new Date(now), expiresAt: new Date(now + config.ACCESS_TOKEN_TTL_SECONDS * 1000) },
-    { hash: hashSecret(refresh), kind: "refresh", grantId, scopes: scope, createdAt: new Date(now), expiresAt: new Date(now + config.REFRESH_TOKEN_TTL_SECONDS * 1000) },
+    { hash: hashSecret(refresh), kind: "refresh", grantId, scopes: refreshScopes.join(" "), createdAt: new Date(now), expiresAt: new Date(now + config.REFRESH_TOKEN_TTL_SECONDS * 1000) },
   ]);
   return { access_token: access, token_type: "Bearer", expires_in: config.ACCESS_TOKEN_TTL_SECONDS, refresh_token: refresh, scope };
 }
@@ -89,7 +92,9 @@ export async function refreshTokens(db: Database, token: string, clientId: strin
     await revokeGrant(db, t.grantId);
     return invalid;
   }
-  return { tokens: await issueTokens(db, t.grantId, scopes, config) };
+  // RFC 6749 §6: the new refresh token keeps exactly the scope of the one presented; only the access
+  // token is narrowed. Otherwise one narrowed refresh would lose the rest of the grant for good.
+  return { tokens: await issueTokens(db, t.grantId, scopes, config, granted) };
 }
 
 /**

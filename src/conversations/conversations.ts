@@ -1,0 +1,121 @@
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { conversations, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
+import { DomainError } from "../errors";
+import type { Sender } from "../messages/store";
+import type { ConversationResource } from "./schemas";
+
+const NOT_FOUND = "No such conversation.";
+
+/** The conversation and the caller's membership; a non-participant gets the same 404 as a missing one. */
+export async function membership(db: Database, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; participant: ParticipantRow }> {
+  const row = await db
+    .select({ conversation: conversations, participant: participants })
+    .from(participants)
+    .innerJoin(conversations, eq(conversations.id, participants.conversationId))
+    .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)))
+    .get();
+  if (!row) throw new DomainError(404, NOT_FOUND);
+  return row;
+}
+
+/** Members of each conversation, for the resources (one query; ids travel as one JSON parameter). */
+export async function membersOf(db: Database, conversationIds: number[]): Promise<Map<number, Sender[]>> {
+  const rows = await db
+    .select({ conversationId: participants.conversationId, id: users.id, firstName: users.firstName, lastName: users.lastName })
+    .from(participants)
+    .innerJoin(users, eq(users.id, participants.userId))
+    .where(sql`${participants.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`)
+    .orderBy(asc(participants.joinedAt), asc(participants.userId));
+  const map = new Map<number, Sender[]>(conversationIds.map((id) => [id, []]));
+  for (const { conversationId, ...sender } of rows) map.get(conversationId)?.push(sender);
+  return map;
+}
+
+export function toConversationResource(c: ConversationRow, members: Sender[]): ConversationResource {
+  return {
+    id: c.id,
+    title: c.title,
+    owner: c.ownerId,
+    participants: members.map((m) => ({ id: m.id, first_name: m.firstName, last_name: m.lastName })),
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+    last_seq: c.lastSeq,
+    last_message_at: c.lastMessageAt?.toISOString() ?? null,
+    last_activity_at: c.lastActivityAt.toISOString(),
+  };
+}
+
+/** Rows plus members, as resources. */
+export async function resources(db: Database, rows: ConversationRow[]): Promise<ConversationResource[]> {
+  const members = await membersOf(db, rows.map((r) => r.id));
+  return rows.map((r) => toConversationResource(r, members.get(r.id) ?? []));
+}
+
+/** The caller's conversations, newest activity first. */
+export async function listConversations(db: Database, userId: number, offset: number, limit: number) {
+  const mine = eq(participants.userId, userId);
+  const [total] = await db.select({ n: count() }).from(participants).where(mine);
+  const rows = await db
+    .select({ c: conversations })
+    .from(participants)
+    .innerJoin(conversations, eq(conversations.id, participants.conversationId))
+    .where(mine)
+    .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
+    .limit(limit)
+    .offset(offset);
+  return { count: total?.n ?? 0, rows: rows.map((r) => r.c) };
+}
+
+/** Active users among `ids`; throws 400 naming the unknown or inactive ones. */
+export async function requireActiveUsers(db: Database, ids: number[]): Promise<void> {
+  const found = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(sql`${users.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, eq(users.isActive, true)));
+  const known = new Set(found.map((u) => u.id));
+  const missing = ids.filter((id) => !known.has(id));
+  if (missing.length) {
+    throw new DomainError(400, `Unknown or inactive users: ${missing.join(", ")}.`, missing.map((id) => ({ path: "participants", message: `No active user with id ${id}.` })));
+  }
+}
+
+/** The existing conversation of exactly these two users, if any. */
+async function directConversation(db: Database, a: number, b: number): Promise<ConversationRow | undefined> {
+  const row = await db
+    .select({ c: conversations })
+    .from(conversations)
+    .where(
+      sql`${conversations.id} IN (
+        SELECT p.conversation_id FROM ${participants} p WHERE p.user_id = ${a}
+        INTERSECT SELECT p.conversation_id FROM ${participants} p WHERE p.user_id = ${b})
+      AND (SELECT count(*) FROM ${participants} p WHERE p.conversation_id = ${conversations.id}) = 2`,
+    )
+    .orderBy(asc(conversations.id))
+    .get();
+  return row?.c;
+}
+
+/** Creates a conversation owned by `ownerId` (or returns the direct one when asked to reuse it). */
+export async function createConversation(
+  db: Database,
+  ownerId: number,
+  input: { participants: number[]; title?: string | null; reuse_direct: boolean },
+): Promise<{ conversation: ConversationRow; created: boolean }> {
+  const others = [...new Set(input.participants)].filter((id) => id !== ownerId);
+  await requireActiveUsers(db, others);
+  if (input.reuse_direct && others.length === 1) {
+    const existing = await directConversation(db, ownerId, others[0]!);
+    if (existing) return { conversation: existing, created: false };
+  }
+  const now = new Date();
+  // One transaction: the conversation and all its members, or nothing.
+  const [[conversation]] = await db.batch([
+    db.insert(conversations).values({ title: input.title ?? null, ownerId, createdAt: now, updatedAt: now, lastActivityAt: now }).returning(),
+    // Inside the batch's transaction the newest conversation id is the one just inserted.
+    ...[ownerId, ...others].map((userId) =>
+      db.run(sql`INSERT INTO ${participants} (conversation_id, user_id, joined_at) VALUES ((SELECT max(id) FROM ${conversations}), ${userId}, ${now.getTime()})`),
+    ),
+  ]);
+  return { conversation: conversation!, created: true };
+}

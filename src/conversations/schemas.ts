@@ -1,0 +1,35 @@
+import { z } from "@hono/zod-openapi";
+import { SenderSchema } from "../messages/schemas";
+
+export const MAX_PARTICIPANTS = 200;
+
+export const TitleSchema = z.string().trim().max(200).nullable();
+
+export const NewConversationSchema = z
+  .object({
+    participants: z.array(z.int().positive()).max(MAX_PARTICIPANTS - 1),
+    title: TitleSchema.optional(),
+    reuse_direct: z.boolean().default(false).openapi({ description: "With one other participant: return the existing conversation of the two (200) if there is one." }),
+  })
+  .openapi("NewConversation");
+
+export const ConversationChangesSchema = z.object({ title: TitleSchema }).strict().openapi("ConversationChanges");
+export const NewParticipantSchema = z.object({ user_id: z.int().positive() }).strict().openapi("NewParticipant");
+
+export const ConversationSchema = z
+  .object({
+    id: z.int(),
+    title: z.string().nullable(),
+    owner: z.int(),
+    participants: z.array(SenderSchema),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    last_seq: z.int().openapi({ description: "The seq of the newest message; also how many messages (tombstones included) there are." }),
+    last_message_at: z.iso.datetime().nullable(),
+    last_activity_at: z.iso.datetime(),
+  })
+  .openapi("Conversation");
+
+export type ConversationResource = z.infer<typeof ConversationSchema>;
+
+export const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });

@@ -1,0 +1,79 @@
+import { and, eq, ne } from "drizzle-orm";
+import { membership } from "../conversations/conversations";
+import type { Database } from "../db/client";
+import { participants, users, type UserRow } from "../db/schema";
+import { DomainError } from "../errors";
+import { room } from "../realtime/room";
+import { viewOf } from "./listing";
+import { toMessageResource } from "./resource";
+import { findMessage, type StoredMessage } from "./store";
+
+const sender = (user: UserRow) => ({ id: user.id, firstName: user.firstName, lastName: user.lastName });
+
+/** Sends through the conversation's room; `created` is false for a retry of an earlier send. */
+export async function sendMessage(env: Cloudflare.Env, db: Database, conversationId: number, user: UserRow, body: string, clientMessageId: string | null) {
+  await membership(db, conversationId, user.id);
+  const result = await room(env, conversationId).send({ conversationId, sender: sender(user), body, clientMessageId });
+  if (!result.ok) throw new DomainError(result.status, result.detail);
+  const view = await viewOf(db, conversationId, user.id);
+  return { message: toMessageResource(result.message, view), created: result.created };
+}
+
+/** A message of a conversation the viewer belongs to (404 otherwise), with the membership. */
+export async function visibleMessage(db: Database, conversationId: number, messageId: number, userId: number) {
+  const member = await membership(db, conversationId, userId);
+  const message = await findMessage(db, conversationId, messageId);
+  if (!message) throw new DomainError(404, "No such message.");
+  return { ...member, message };
+}
+
+async function applyChange(env: Cloudflare.Env, db: Database, message: StoredMessage, viewerId: number, change: { body: string; editedAt?: Date; deleted?: boolean }) {
+  const changed = await room(env, message.conversationId).change(message.conversationId, message.id, change);
+  if (!changed) throw new DomainError(409, "The message has been deleted.");
+  return toMessageResource(changed, await viewOf(db, message.conversationId, viewerId));
+}
+
+/** Edits a message; only its sender may. */
+export async function editMessage(env: Cloudflare.Env, db: Database, conversationId: number, messageId: number, userId: number, body: string) {
+  const { message } = await visibleMessage(db, conversationId, messageId, userId);
+  if (message.senderId !== userId) throw new DomainError(403, "Only the sender may edit a message.");
+  return applyChange(env, db, message, userId, { body, editedAt: new Date() });
+}
+
+/** Deletes a message as a tombstone (it keeps its seq); its sender or the conversation's owner may. */
+export async function deleteMessage(env: Cloudflare.Env, db: Database, conversationId: number, messageId: number, userId: number) {
+  const { message, conversation } = await visibleMessage(db, conversationId, messageId, userId);
+  if (message.senderId !== userId && conversation.ownerId !== userId) {
+    throw new DomainError(403, "Only the sender or the conversation's owner may delete a message.");
+  }
+  if (!message.deleted) await applyChange(env, db, message, userId, { body: "", deleted: true });
+}
+
+/** Per other participant: whether and when the message was delivered and read. */
+export async function messageReceipts(db: Database, conversationId: number, messageId: number, userId: number) {
+  const { message } = await visibleMessage(db, conversationId, messageId, userId);
+  const rows = await db
+    .select({ participant: participants, firstName: users.firstName, lastName: users.lastName })
+    .from(participants)
+    .innerJoin(users, eq(users.id, participants.userId))
+    .where(and(eq(participants.conversationId, conversationId), ne(participants.userId, message.senderId)));
+  return rows.map(({ participant: p, firstName, lastName }) => {
+    const delivered = p.deliveredSeq >= message.seq;
+    const read = p.readSeq >= message.seq;
+    return {
+      user: { id: p.userId, first_name: firstName, last_name: lastName },
+      delivered,
+      delivered_at: delivered ? (p.deliveredAt?.toISOString() ?? null) : null,
+      read,
+      read_at: read ? (p.readAt?.toISOString() ?? null) : null,
+    };
+  });
+}
+
+/** Moves the caller's watermarks forward through the room. */
+export async function updateReceipts(env: Cloudflare.Env, db: Database, conversationId: number, userId: number, deliveredUpTo = 0, readUpTo = 0) {
+  await membership(db, conversationId, userId);
+  const marks = await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo);
+  if (!marks) throw new DomainError(404, "No such conversation.");
+  return { user: userId, delivered_up_to: marks.deliveredSeq, read_up_to: marks.readSeq };
+}

@@ -1,0 +1,94 @@
+// The original Django API's flat message routes: the same behaviour as the nested ones.
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { secured } from "../auth/bearer";
+import { currentUser } from "../auth/current-user";
+import { config } from "../config";
+import { membership } from "../conversations/conversations";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { DomainError } from "../errors";
+import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { PageQuery } from "../http/pagination";
+import { validationHook } from "../http/validation";
+import { deleteMessage, editMessage, sendMessage, visibleMessage } from "./actions";
+import { listAllMessages, listConversationMessages, viewOf } from "./listing";
+import { toMessageResource } from "./resource";
+import { IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
+import { EditSchema, FlatSendSchema, MessageListQuery, MessageSchema } from "./schemas";
+import { conversationOfMessage } from "./store";
+
+const tags = ["Messages"];
+const MessageParam = z.object({ message_id: z.coerce.number().int().positive().openapi({ param: { name: "message_id", in: "path" } }) });
+
+const send = createRoute({
+  method: "post",
+  path: "/api/messages/",
+  tags,
+  summary: "Send a message (original flat form)",
+  description: SEND_DESCRIPTION,
+  ...secured("send:messages"),
+  request: { headers: IdempotencyHeader, body: jsonBody(FlatSendSchema) },
+  responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409) },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/api/messages/",
+  tags,
+  summary: "Messages of one conversation (`?conversation=`) or of all the caller's, newest first",
+  description: "With `conversation`, as the nested list. Without it, only pages (no cursors or filters), and slower as history grows.",
+  ...secured("read:messages"),
+  request: { query: PageQuery.extend(MessageListQuery.shape).extend({ conversation: z.coerce.number().int().positive().optional() }) },
+  responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
+});
+
+const detail = createRoute({ method: "get", path: "/api/messages/{message_id}/", tags, summary: "One message", ...secured("read:messages"), request: { params: MessageParam }, responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) } });
+const edit = createRoute({ method: "patch", path: "/api/messages/{message_id}/", tags, summary: "Edit a message (its sender only)", ...secured("send:messages"), request: { params: MessageParam, body: jsonBody(EditSchema) }, responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409) } });
+const remove = createRoute({ method: "delete", path: "/api/messages/{message_id}/", tags, summary: "Delete a message as a tombstone (sender or owner)", ...secured("send:messages"), request: { params: MessageParam }, responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) } });
+
+const db = (c: Context<AppEnv>) => database(c.env.DB);
+
+/** The conversation of a message; 404 when there is no such message. */
+async function conversationOf(c: Context<AppEnv>, messageId: number): Promise<number> {
+  const id = await conversationOfMessage(db(c), messageId);
+  if (id === undefined) throw new DomainError(404, "No such message.");
+  return id;
+}
+
+export const flatMessageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(send, async (c) => {
+    const body = c.req.valid("json");
+    const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
+    const { message, created } = await sendMessage(c.env, db(c), body.conversation, await currentUser(c), body.message_body, key);
+    return c.json(message, created ? 201 : 200);
+  })
+  .openapi(list, async (c) => {
+    const { conversation: conversationId, ...q } = c.req.valid("query");
+    const userId = c.get("auth").userId;
+    const pageSize = config(c.env).DEFAULT_PAGE_SIZE;
+    if (conversationId !== undefined) {
+      const { conversation } = await membership(db(c), conversationId, userId);
+      return c.json(await listConversationMessages(db(c), conversation, userId, q, c.req.url, pageSize), 200);
+    }
+    if (q.after_seq !== undefined || q.before_seq !== undefined || q.status || q.sender || q.since) {
+      throw new DomainError(400, "Cursors and filters need ?conversation=.");
+    }
+    return c.json(await listAllMessages(db(c), userId, q.page, q.page_size ?? pageSize, c.req.url), 200);
+  })
+  .openapi(detail, async (c) => {
+    const messageId = c.req.valid("param").message_id;
+    const conversationId = await conversationOf(c, messageId);
+    const { message } = await visibleMessage(db(c), conversationId, messageId, c.get("auth").userId);
+    return c.json(toMessageResource(message, await viewOf(db(c), conversationId, c.get("auth").userId)), 200);
+  })
+  .openapi(edit, async (c) => {
+    const messageId = c.req.valid("param").message_id;
+    const conversationId = await conversationOf(c, messageId);
+    return c.json(await editMessage(c.env, db(c), conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body), 200);
+  })
+  .openapi(remove, async (c) => {
+    const messageId = c.req.valid("param").message_id;
+    await deleteMessage(c.env, db(c), await conversationOf(c, messageId), messageId, c.get("auth").userId);
+    return c.body(null, 204);
+  });

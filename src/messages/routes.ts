@@ -1,0 +1,137 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { secured } from "../auth/bearer";
+import { currentUser } from "../auth/current-user";
+import { config } from "../config";
+import { membership } from "../conversations/conversations";
+import { IdParam } from "../conversations/schemas";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { DomainError } from "../errors";
+import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { pageOf, PageQuery } from "../http/pagination";
+import { validationHook } from "../http/validation";
+import { deleteMessage, editMessage, messageReceipts, sendMessage, updateReceipts, visibleMessage } from "./actions";
+import { listConversationMessages, viewOf } from "./listing";
+import { toMessageResource } from "./resource";
+import { ClientMessageIdSchema, EditSchema, MessageListQuery, MessageSchema, ReceiptInputSchema, ReceiptSchema, SendSchema, WatermarksSchema } from "./schemas";
+
+const tags = ["Messages"];
+export const MessagePage = pageOf(MessageSchema, "MessagePage");
+export const IdempotencyHeader = z.object({ "idempotency-key": ClientMessageIdSchema.optional() });
+const MessageParams = IdParam.extend({ message_id: z.coerce.number().int().positive().openapi({ param: { name: "message_id", in: "path" } }) });
+
+/** The client's idempotency key from the body or the Idempotency-Key header (both and different → 400). */
+export function idempotencyKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {
+  if (bodyKey && headerKey && bodyKey !== headerKey) throw new DomainError(400, "client_message_id and Idempotency-Key differ.");
+  return bodyKey ?? headerKey ?? null;
+}
+
+export const SEND_DESCRIPTION =
+  "Answers 201 once the message is stored, with its gap-free `seq`. A retry with the same `client_message_id` " +
+  "(or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key " +
+  "with another body is 409.";
+
+const send = createRoute({
+  method: "post",
+  path: "/api/conversations/{id}/messages/",
+  tags,
+  summary: "Send a message",
+  description: SEND_DESCRIPTION,
+  ...secured("send:messages"),
+  request: { params: IdParam, headers: IdempotencyHeader, body: jsonBody(SendSchema) },
+  responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409) },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/api/conversations/{id}/messages/",
+  tags,
+  summary: "A conversation's messages, oldest first",
+  description:
+    "Pages (`page`, `page_size`) or cursors (`after_seq` / `before_seq` with `limit`). Unfiltered pages and cursors cost the same " +
+    "at any depth. Filters (`status` as the caller sees it, `sender`, `since`) count and skip matches, so they slow down as history grows.",
+  ...secured("read:messages"),
+  request: { params: IdParam, query: PageQuery.extend(MessageListQuery.shape) },
+  responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
+});
+
+const detail = createRoute({ method: "get", path: "/api/conversations/{id}/messages/{message_id}/", tags, summary: "One message", ...secured("read:messages"), request: { params: MessageParams }, responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) } });
+
+const edit = createRoute({
+  method: "patch",
+  path: "/api/conversations/{id}/messages/{message_id}/",
+  tags,
+  summary: "Edit a message (its sender only)",
+  ...secured("send:messages"),
+  request: { params: MessageParams, body: jsonBody(EditSchema) },
+  responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409) },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/api/conversations/{id}/messages/{message_id}/",
+  tags,
+  summary: "Delete a message (sender or owner); it stays in order as a tombstone",
+  ...secured("send:messages"),
+  request: { params: MessageParams },
+  responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) },
+});
+
+const receipts = createRoute({
+  method: "get",
+  path: "/api/conversations/{id}/messages/{message_id}/receipts/",
+  tags,
+  summary: "Delivery and read receipts of a message, per other participant",
+  ...secured("read:messages"),
+  request: { params: MessageParams },
+  responses: { 200: jsonResponse(z.array(ReceiptSchema), "One entry per participant other than the sender."), ...problems(401, 403, 404) },
+});
+
+const markReceipts = createRoute({
+  method: "post",
+  path: "/api/conversations/{id}/receipts/",
+  tags,
+  summary: "Move the caller's delivered/read watermarks forward",
+  description: "Watermarks never move back nor past the last message; reading implies delivery.",
+  ...secured("read:messages"),
+  request: { params: IdParam, body: jsonBody(ReceiptInputSchema) },
+  responses: { 200: jsonResponse(WatermarksSchema, "The caller's watermarks now."), ...problems(400, 401, 403, 404) },
+});
+
+const db = (c: Context<AppEnv>) => database(c.env.DB);
+
+export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(send, async (c) => {
+    const body = c.req.valid("json");
+    const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
+    const { message, created } = await sendMessage(c.env, db(c), c.req.valid("param").id, await currentUser(c), body.message_body, key);
+    return c.json(message, created ? 201 : 200);
+  })
+  .openapi(list, async (c) => {
+    const { conversation } = await membership(db(c), c.req.valid("param").id, c.get("auth").userId);
+    const page = await listConversationMessages(db(c), conversation, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
+    return c.json(page, 200);
+  })
+  .openapi(detail, async (c) => {
+    const { id, message_id } = c.req.valid("param");
+    const { message } = await visibleMessage(db(c), id, message_id, c.get("auth").userId);
+    return c.json(toMessageResource(message, await viewOf(db(c), id, c.get("auth").userId)), 200);
+  })
+  .openapi(edit, async (c) => {
+    const { id, message_id } = c.req.valid("param");
+    return c.json(await editMessage(c.env, db(c), id, message_id, c.get("auth").userId, c.req.valid("json").message_body), 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id, message_id } = c.req.valid("param");
+    await deleteMessage(c.env, db(c), id, message_id, c.get("auth").userId);
+    return c.body(null, 204);
+  })
+  .openapi(receipts, async (c) => {
+    const { id, message_id } = c.req.valid("param");
+    return c.json(await messageReceipts(db(c), id, message_id, c.get("auth").userId), 200);
+  })
+  .openapi(markReceipts, async (c) => {
+    const body = c.req.valid("json");
+    return c.json(await updateReceipts(c.env, db(c), c.req.valid("param").id, c.get("auth").userId, body.delivered_up_to, body.read_up_to), 200);
+  });

@@ -1,0 +1,73 @@
+import { z } from "@hono/zod-openapi";
+
+export const MAX_BODY_CODE_POINTS = 4000;
+
+/** 1 to 4,000 code points once surrounding white space is trimmed for the check; stored as sent. */
+export const MessageBodySchema = z
+  .string()
+  .refine((body) => body.trim().length > 0, "The message is empty.")
+  .refine((body) => [...body.trim()].length <= MAX_BODY_CODE_POINTS, `At most ${MAX_BODY_CODE_POINTS} characters.`)
+  .openapi({ description: `1 to ${MAX_BODY_CODE_POINTS} Unicode code points (surrounding white space not counted).` });
+
+export const ClientMessageIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\x21-\x7e]+$/, "Use printable ASCII without spaces.")
+  .openapi({ description: "Makes the send idempotent for this sender in this conversation." });
+
+export const SendSchema = z.object({ message_body: MessageBodySchema, client_message_id: ClientMessageIdSchema.optional() }).openapi("NewMessage");
+export const FlatSendSchema = SendSchema.extend({ conversation: z.int().positive() }).openapi("NewFlatMessage");
+export const EditSchema = z.object({ message_body: MessageBodySchema }).strict().openapi("MessageEdit");
+
+export const STATUSES = ["sent", "delivered", "read"] as const;
+export type Status = (typeof STATUSES)[number] | "pending";
+
+export const SenderSchema = z.object({ id: z.int(), first_name: z.string(), last_name: z.string() });
+
+export const MessageSchema = z
+  .object({
+    id: z.int(),
+    conversation: z.int(),
+    seq: z.int(),
+    sender: SenderSchema,
+    message_body: z.string(),
+    sent_at: z.iso.datetime(),
+    edited_at: z.iso.datetime().nullable(),
+    deleted: z.boolean(),
+    status: z.enum(["pending", ...STATUSES]),
+    client_message_id: z.string().nullable(),
+  })
+  .openapi("Message");
+
+export type MessageResource = z.infer<typeof MessageSchema>;
+
+export const ReceiptSchema = z
+  .object({
+    user: SenderSchema,
+    delivered: z.boolean(),
+    delivered_at: z.iso.datetime().nullable(),
+    read: z.boolean(),
+    read_at: z.iso.datetime().nullable(),
+  })
+  .openapi("Receipt", { description: "`*_at` is when that participant's watermark last moved." });
+
+export const ReceiptInputSchema = z
+  .object({ delivered_up_to: z.int().min(0).optional(), read_up_to: z.int().min(0).optional() })
+  .strict()
+  .refine((r) => r.delivered_up_to !== undefined || r.read_up_to !== undefined, "Give delivered_up_to, read_up_to, or both.")
+  .openapi("ReceiptUpdate");
+
+export const WatermarksSchema = z
+  .object({ user: z.int(), delivered_up_to: z.int(), read_up_to: z.int() })
+  .openapi("Watermarks");
+
+const cursor = z.coerce.number().int().min(0);
+export const MessageListQuery = z.object({
+  after_seq: cursor.optional().openapi({ description: "Cursor: messages with a greater seq, oldest first." }),
+  before_seq: cursor.optional().openapi({ description: "Cursor: messages with a smaller seq (the newest `limit` of them), oldest first." }),
+  limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Cursor page size (default 50)." }),
+  status: z.enum(STATUSES).optional(),
+  sender: z.coerce.number().int().positive().optional(),
+  since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Only messages sent at or after this time." }),
+});

@@ -1,0 +1,106 @@
+// The one module that queries messages. Every function is handed the database holding the
+// conversation, so messages can later be sharded across D1 databases without touching callers.
+import { and, asc, count, desc, eq, gt, gte, lte, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { messages, participants, users, type MessageRow } from "../db/schema";
+
+export type Sender = { id: number; firstName: string; lastName: string };
+export type StoredMessage = MessageRow & { sender: Sender };
+
+const columns = {
+  id: messages.id,
+  conversationId: messages.conversationId,
+  seq: messages.seq,
+  senderId: messages.senderId,
+  body: messages.body,
+  clientMessageId: messages.clientMessageId,
+  sentAt: messages.sentAt,
+  editedAt: messages.editedAt,
+  deleted: messages.deleted,
+  changeSeq: messages.changeSeq,
+  sender: { id: users.id, firstName: users.firstName, lastName: users.lastName },
+};
+
+const select = (db: Database) => db.select(columns).from(messages).innerJoin(users, eq(users.id, messages.senderId));
+
+/** Messages with `low < seq ≤ high`, oldest first: the index makes any depth cost the same. */
+export function bySeqRange(db: Database, conversationId: number, low: number, high: number): Promise<StoredMessage[]> {
+  return select(db)
+    .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, low), lte(messages.seq, high)))
+    .orderBy(asc(messages.seq));
+}
+
+/** The newest `limit` messages with seq below `before`, returned oldest first. */
+export async function beforeSeq(db: Database, conversationId: number, before: number, limit: number): Promise<StoredMessage[]> {
+  const rows = await select(db)
+    .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, before)))
+    .orderBy(desc(messages.seq))
+    .limit(limit);
+  return rows.reverse();
+}
+
+export function afterSeq(db: Database, conversationId: number, after: number, limit: number): Promise<StoredMessage[]> {
+  return select(db)
+    .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, after)))
+    .orderBy(asc(messages.seq))
+    .limit(limit);
+}
+
+export type Filter = { senderId?: number; since?: Date; seqRanges?: { own: boolean; low: number; high: number }[]; viewerId?: number };
+
+function filterCondition(conversationId: number, f: Filter): SQL | undefined {
+  const ranges = f.seqRanges?.map((r) =>
+    and(r.own ? eq(messages.senderId, f.viewerId!) : ne(messages.senderId, f.viewerId!), gt(messages.seq, r.low), lte(messages.seq, r.high)),
+  );
+  return and(
+    eq(messages.conversationId, conversationId),
+    f.senderId !== undefined ? eq(messages.senderId, f.senderId) : undefined,
+    f.since ? gte(messages.sentAt, f.since) : undefined,
+    ranges ? or(...ranges) : undefined,
+  );
+}
+
+/** A filtered page (OFFSET and count(*): cost grows with the matches, as the docs say). */
+export async function filtered(db: Database, conversationId: number, f: Filter, offset: number, limit: number) {
+  const where = filterCondition(conversationId, f);
+  const [total] = await db.select({ n: count() }).from(messages).where(where);
+  const rows = await select(db).where(where).orderBy(asc(messages.seq)).limit(limit).offset(offset);
+  return { count: total?.n ?? 0, rows };
+}
+
+/** Every conversation of `userId`, newest message first (an unbounded list: cost grows with history). */
+export async function acrossConversations(db: Database, userId: number, offset: number, limit: number) {
+  const mine = sql`${messages.conversationId} IN (SELECT ${participants.conversationId} FROM ${participants} WHERE ${participants.userId} = ${userId})`;
+  const [total] = await db.select({ n: count() }).from(messages).where(mine);
+  const rows = await select(db).where(mine).orderBy(desc(messages.sentAt), desc(messages.id)).limit(limit).offset(offset);
+  return { count: total?.n ?? 0, rows };
+}
+
+export function findMessage(db: Database, conversationId: number, id: number): Promise<StoredMessage | undefined> {
+  return select(db).where(and(eq(messages.conversationId, conversationId), eq(messages.id, id))).get();
+}
+
+/** The conversation a message belongs to, for the flat `/api/messages/{id}/` routes. */
+export async function conversationOfMessage(db: Database, id: number): Promise<number | undefined> {
+  return (await db.select({ c: messages.conversationId }).from(messages).where(eq(messages.id, id)).get())?.c;
+}
+
+/** The statement that finds an earlier send with the same idempotency key. */
+export function byKey(db: Database, conversationId: number, senderId: number, key: string) {
+  return select(db).where(
+    and(eq(messages.conversationId, conversationId), eq(messages.senderId, senderId), eq(messages.clientMessageId, key)),
+  );
+}
+
+/** The statement that stores one message (one per message: D1 caps bound parameters per statement). */
+export function insertMessage(db: Database, row: typeof messages.$inferInsert) {
+  return db.insert(messages).values(row).returning({ id: messages.id });
+}
+
+/** Deletes up to `chunk` messages of a conversation; returns how many went. */
+export async function deleteChunk(db: Database, conversationId: number, chunk: number): Promise<number> {
+  const result = await db.run(
+    sql`DELETE FROM ${messages} WHERE ${messages.id} IN (SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId} LIMIT ${chunk})`,
+  );
+  return result.meta.changes ?? 0;
+}
