@@ -114,7 +114,7 @@ export async function createConversation(
     db.insert(conversations).values({ title: input.title ?? null, ownerId, createdAt: now, updatedAt: now, lastActivityAt: now }).returning(),
     // Inside the batch's transaction the newest conversation id is the one just inserted.
     ...[ownerId, ...others].map((userId) =>
-      db.run(sql`INSERT INTO ${participants} (conversation_id, user_id, joined_at) VALUES ((SELECT max(id) FROM ${conversations}), ${userId}, ${now.getTime()})`),
+      db.insert(participants).values({ conversationId: sql`(SELECT max(${conversations.id}) FROM ${conversations})`, userId, joinedAt: now }),
     ),
   ]);
   return { conversation: conversation!, created: true };

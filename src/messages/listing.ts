@@ -6,7 +6,7 @@ import { assertPageExists, pageBody } from "../http/pagination";
 import { toMessageResource } from "./resource";
 import type { MessageListQuery } from "./schemas";
 import { statusRange, statusView, type StatusView, type Watermark } from "./status";
-import { acrossConversations, afterSeq, beforeSeq, bySeqRange, filtered } from "./store";
+import { acrossConversations, afterSeq, beforeSeq, bySeqRange, filtered, type StoredMessage } from "./store";
 import type { z } from "@hono/zod-openapi";
 
 type Query = z.infer<typeof MessageListQuery> & { page: number; page_size?: number };
@@ -34,7 +34,7 @@ function withParams(url: string, set: Record<string, string>, drop: string[]): s
  */
 export async function listConversationMessages(db: Database, conversation: ConversationRow, viewerId: number, q: Query, url: string, pageSize: number) {
   const view = await viewOf(db, conversation.id, viewerId);
-  const present = (rows: Awaited<ReturnType<typeof bySeqRange>>) => rows.map((m) => toMessageResource(m, view));
+  const present = (rows: StoredMessage[]) => rows.map((m) => toMessageResource(m, view));
   const filters = q.status !== undefined || q.sender !== undefined || q.since !== undefined;
 
   if (q.after_seq !== undefined || q.before_seq !== undefined) {
@@ -42,7 +42,7 @@ export async function listConversationMessages(db: Database, conversation: Conve
       throw new DomainError(400, "Use one cursor (after_seq or before_seq) and no filters with it.");
     }
     const limit = q.limit ?? DEFAULT_CURSOR_LIMIT;
-    const rows = q.after_seq !== undefined ? await afterSeq(db, conversation.id, q.after_seq, limit) : await beforeSeq(db, conversation.id, q.before_seq!, limit);
+    const rows = q.after_seq !== undefined ? await afterSeq(db, conversation.id, q.after_seq, limit) : (await beforeSeq(db, conversation.id, q.before_seq!, limit)).reverse();
     const first = rows[0]?.seq;
     const last = rows.at(-1)?.seq;
     const cursorParams = ["after_seq", "before_seq", "page", "page_size"];

@@ -23,23 +23,24 @@ const columns = {
 
 const select = (db: Database) => db.select(columns).from(messages).innerJoin(users, eq(users.id, messages.senderId));
 
+// The list queries return drizzle builders (run when awaited) so tests can EXPLAIN the exact SQL.
+
 /** Messages with `low < seq ≤ high`, oldest first: the index makes any depth cost the same. */
-export function bySeqRange(db: Database, conversationId: number, low: number, high: number): Promise<StoredMessage[]> {
+export function bySeqRange(db: Database, conversationId: number, low: number, high: number) {
   return select(db)
     .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, low), lte(messages.seq, high)))
     .orderBy(asc(messages.seq));
 }
 
-/** The newest `limit` messages with seq below `before`, returned oldest first. */
-export async function beforeSeq(db: Database, conversationId: number, before: number, limit: number): Promise<StoredMessage[]> {
-  const rows = await select(db)
+/** The newest `limit` messages with seq below `before`, newest first. */
+export function beforeSeq(db: Database, conversationId: number, before: number, limit: number) {
+  return select(db)
     .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, before)))
     .orderBy(desc(messages.seq))
     .limit(limit);
-  return rows.reverse();
 }
 
-export function afterSeq(db: Database, conversationId: number, after: number, limit: number): Promise<StoredMessage[]> {
+export function afterSeq(db: Database, conversationId: number, after: number, limit: number) {
   return select(db)
     .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, after)))
     .orderBy(asc(messages.seq))
