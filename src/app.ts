@@ -17,6 +17,7 @@ import { jsonBodies } from "./http/body";
 import { notFound, onError } from "./http/errors";
 import { canonicalPath } from "./http/paths";
 import { validationHook } from "./http/validation";
+import { realtimeRoutes } from "./realtime/routes";
 import { userRoutes } from "./users/routes";
 
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
@@ -32,6 +33,7 @@ export function createApp() {
     .route("/", messageRoutes)
     .route("/", flatMessageRoutes)
     .route("/", chatRoutes)
+    .route("/", realtimeRoutes)
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)
     .route("/", tokenRoutes)

@@ -16,6 +16,12 @@ const ConfigSchema = z.object({
   MAX_BODY_BYTES: seconds(64 * 1024),
   DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(100).catch(20),
   ISSUER: z.url().optional().catch(undefined),
+  /** Origins whose browsers may open WebSockets, comma-separated; the app's own origin when unset. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean))
+    .catch(undefined),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"]).default("true").catch("true").transform((v) => v === "true"),
 });
 

@@ -71,7 +71,9 @@ export const conversationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   .openapi(rename, async (c) => {
     const id = c.req.valid("param").id;
     await renameConversation(db(c), id, c.get("auth").userId, c.req.valid("json").title);
-    return c.json(await show(c, id), 200);
+    const conversation = await show(c, id);
+    await room(c.env, id).conversationUpdated(conversation);
+    return c.json(conversation, 200);
   })
   .openapi(remove, async (c) => {
     const id = c.req.valid("param").id;
@@ -82,11 +84,15 @@ export const conversationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   })
   .openapi(addMember, async (c) => {
     const id = c.req.valid("param").id;
-    await addParticipant(db(c), id, c.get("auth").userId, c.req.valid("json").user_id);
+    const userId = c.req.valid("json").user_id;
+    await addParticipant(db(c), id, c.get("auth").userId, userId);
+    await room(c.env, id).participantAdded(id, userId);
     return c.json(await show(c, id), 201);
   })
   .openapi(removeMember, async (c) => {
     const { id, user_id } = c.req.valid("param");
     await removeParticipant(db(c), id, c.get("auth").userId, user_id);
+    // Closes the removed user's sockets in this room (4003) and tells the others.
+    await room(c.env, id).participantRemoved(id, user_id);
     return c.body(null, 204);
   });

@@ -1,176 +1,283 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
-import { database, type Database } from "../db/client";
-import { conversations, participants } from "../db/schema";
-import { byKey, deleteChunk, findMessage, insertMessage, type Sender, type StoredMessage } from "../messages/store";
-import { changeMessage, conversationAdvanced, moveWatermarks, senderWatermarks } from "../messages/writes";
+import { and, asc, eq, gt, lte } from "drizzle-orm";
+import type { ConversationResource } from "../conversations/schemas";
+import { conversations, messages, participants, users } from "../db/schema";
+import { toMessageResource } from "../messages/resource";
+import { statusView } from "../messages/status";
+import { afterSeq, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
+import { changeMessage, moveWatermarks } from "../messages/writes";
+import { hashSecret, randomToken } from "../auth/secrets";
+import { CLOSE, REPLAY_LIMIT, type ServerEvent, type Watermarks } from "./events";
+import { handleFrame } from "./frames";
+import { Ledger, type Committed, type SendInput, type SendResult } from "./ledger";
+import { attachmentOf, closeSocket, framesFor, grantTag, sendEvent, userTag, type Attachment, type SocketIdentity } from "./sockets";
 
-/** A send as the room receives it; the Worker has authenticated the sender and checked membership. */
-export type SendInput = { conversationId: number; sender: Sender; body: string; clientMessageId: string | null };
+export type { SendInput, SendResult } from "./ledger";
 
-export type SendResult =
-  | { ok: true; message: StoredMessage; created: boolean }
-  | { ok: false; status: 404 | 409 | 503; detail: string };
-
-type Pending = { input: SendInput; resolve: (result: SendResult) => void };
-
-// D1 allows 100 bound parameters per statement and a batch is one transaction: one insert per message,
-// at most this many messages per flush.
-export const MAX_BATCH = 50;
 const PURGE_CHUNK = 1000;
+const TICKET_SECONDS = 30;
+const REPLAY_PAGE = 200;
+
+type Buffered = { seq: number | null; send: (ws: WebSocket) => void };
+const wire = (w: { userId: number; deliveredSeq: number; readSeq: number }): Watermarks => ({ user: w.userId, delivered_up_to: w.deliveredSeq, read_up_to: w.readSeq });
+const plain = (m: StoredMessage) => toMessageResource(m, statusView(m.senderId, []));
 
 /**
- * One per conversation: the single writer of its message order. Sends are queued and written in group
- * commits: while one D1 batch is in flight, later sends wait and go together in the next one. The
- * sequence counter is rebuilt from D1 after eviction or after a failed or unknown write.
+ * One per conversation: the single writer of its message order (see Ledger) and the hub of its
+ * WebSockets (hibernation API). Events go out strictly in seq order; a socket still replaying history
+ * buffers live events and switches to live with no await in between, so it sees no gap and no duplicate.
  */
 export class ConversationRoom extends DurableObject<Cloudflare.Env> {
-  #lastSeq: number | null = null;
-  #queue: Pending[] = [];
-  #flushing = false;
-  readonly #inflight = new Map<string, Promise<SendResult>>();
+  readonly ledger: Ledger;
+  readonly #replaying = new Map<WebSocket, Buffered[]>();
+  readonly senders = new Map<number, Sender>();
+  readonly #admissions = new Map<string, { conversationId: number; identity: SocketIdentity; after: number; afterChange: number | null }>();
 
-  get #db(): Database {
-    return database(this.env.DB);
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    // Answered by the runtime without waking the room.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.ledger = new Ledger(ctx, env, () => this.#connectedUsers(), (batch) => this.#committed(batch));
   }
 
-  /** Loads the counter under the input gate, so no send can see it half-loaded. */
-  async #counter(conversationId: number): Promise<number | null> {
-    if (this.#lastSeq === null) {
-      await this.ctx.blockConcurrencyWhile(async () => {
-        const row = await this.#db.select({ lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, conversationId)).get();
-        this.#lastSeq = row?.lastSeq ?? null;
-      });
-    }
-    return this.#lastSeq;
-  }
-
-  /** The last sequence number this room has assigned (0 for a new conversation). */
   async lastSeq(conversationId: number): Promise<number> {
-    return (await this.#counter(conversationId)) ?? 0;
+    return (await this.ledger.load(conversationId)) ?? 0;
   }
 
-  /**
-   * Stores a message and gives it the next seq. A retry with the same client_message_id returns the
-   * first message (created: false) — also while the first is still in flight — or 409 for another body.
-   */
   async send(input: SendInput): Promise<SendResult> {
-    const key = input.clientMessageId && `${input.sender.id}:${input.clientMessageId}`;
-    const earlier = key ? this.#inflight.get(key) : undefined;
-    if (earlier) return asRetry(await earlier, input.body);
-    const result = new Promise<SendResult>((resolve) => this.#queue.push({ input, resolve }));
-    if (key) {
-      this.#inflight.set(key, result);
-      void result.finally(() => this.#inflight.delete(key));
-    }
-    void this.#flush();
-    return result;
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    try {
-      while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, MAX_BATCH));
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
-    const db = this.#db;
-    const conversationId = batch[0]!.input.conversationId;
-    try {
-      const lastSeq = await this.#counter(conversationId);
-      if (lastSeq === null) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
-      // A batch is all-or-nothing, so duplicates are settled before it, not by its UNIQUE backstop.
-      const fresh = await this.#settleDuplicates(db, batch);
-      if (fresh.length === 0) return;
-      // Seqs are assigned here, by the only flush running, with no await before the batch starts.
-      const now = new Date();
-      const rows = fresh.map((p, i) => ({
-        conversationId,
-        seq: lastSeq + 1 + i,
-        senderId: p.input.sender.id,
-        body: p.input.body,
-        clientMessageId: p.input.clientMessageId,
-        sentAt: now,
-      }));
-      const newest = new Map(rows.map((r) => [r.senderId, r.seq]));
-      const results = await db.batch([
-        conversationAdvanced(db, conversationId, lastSeq + fresh.length, now),
-        ...[...newest].map(([userId, seq]) => senderWatermarks(db, conversationId, userId, seq, now)),
-        ...rows.map((row) => insertMessage(db, row)),
-      ]);
-      this.#lastSeq = lastSeq + fresh.length;
-      const ids = results.slice(1 + newest.size) as { id: number }[][];
-      fresh.forEach((p, i) => {
-        const message = { ...rows[i]!, id: ids[i]![0]!.id, editedAt: null, deleted: false, changeSeq: 0, sender: p.input.sender };
-        p.resolve({ ok: true, message, created: true });
-      });
-    } catch (error) {
-      console.error("message flush failed", error);
-      // The outcome is unknown (the batch may have committed): rebuild the counter before the next flush.
-      this.#lastSeq = null;
-      for (const p of batch) p.resolve({ ok: false, status: 503, detail: "The message could not be stored; retry with the same client_message_id." });
-    }
-  }
-
-  /** Resolves sends whose key is already stored; returns the rest. */
-  async #settleDuplicates(db: Database, batch: Pending[]): Promise<Pending[]> {
-    const keyed = batch.filter((p) => p.input.clientMessageId);
-    if (keyed.length === 0) return batch;
-    const [first, ...rest] = keyed.map((p) => byKey(db, p.input.conversationId, p.input.sender.id, p.input.clientMessageId!));
-    const found = await db.batch([first!, ...rest]);
-    const stored = new Map(keyed.map((p, i) => [p, found[i]![0]]));
-    return batch.filter((p) => {
-      const existing = stored.get(p);
-      if (existing) p.resolve(asRetry({ ok: true, message: existing, created: true }, p.input.body));
-      return !existing;
-    });
+    this.senders.set(input.sender.id, input.sender);
+    return this.ledger.send(input);
   }
 
   /** Edits or tombstones a message (the caller checked who may); null when it is gone or already deleted. */
   async change(conversationId: number, messageId: number, change: { body: string; editedAt?: Date; deleted?: boolean }): Promise<StoredMessage | null> {
-    const db = this.#db;
+    const db = this.ledger.db;
+    await this.ledger.load(conversationId);
     if (!(await changeMessage(db, conversationId, messageId, change))) return null;
-    return (await findMessage(db, conversationId, messageId)) ?? null;
+    const message = (await findMessage(db, conversationId, messageId)) ?? null;
+    if (message) this.#broadcastMessage(change.deleted ? "message.deleted" : "message.updated", message);
+    return message;
   }
 
-  /** Moves a participant's receipt watermarks forward; null when the user is not a participant. */
+  /** Moves a participant's receipt watermarks forward and tells the room; null for a non-participant. */
   async receipt(conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number) {
-    return moveWatermarks(this.#db, conversationId, userId, deliveredUpTo, readUpTo, new Date());
+    await this.ledger.load(conversationId);
+    const marks = await moveWatermarks(this.ledger.db, conversationId, userId, deliveredUpTo, readUpTo, new Date());
+    if (marks) {
+      const previous = this.ledger.marks.get(userId);
+      this.ledger.marks.set(userId, { userId, ...marks });
+      if (previous?.deliveredSeq !== marks.deliveredSeq || previous?.readSeq !== marks.readSeq) {
+        this.#broadcast({ type: "receipt", ...wire({ userId, ...marks }) });
+      }
+    }
+    return marks;
+  }
+
+  /** A one-time ticket (30 s) for a browser to open a socket without putting a token in a URL. */
+  async issueTicket(identity: SocketIdentity): Promise<{ ticket: string; expiresAt: number }> {
+    const ticket = randomToken();
+    const expiresAt = Date.now() + TICKET_SECONDS * 1000;
+    await this.ctx.storage.put(`ticket:${hashSecret(ticket)}`, { identity, expiresAt });
+    return { ticket, expiresAt };
+  }
+
+  /** Spends a ticket; null when unknown, used or expired. */
+  async redeemTicket(ticket: string): Promise<SocketIdentity | null> {
+    const key = `ticket:${hashSecret(ticket)}`;
+    const found = await this.ctx.storage.get<{ identity: SocketIdentity; expiresAt: number }>(key);
+    if (!found) return null;
+    await this.ctx.storage.delete(key);
+    return found.expiresAt > Date.now() ? found.identity : null;
   }
 
   /**
-   * Deletes the conversation: membership goes at once (everyone gets 404 from then on), messages follow
-   * in chunks from the alarm so a long history never exceeds one request's limits.
+   * Admits an authenticated participant: the identity arrives here as typed RPC arguments, and the
+   * upgrade that follows (`fetch`, built by the Worker, never by the client) redeems the returned nonce.
+   */
+  async admit(conversationId: number, identity: SocketIdentity, after: number, afterChange: number | null): Promise<string> {
+    const nonce = randomToken();
+    this.#admissions.set(nonce, { conversationId, identity, after, afterChange });
+    setTimeout(() => this.#admissions.delete(nonce), 10_000);
+    return nonce;
+  }
+
+  /** The WebSocket upgrade for an admission; replays what the client missed, then goes live. */
+  override async fetch(request: Request): Promise<Response> {
+    const nonce = new URL(request.url).searchParams.get("admission") ?? "";
+    const admission = this.#admissions.get(nonce);
+    this.#admissions.delete(nonce);
+    if (!admission || request.headers.get("Upgrade") !== "websocket") return new Response("Not admitted; reconnect.", { status: 503 });
+    const { conversationId, identity, after, afterChange } = admission;
+    await this.ledger.load(conversationId);
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [userTag(identity.userId), grantTag(identity.grantId)]);
+    server.serializeAttachment({ v: 1, conversationId, ...identity } satisfies Attachment);
+    this.#replaying.set(server, []);
+    this.ctx.waitUntil(this.#replay(server, conversationId, after, afterChange));
+    await this.#scheduleExpiry();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async #replay(ws: WebSocket, conversationId: number, after: number, afterChange: number | null): Promise<void> {
+    const db = this.ledger.db;
+    try {
+      let sent = after;
+      const top = this.ledger.lastSeq ?? 0;
+      if (top - after > REPLAY_LIMIT) {
+        sendEvent(ws, { type: "resync", last_seq: top });
+        sent = top;
+      }
+      const catchUp = async () => {
+        while (sent < (this.ledger.lastSeq ?? 0)) {
+          const rows = await afterSeq(db, conversationId, sent, REPLAY_PAGE);
+          if (rows.length === 0) break;
+          for (const m of rows) sendEvent(ws, framesFor("message.created", plain(m), this.ledger.marks)(attachmentOf(ws)!.userId));
+          sent = rows.at(-1)!.seq;
+        }
+      };
+      await catchUp();
+      // Edits and deletes of older messages made while the client was away, in change order.
+      const [conversation, changed] = await db.batch([
+        db.select({ changeSeq: conversations.changeSeq }).from(conversations).where(eq(conversations.id, conversationId)),
+        db.select({ id: messages.id }).from(messages).where(and(eq(messages.conversationId, conversationId), lte(messages.seq, after), gt(messages.changeSeq, afterChange ?? Number.MAX_SAFE_INTEGER))).orderBy(asc(messages.changeSeq)).limit(REPLAY_LIMIT),
+      ]);
+      for (const { id } of changed) {
+        const m = await findMessage(db, conversationId, id);
+        if (m) sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", plain(m), this.ledger.marks)(attachmentOf(ws)!.userId));
+      }
+      await catchUp();
+      // From here to the end there is no await: the switch to live cannot interleave with a flush.
+      const receipts = [...this.ledger.marks.values()].map(wire);
+      sendEvent(ws, { type: "ready", last_seq: sent, change_seq: conversation[0]?.changeSeq ?? 0, receipts });
+      for (const event of this.#replaying.get(ws) ?? []) if (event.seq === null || event.seq > sent) event.send(ws);
+      this.#replaying.delete(ws);
+    } catch (error) {
+      console.error("replay failed", error);
+      this.#replaying.delete(ws);
+      closeSocket(ws, 1011, "Replay failed; reconnect with after_seq.");
+    }
+  }
+
+  #sockets(): WebSocket[] {
+    return this.ctx.getWebSockets();
+  }
+
+  #connectedUsers(): number[] {
+    return [...new Set(this.#sockets().filter((ws) => !this.#replaying.has(ws)).map((ws) => attachmentOf(ws)?.userId).filter((id): id is number => id !== undefined))];
+  }
+
+  /** Sends to live sockets, buffers for replaying ones (`seq` lets the switch drop what replay covered). */
+  #deliver(send: (ws: WebSocket, viewerId: number) => void, seq: number | null = null, except?: WebSocket): void {
+    for (const ws of this.#sockets()) {
+      if (ws === except) continue;
+      const a = attachmentOf(ws);
+      if (!a) continue;
+      const buffer = this.#replaying.get(ws);
+      if (buffer) buffer.push({ seq, send: (s) => send(s, a.userId) });
+      else send(ws, a.userId);
+    }
+  }
+
+  #broadcast(event: ServerEvent, except?: WebSocket): void {
+    const frame = JSON.stringify(event);
+    this.#deliver((ws) => sendEvent(ws, frame), null, except);
+  }
+
+  #broadcastMessage(type: "message.created" | "message.updated" | "message.deleted", m: StoredMessage): void {
+    const frames = framesFor(type, plain(m), this.ledger.marks);
+    this.#deliver((ws, viewer) => sendEvent(ws, frames(viewer)), type === "message.created" ? m.seq : null);
+  }
+
+  #committed({ messages: created, delivered }: Committed): void {
+    for (const m of created) this.#broadcastMessage("message.created", m);
+    // One combined event per flush instead of one per member per message.
+    if (delivered.length) this.#broadcast({ type: "receipts", receipts: delivered.map(wire) });
+  }
+
+  /** The sender as messages show it, cached: a WebSocket send carries only the user id. */
+  async senderOf(userId: number): Promise<Sender> {
+    let sender = this.senders.get(userId);
+    if (!sender) {
+      const row = await this.ledger.db.select({ id: users.id, firstName: users.firstName, lastName: users.lastName }).from(users).where(eq(users.id, userId)).get();
+      sender = row ?? { id: userId, firstName: "", lastName: "" };
+      this.senders.set(userId, sender);
+    }
+    return sender;
+  }
+
+  typing(ws: WebSocket, userId: number, until: string): void {
+    this.#broadcast({ type: "typing", user: userId, until }, ws);
+  }
+
+  /** After a commit elsewhere: a participant joined (its watermarks start at last_seq). */
+  async participantAdded(conversationId: number, userId: number): Promise<void> {
+    const lastSeq = (await this.ledger.load(conversationId)) ?? 0;
+    this.ledger.marks.set(userId, { userId, deliveredSeq: lastSeq, readSeq: lastSeq });
+    this.#broadcast({ type: "participant.added", user: userId });
+  }
+
+  /** After a commit elsewhere: a participant left or was removed; its sockets close with 4003. */
+  async participantRemoved(_conversationId: number, userId: number): Promise<void> {
+    this.ledger.marks.delete(userId);
+    this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
+    this.#broadcast({ type: "participant.removed", user: userId });
+  }
+
+  async conversationUpdated(conversation: ConversationResource): Promise<void> {
+    this.#broadcast({ type: "conversation.updated", conversation });
+  }
+
+  /** Closes the sockets of a user or of grants (revocation, deactivation, password change). */
+  disconnect(target: { userId?: number; grantIds?: string[]; code: number; reason: string }): void {
+    const tags = [...(target.userId !== undefined ? [userTag(target.userId)] : []), ...(target.grantIds ?? []).map(grantTag)];
+    for (const tag of tags) for (const ws of this.ctx.getWebSockets(tag)) closeSocket(ws, target.code, target.reason);
+  }
+
+  /** One alarm per room: the earliest token expiry among its sockets (or the purge, which wins). */
+  async #scheduleExpiry(): Promise<void> {
+    if (await this.ctx.storage.get("purge")) return;
+    const expiries = this.#sockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity);
+    const next = Math.min(...expiries);
+    const current = await this.ctx.storage.getAlarm();
+    if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Deletes the conversation: membership goes at once (everyone gets 404 from then on), sockets close,
+   * and messages follow in chunks from the alarm so a long history never exceeds one request's limits.
    */
   async purge(conversationId: number): Promise<void> {
-    await this.#db.delete(participants).where(eq(participants.conversationId, conversationId));
+    await this.ledger.db.delete(participants).where(eq(participants.conversationId, conversationId));
+    for (const ws of this.#sockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
     await this.ctx.storage.put("purge", conversationId);
     await this.ctx.storage.setAlarm(Date.now());
   }
 
   override async alarm(): Promise<void> {
     const conversationId = await this.ctx.storage.get<number>("purge");
-    if (conversationId === undefined) return;
-    const db = this.#db;
-    if ((await deleteChunk(db, conversationId, PURGE_CHUNK)) > 0) {
-      await this.ctx.storage.setAlarm(Date.now());
-      return;
+    if (conversationId === undefined) {
+      for (const ws of this.#sockets()) {
+        if ((attachmentOf(ws)?.expiresAt ?? Infinity) <= Date.now()) closeSocket(ws, CLOSE.reauthenticate, "The access token expired.");
+      }
+      return this.#scheduleExpiry();
     }
+    const db = this.ledger.db;
+    if ((await deleteChunk(db, conversationId, PURGE_CHUNK)) > 0) return this.ctx.storage.setAlarm(Date.now());
     await db.delete(conversations).where(eq(conversations.id, conversationId));
-    this.#lastSeq = null;
+    this.ledger.lastSeq = null;
     await this.ctx.storage.deleteAll();
   }
-}
 
-/** A retry's answer: the first message if the body matches, 409 if not, or the first attempt's failure. */
-function asRetry(first: SendResult, body: string): SendResult {
-  if (!first.ok) return first;
-  if (first.message.body !== body) {
-    return { ok: false, status: 409, detail: "This client_message_id was already used with a different message_body." };
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    await handleFrame(this, ws, data);
   }
-  return { ok: true, message: first.message, created: false };
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.#replaying.delete(ws);
+    closeSocket(ws, code, "Closed by the client.");
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#replaying.delete(ws);
+  }
 }

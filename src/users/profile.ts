@@ -11,7 +11,7 @@ import { getUserById, rethrowUserConflict } from "./users";
  * Applies a user's own profile changes. A new password needs the current one, and ends every other
  * grant and browser session of the user, keeping only the grant the request came with.
  */
-export async function updateProfile(db: Database, user: UserRow, changes: ProfileChanges, currentGrantId: string): Promise<UserRow> {
+export async function updateProfile(db: Database, user: UserRow, changes: ProfileChanges, currentGrantId: string): Promise<{ user: UserRow; revokedGrants: string[] }> {
   const { current_password, new_password, ...profile } = changes;
   let passwordHash: string | undefined;
   if (new_password !== undefined) {
@@ -36,11 +36,12 @@ export async function updateProfile(db: Database, user: UserRow, changes: Profil
       })
       .where(eq(users.id, user.id))
       .returning();
+    let revokedGrants: string[] = [];
     if (passwordHash) {
-      await revokeUserGrants(db, user.id, currentGrantId);
+      revokedGrants = await revokeUserGrants(db, user.id, currentGrantId);
       await deleteUserSessions(db, user.id);
     }
-    return updated!;
+    return { user: updated!, revokedGrants };
   } catch (error) {
     rethrowUserConflict(error);
   }

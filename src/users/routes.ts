@@ -9,6 +9,7 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
 import { validationHook } from "../http/validation";
 import { config } from "../config";
+import { disconnectEverywhere } from "../realtime/notify";
 import { listUsers, visibleUser } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
 import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
@@ -93,7 +94,9 @@ export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   })
   .openapi(me, async (c) => c.json(toUserResource(await viewer(c)), 200))
   .openapi(updateMe, async (c) => {
-    const user = await updateProfile(database(c.env.DB), await viewer(c), c.req.valid("json"), c.get("auth").grantId);
+    const db = database(c.env.DB);
+    const { user, revokedGrants } = await updateProfile(db, await viewer(c), c.req.valid("json"), c.get("auth").grantId);
+    await disconnectEverywhere(c.env, db, user.id, revokedGrants);
     return c.json(toUserResource(user), 200);
   })
   .openapi(list, async (c) => {
@@ -111,6 +114,8 @@ export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     return c.json(show(me, user), 200);
   })
   .openapi(staffUpdate, async (c) => {
-    const { user } = await updateUserFlags(database(c.env.DB), c.req.valid("param").id, c.req.valid("json"));
+    const db = database(c.env.DB);
+    const { user } = await updateUserFlags(db, c.req.valid("param").id, c.req.valid("json"));
+    if (!user.isActive) await disconnectEverywhere(c.env, db, user.id, null);
     return c.json(toUserResource(user), 200);
   });

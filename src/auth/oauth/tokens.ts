@@ -101,11 +101,12 @@ export async function refreshTokens(db: Database, token: string, clientId: strin
  * RFC 7009 revocation on behalf of `clientId`. A refresh token ends its whole grant; an access token ends
  * itself. Tokens of other clients and unknown tokens are left alone, and the caller answers 200 either way.
  */
-export async function revokeToken(db: Database, token: string, clientId: string): Promise<void> {
+export async function revokeToken(db: Database, token: string, clientId: string): Promise<{ userId: number; grantId: string } | null> {
   const t = await findToken(db, token);
-  if (!t || t.clientId !== clientId) return;
+  if (!t || t.clientId !== clientId) return null;
   if (t.kind === "refresh") await revokeGrant(db, t.grantId);
   else await db.update(oauthTokens).set({ revokedAt: new Date() }).where(eq(oauthTokens.hash, t.hash));
+  return { userId: t.userId, grantId: t.grantId };
 }
 
 /** RFC 7662 §2.2 introspection response. */

@@ -1,0 +1,40 @@
+import { SELF } from "cloudflare:test";
+import { ORIGIN } from "./http";
+
+/** An open WebSocket to a conversation, collecting every event it receives. */
+export type Socket = { ws: WebSocket; events: any[]; closed: Promise<{ code: number; reason: string }>; send: (frame: unknown) => void; next: (predicate: (e: any) => boolean, timeoutMs?: number) => Promise<any> };
+
+/** Opens the conversation's socket through the Worker, with a bearer token or a ticket. */
+export async function openSocket(conversationId: number, auth: { token?: string; ticket?: string; afterSeq?: number; origin?: string; afterChange?: number }): Promise<{ res: Response; socket: Socket | null }> {
+  const url = new URL(`/api/conversations/${conversationId}/ws`, ORIGIN);
+  if (auth.ticket) url.searchParams.set("ticket", auth.ticket);
+  if (auth.afterSeq !== undefined) url.searchParams.set("after_seq", String(auth.afterSeq));
+  if (auth.afterChange !== undefined) url.searchParams.set("after_change", String(auth.afterChange));
+  const headers: Record<string, string> = { Upgrade: "websocket" };
+  if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
+  if (auth.origin) headers.Origin = auth.origin;
+  const res = await SELF.fetch(url.toString(), { headers });
+  const ws = res.webSocket;
+  if (!ws) return { res, socket: null };
+  ws.accept();
+  const events: any[] = [];
+  const waiters: { predicate: (e: any) => boolean; resolve: (e: any) => void }[] = [];
+  ws.addEventListener("message", (m) => {
+    const event = JSON.parse(m.data as string);
+    events.push(event);
+    for (const w of [...waiters]) if (w.predicate(event)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(event);
+    }
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+  const next = (predicate: (e: any) => boolean, timeoutMs = 5000) => {
+    const seen = events.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<any>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching event; got ${JSON.stringify(events).slice(0, 500)}`)), timeoutMs);
+      waiters.push({ predicate, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+    });
+  };
+  return { res, socket: { ws, events, closed, send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)), next } };
+}
