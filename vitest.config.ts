@@ -14,6 +14,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/support/apply-migrations.ts"],
+      // Two cores run several workerd test files at once; concurrency tests need room, not speed.
+      testTimeout: 30_000,
     },
   };
 });

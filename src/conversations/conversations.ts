@@ -67,8 +67,12 @@ export async function listConversations(db: Database, userId: number, offset: nu
   return { count: total?.n ?? 0, rows: rows.map((r) => r.c) };
 }
 
-/** Active users among `ids`; throws 400 naming the unknown or inactive ones. */
-export async function requireActiveUsers(db: Database, ids: number[]): Promise<void> {
+/**
+ * Active users among `ids`; throws 400 naming the unknown or inactive ones. `field` is the request
+ * field the ids came from, so each error's path points at what the client sent (`participants` when
+ * starting a conversation, `user_id` when adding one person).
+ */
+export async function requireActiveUsers(db: Database, ids: number[], field = "participants"): Promise<void> {
   const found = await db
     .select({ id: users.id })
     .from(users)
@@ -76,7 +80,7 @@ export async function requireActiveUsers(db: Database, ids: number[]): Promise<v
   const known = new Set(found.map((u) => u.id));
   const missing = ids.filter((id) => !known.has(id));
   if (missing.length) {
-    throw new DomainError(400, `Unknown or inactive users: ${missing.join(", ")}.`, missing.map((id) => ({ path: "participants", message: `No active user with id ${id}.` })));
+    throw new DomainError(400, `Unknown or inactive users: ${missing.join(", ")}.`, missing.map((id) => ({ path: field, message: `No active user with id ${id}.` })));
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import { uniqueViolation, type Database } from "../db/client";
 import { conversations, participants, type ConversationRow } from "../db/schema";
 import { DomainError } from "../errors";
@@ -19,7 +19,7 @@ export async function renameConversation(db: Database, conversationId: number, u
 export async function addParticipant(db: Database, conversationId: number, actorId: number, userId: number): Promise<void> {
   const { conversation } = await membership(db, conversationId, actorId);
   if (conversation.ownerId !== actorId) throw new DomainError(403, "Only the owner adds participants.");
-  await requireActiveUsers(db, [userId]);
+  await requireActiveUsers(db, [userId], "user_id");
   const lastSeq = sql`(SELECT ${conversations.lastSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`;
   try {
     await db.insert(participants).values({ conversationId, userId, joinedAt: new Date(), deliveredSeq: lastSeq, readSeq: lastSeq });
@@ -28,6 +28,8 @@ export async function addParticipant(db: Database, conversationId: number, actor
     throw error;
   }
 }
+
+const LAST_PARTICIPANT = "The last participant cannot leave; delete the conversation instead.";
 
 /**
  * The owner removes anyone; anyone removes themself. The owner leaving hands ownership to the longest
@@ -40,13 +42,40 @@ export async function removeParticipant(db: Database, conversationId: number, ac
     .select({ userId: participants.userId })
     .from(participants)
     .where(and(eq(participants.conversationId, conversationId), ne(participants.userId, userId)))
-    .orderBy(asc(participants.joinedAt), asc(participants.userId));
+    .limit(1);
   const present = actorId === userId || (await db.select().from(participants).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId))).get());
   if (!present) throw new DomainError(404, "That user is not a participant.");
-  if (others.length === 0) throw new DomainError(409, "The last participant cannot leave; delete the conversation instead.");
-  const heir = conversation.ownerId === userId ? others[0]!.userId : conversation.ownerId;
-  await db.batch([
-    db.delete(participants).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId))),
-    db.update(conversations).set({ ownerId: heir, updatedAt: new Date() }).where(eq(conversations.id, conversationId)),
+  if (others.length === 0) throw new DomainError(409, LAST_PARTICIPANT);
+  // The checks above were separate reads, so the batch (one transaction) checks again: two members
+  // leaving at once could both see the other one still there and leave nobody, and an owner leaving
+  // while the heir chosen from a stale read left too would pass ownership to a non-participant. So the
+  // delete only happens while someone else remains, and the heir is picked after it, in SQL.
+  const [removed] = await db.batch([
+    db
+      .delete(participants)
+      .where(
+        and(
+          eq(participants.conversationId, conversationId),
+          eq(participants.userId, userId),
+          sql`(SELECT count(*) FROM ${participants} p WHERE p.conversation_id = ${conversationId}) > 1`,
+        ),
+      )
+      .returning({ userId: participants.userId }),
+    db
+      .update(conversations)
+      .set({
+        ownerId: sql`CASE WHEN ${conversations.ownerId} = ${userId} THEN (SELECT p.user_id FROM ${participants} p WHERE p.conversation_id = ${conversationId} ORDER BY p.joined_at, p.user_id LIMIT 1) ELSE ${conversations.ownerId} END`,
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(conversations.id, conversationId),
+          sql`NOT EXISTS (SELECT 1 FROM ${participants} p WHERE p.conversation_id = ${conversationId} AND p.user_id = ${userId})`,
+        ),
+      ),
   ]);
+  if (removed.length === 0) {
+    const still = await db.select().from(participants).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId))).get();
+    throw still ? new DomainError(409, LAST_PARTICIPANT) : new DomainError(404, "That user is not a participant.");
+  }
 }

@@ -18,7 +18,10 @@ const columns = {
   editedAt: messages.editedAt,
   deleted: messages.deleted,
   changeSeq: messages.changeSeq,
-  sender: { id: users.id, firstName: users.firstName, lastName: users.lastName },
+  // Aliased: drizzle maps a D1 batch's rows from column-name-keyed objects, so a second "id" column
+  // (users.id next to messages.id) collapses into the first and shifts every later field; a retried send
+  // settled by the room's batch came back with the sender's id as the message id.
+  sender: { id: sql<number>`${users.id}`.as("sender_user_id"), firstName: users.firstName, lastName: users.lastName },
 };
 
 const select = (db: Database) => db.select(columns).from(messages).innerJoin(users, eq(users.id, messages.senderId));

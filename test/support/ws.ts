@@ -38,3 +38,32 @@ export async function openSocket(conversationId: number, auth: { token?: string;
   };
   return { res, socket: { ws, events, closed, send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)), next } };
 }
+
+/**
+ * Resolves with the first `count` events of `socket` matching `predicate`, waiting (polling) until that
+ * many have arrived; rejects after `timeoutMs` with what did arrive. Unlike `next`, it counts repeats.
+ */
+export async function collect(socket: Socket, predicate: (e: any) => boolean, count: number, timeoutMs = 5000): Promise<any[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const matching = socket.events.filter(predicate);
+    if (matching.length >= count) return matching.slice(0, count);
+    if (Date.now() > deadline) throw new Error(`expected ${count} matching events, got ${matching.length}: ${JSON.stringify(socket.events.slice(-5)).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The socket's close `{code, reason}`, or a rejection if it is still open after `timeoutMs`. */
+export function closedWithin(socket: Socket, timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs)));
+  return Promise.race([socket.closed, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Opens a socket that must be accepted (101) and waits for its `ready` event. */
+export async function openReady(conversationId: number, auth: Parameters<typeof openSocket>[1]): Promise<Socket> {
+  const { res, socket } = await openSocket(conversationId, auth);
+  if (res.status !== 101 || !socket) throw new Error(`socket refused: ${res.status} ${await res.text()}`);
+  await socket.next((e) => e.type === "ready");
+  return socket;
+}
