@@ -8,7 +8,17 @@ export default defineConfig(async () => {
       cloudflareTest({
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+        // Every test client shares one address and sends in bursts: tests that check the limits
+        // lower them for themselves (createApp().request with their own env).
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            RATE_SEND_LIMIT: "1000000",
+            RATE_SIGNUP_LIMIT: "1000000",
+            RATE_LOGIN_LIMIT: "1000000",
+            RATE_TOKEN_LIMIT: "1000000",
+          },
+        },
       }),
     ],
     test: {

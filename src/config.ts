@@ -6,14 +6,14 @@ import { z } from "zod";
  */
 export const PASSWORD_ITERATIONS = 100_000;
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().catch(fallback);
+const positive = (fallback: number) => z.coerce.number().int().positive().catch(fallback);
 
 const ConfigSchema = z.object({
-  ACCESS_TOKEN_TTL_SECONDS: seconds(3600),
-  REFRESH_TOKEN_TTL_SECONDS: seconds(7 * 24 * 3600),
-  AUTH_CODE_TTL_SECONDS: seconds(60),
-  SESSION_TTL_SECONDS: seconds(12 * 3600),
-  MAX_BODY_BYTES: seconds(64 * 1024),
+  ACCESS_TOKEN_TTL_SECONDS: positive(3600),
+  REFRESH_TOKEN_TTL_SECONDS: positive(7 * 24 * 3600),
+  AUTH_CODE_TTL_SECONDS: positive(60),
+  SESSION_TTL_SECONDS: positive(12 * 3600),
+  MAX_BODY_BYTES: positive(64 * 1024),
   DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(100).catch(20),
   ISSUER: z.url().optional().catch(undefined),
   /** Origins whose browsers may open WebSockets, comma-separated; the app's own origin when unset. */
@@ -22,6 +22,15 @@ const ConfigSchema = z.object({
     .optional()
     .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean))
     .catch(undefined),
+  // Token buckets: LIMIT requests refilled over WINDOW seconds; generous enough for any normal chat.
+  RATE_SEND_LIMIT: positive(60),
+  RATE_SEND_WINDOW_SECONDS: positive(10),
+  RATE_SIGNUP_LIMIT: positive(10),
+  RATE_SIGNUP_WINDOW_SECONDS: positive(3600),
+  RATE_LOGIN_LIMIT: positive(30),
+  RATE_LOGIN_WINDOW_SECONDS: positive(300),
+  RATE_TOKEN_LIMIT: positive(60),
+  RATE_TOKEN_WINDOW_SECONDS: positive(60),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"]).default("true").catch("true").transform((v) => v === "true"),
 });
 

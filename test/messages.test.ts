@@ -133,7 +133,7 @@ describe("idempotency", () => {
     const retry = await send(a, id, { message_body: "hello", client_message_id: "retry-1" });
     expect(retry.status).toBe(200);
     const again = (await retry.json()) as Message;
-    expect({ id: again.id, seq: again.seq, client_message_id: again.client_message_id }).toEqual({ id: original.id, seq: original.seq, client_message_id: "retry-1" });
+    expect(again).toEqual(original);
     expect(await storedSeqs(id)).toEqual([original.seq]);
   });
 

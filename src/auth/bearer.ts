@@ -1,4 +1,7 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { LimitName } from "../limits/limits";
+import { limitBy } from "../limits/middleware";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { problemResponse } from "../http/problem";
@@ -36,7 +39,13 @@ export function requireScope(scope: Scope | null, options: { staff?: boolean } =
   });
 }
 
-/** Spread into createRoute: the route's scope (and staff rule), enforced and shown in the OpenAPI document. */
-export function secured(scope: Scope | null, options: { staff?: boolean } = {}) {
-  return { security: [{ oauth2: scope ? [scope] : [] }], middleware: requireScope(scope, options) };
+const perUser = (c: Context<AppEnv>) => `user:${c.get("auth").userId}`;
+
+/**
+ * Spread into createRoute: the route's scope (and staff rule), enforced and shown in the OpenAPI
+ * document; `limit` adds a per-user rate limit across all of the user's requests of that kind.
+ */
+export function secured(scope: Scope | null, options: { staff?: boolean; limit?: LimitName } = {}) {
+  const middleware = [requireScope(scope, options), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
+  return { security: [{ oauth2: scope ? [scope] : [] }], middleware };
 }

@@ -27,7 +27,7 @@ const send = createRoute({
   tags,
   summary: "Send a message (original flat form)",
   description: SEND_DESCRIPTION,
-  ...secured("send:messages"),
+  ...secured("send:messages", { limit: "send" }),
   request: { headers: IdempotencyHeader, body: jsonBody(FlatSendSchema) },
   responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409) },
 });

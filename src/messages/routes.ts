@@ -38,7 +38,7 @@ const send = createRoute({
   tags,
   summary: "Send a message",
   description: SEND_DESCRIPTION,
-  ...secured("send:messages"),
+  ...secured("send:messages", { limit: "send" }),
   request: { params: IdParam, headers: IdempotencyHeader, body: jsonBody(SendSchema) },
   responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409) },
 });

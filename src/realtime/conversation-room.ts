@@ -7,6 +7,7 @@ import { statusView } from "../messages/status";
 import { afterSeq, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks } from "../messages/writes";
 import { hashSecret, randomToken } from "../auth/secrets";
+import { take } from "../limits/limits";
 import { CLOSE, REPLAY_LIMIT, type ServerEvent, type Watermarks } from "./events";
 import { handleFrame } from "./frames";
 import { Ledger, type Committed, type SendInput, type SendResult } from "./ledger";
@@ -203,6 +204,12 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.senders.set(userId, sender);
     }
     return sender;
+  }
+
+  /** The per-user send limit, shared with REST sends; seconds to wait, or null when allowed. */
+  async sendLimit(userId: number): Promise<number | null> {
+    const { decision } = await take(this.env, "send", `user:${userId}`);
+    return decision.allowed ? null : decision.retryAfterSeconds;
   }
 
   typing(ws: WebSocket, userId: number, until: string): void {

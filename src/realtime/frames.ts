@@ -37,6 +37,8 @@ async function dispatch(room: ConversationRoom, ws: WebSocket, a: Attachment, fr
     case "send": {
       const key = frame.client_message_id ?? null;
       if (!a.scopes.includes("send:messages")) return fail(ws, "insufficient_scope", "Sending needs the send:messages scope.", key);
+      const retryAfter = await room.sendLimit(a.userId);
+      if (retryAfter !== null) return fail(ws, "rate_limited", `Too many messages; retry in ${retryAfter} s.`, key);
       const result = await room.send({ conversationId: a.conversationId, sender: await room.senderOf(a.userId), body: frame.message_body, clientMessageId: key });
       if (!result.ok) return fail(ws, result.status === 409 ? "conflict" : result.status === 404 ? "not_found" : "unavailable", result.detail, key);
       const message = toMessageResource(result.message, statusView(a.userId, [...room.ledger.marks.values()]));

@@ -9,6 +9,8 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
 import { validationHook } from "../http/validation";
 import { config } from "../config";
+import { clientIp } from "../limits/limits";
+import { limitBy } from "../limits/middleware";
 import { disconnectEverywhere } from "../realtime/notify";
 import { listUsers, visibleUser } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
@@ -28,9 +30,10 @@ const signup = createRoute({
   path: "/api/users/",
   tags,
   summary: "Sign up",
-  description: "Open to anyone. The email is the login name and is compared case-insensitively.",
+  description: "Open to anyone (rate-limited per address). The email is the login name and is compared case-insensitively.",
+  middleware: limitBy("signup", (c) => `ip:${clientIp(c.req.header("CF-Connecting-IP"))}`),
   request: { body: jsonBody(SignupSchema) },
-  responses: { 201: jsonResponse(UserSchema, "The new user."), ...problems(400, 409, 413, 415) },
+  responses: { 201: jsonResponse(UserSchema, "The new user."), ...problems(400, 409, 413, 415, 429) },
 });
 
 const me = createRoute({

@@ -5,6 +5,7 @@ import { config } from "../../config";
 import { database } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { authenticate } from "../../users/users";
+import { clientIp, take } from "../../limits/limits";
 import { loginLimited, recordLoginFailure } from "../login-limits";
 import { randomToken, safeEqual } from "../secrets";
 import { createSession, CSRF_COOKIE, SESSION_COOKIE, sessionUser } from "../sessions";
@@ -120,7 +121,8 @@ export const authorizeRoutes = new OpenAPIHono<AppEnv>({
     if (form.decision === undefined) {
       const email = form.email ?? "";
       const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
-      if (await loginLimited(db, email, ip)) {
+      const flood = await take(c.env, "login", `ip:${clientIp(ip)}`);
+      if (!flood.decision.allowed || (await loginLimited(db, email, ip))) {
         return page(c, loginPage(action(c), expected, request.client.name, "Too many failed sign-ins. Wait a few minutes and try again.", email), 429);
       }
       const user = await authenticate(db, email, form.password ?? "");

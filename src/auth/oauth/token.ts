@@ -7,6 +7,7 @@ import { authenticateClient } from "./clients";
 import { exchangeCode } from "./codes";
 import { oauthError, oauthJson } from "./errors";
 import { formBody, oauthErrorResponse, oauthForm } from "./forms";
+import { clientIp, rateLimitHeaders, take } from "../../limits/limits";
 import { isValidVerifier } from "./pkce";
 import { refreshTokens } from "./tokens";
 
@@ -50,6 +51,13 @@ const token = createRoute({
   },
 });
 
+/** Token floods are limited per address and per client; the answer keeps the RFC 6749 shape. */
+async function tokenFlood(env: Cloudflare.Env, key: string): Promise<Response | null> {
+  const { decision, policy } = await take(env, "token", key);
+  if (decision.allowed) return null;
+  return oauthError("temporarily_unavailable", `Too many token requests; retry in ${decision.retryAfterSeconds} s.`, 429, rateLimitHeaders(policy, decision));
+}
+
 // Registered for the OpenAPI document only: OAuth answers are raw RFC 6749 responses, not typed JSON.
 export const tokenRoutes = new OpenAPIHono<AppEnv>();
 tokenRoutes.openAPIRegistry.registerPath(token);
@@ -60,8 +68,12 @@ tokenRoutes.post(token.path, oauthForm(TokenForm), async (c) => {
   if (form.grant_type !== "authorization_code" && form.grant_type !== "refresh_token") {
     return oauthError("unsupported_grant_type", "Use authorization_code or refresh_token.");
   }
+  const limited = await tokenFlood(c.env, `ip:${clientIp(c.req.header("CF-Connecting-IP"))}`);
+  if (limited) return limited;
   const auth = await authenticateClient(db, c.req.header("Authorization"), form);
   if (auth.response) return auth.response;
+  const clientLimited = await tokenFlood(c.env, `client:${auth.client.id}`);
+  if (clientLimited) return clientLimited;
 
   if (form.grant_type === "authorization_code") {
     if (!form.code || !form.code_verifier) return oauthError("invalid_request", "code and code_verifier are required.");

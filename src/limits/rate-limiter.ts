@@ -1,0 +1,30 @@
+import { DurableObject } from "cloudflare:workers";
+
+/** A token bucket: `limit` requests, refilled evenly over `windowSeconds`. */
+export type Policy = { name: string; limit: number; windowSeconds: number };
+
+export type Decision = { allowed: boolean; remaining: number; retryAfterSeconds: number; resetSeconds: number };
+
+type Bucket = { tokens: number; at: number };
+
+/**
+ * One per limited key (a user, an IP address, an account): the bucket lives in one place, so the limit
+ * holds across every edge location, and in the object's own storage, so it survives eviction.
+ */
+export class RateLimiter extends DurableObject<Cloudflare.Env> {
+  /** Takes one token if there is one; reports what is left either way. */
+  take(policy: Policy, now = Date.now()): Decision {
+    const perMs = policy.limit / (policy.windowSeconds * 1000);
+    const stored = this.ctx.storage.kv.get<Bucket>(policy.name);
+    const tokens = Math.min(policy.limit, (stored?.tokens ?? policy.limit) + (now - (stored?.at ?? now)) * perMs);
+    const allowed = tokens >= 1;
+    const left = allowed ? tokens - 1 : tokens;
+    this.ctx.storage.kv.put<Bucket>(policy.name, { tokens: left, at: now });
+    return {
+      allowed,
+      remaining: Math.floor(left),
+      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - left) / perMs / 1000)),
+      resetSeconds: Math.max(0, Math.ceil((policy.limit - left) / perMs / 1000)),
+    };
+  }
+}
