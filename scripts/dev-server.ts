@@ -1,0 +1,91 @@
+// Starts and stops a real `wrangler dev` for the e2e, browser and benchmark suites.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" };
+
+/** A free loopback port, chosen by the OS. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...QUIET, ...env } });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`npx ${args.join(" ")} failed: ${err}`))));
+  });
+}
+
+export type DevServer = { url: string; port: number; persistTo: string; kill: (signal?: NodeJS.Signals) => Promise<void> };
+
+/** Raised so one loopback client (every client here is 127.0.0.1) is not throttled by the abuse limits. */
+export const UNLIMITED = { RATE_SEND_LIMIT: "1000000", RATE_SIGNUP_LIMIT: "1000000", RATE_LOGIN_LIMIT: "1000000", RATE_TOKEN_LIMIT: "1000000" };
+
+/**
+ * Starts `wrangler dev` detached in its own process group on a free port (or `port`), with its state
+ * in `persistTo` (a fresh temporary folder by default) and migrations applied; `vars` become `--var`s.
+ */
+export async function startDevServer(options: { persistTo?: string; port?: number; vars?: Record<string, string> } = {}): Promise<DevServer> {
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "hey-"));
+  const port = options.port ?? (await freePort());
+  await run(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo]);
+  const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const child: ChildProcess = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, ...vars], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...QUIET },
+  });
+  let log = "";
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited: ${log}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const kill = async (signal: NodeJS.Signals = "SIGTERM") => {
+    // The npx wrapper and workerd share the group: killing only the wrapper would leave workerd on the port.
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      return;
+    }
+    await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", () => resolve())));
+    await portFree(port);
+  };
+  return { url, port, persistTo, kill };
+}
+
+/** Waits until nothing listens on `port` any more. */
+export async function portFree(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+    if (free) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} is still held`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
