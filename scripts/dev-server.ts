@@ -1,6 +1,6 @@
 // Starts and stops a real `wrangler dev` for the e2e, browser and benchmark suites.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,16 +19,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[], env: Record<string, string> = {}): Promise<void> {
+/**
+ * A copy of the Worker's sources to run from: `wrangler dev` reloads (and drops every request and socket)
+ * whenever a watched file changes, so a suite must not run from a tree someone is editing.
+ */
+function snapshot(): string {
+  const dir = mkdtempSync(join(tmpdir(), "hey-src-"));
+  for (const entry of ["src", "public", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
+    if (existsSync(entry)) cpSync(entry, join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+function run(args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...QUIET, ...env } });
+    const child = spawn("npx", args, { cwd, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...QUIET } });
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`npx ${args.join(" ")} failed: ${err}`))));
   });
 }
 
-export type DevServer = { url: string; port: number; persistTo: string; kill: (signal?: NodeJS.Signals) => Promise<void> };
+export type DevServer = { url: string; port: number; persistTo: string; log: () => string; kill: (signal?: NodeJS.Signals) => Promise<void> };
 
 /** Raised so one loopback client (every client here is 127.0.0.1) is not throttled by the abuse limits. */
 export const UNLIMITED = { RATE_SEND_LIMIT: "1000000", RATE_SIGNUP_LIMIT: "1000000", RATE_LOGIN_LIMIT: "1000000", RATE_TOKEN_LIMIT: "1000000" };
@@ -40,9 +53,11 @@ export const UNLIMITED = { RATE_SEND_LIMIT: "1000000", RATE_SIGNUP_LIMIT: "10000
 export async function startDevServer(options: { persistTo?: string; port?: number; vars?: Record<string, string> } = {}): Promise<DevServer> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "hey-"));
   const port = options.port ?? (await freePort());
-  await run(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo]);
+  const cwd = snapshot();
+  await run(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], cwd);
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child: ChildProcess = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, ...vars], {
+    cwd,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...QUIET },
@@ -72,7 +87,7 @@ export async function startDevServer(options: { persistTo?: string; port?: numbe
     await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", () => resolve())));
     await portFree(port);
   };
-  return { url, port, persistTo, kill };
+  return { url, port, persistTo, log: () => log, kill };
 }
 
 /** Waits until nothing listens on `port` any more. */

@@ -19,7 +19,11 @@ export class HeyClient {
     }
     const res = await fetch(`${this.url}${path}`, { ...init, headers, body: body as BodyInit | undefined });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+    try {
+      return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+    } catch {
+      throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text.slice(0, 500)}`);
+    }
   }
 
   /** Registers a public client through RFC 7591 dynamic registration. */

@@ -19,6 +19,7 @@ import { canonicalPath } from "./http/paths";
 import { validationHook } from "./http/validation";
 import { realtimeRoutes } from "./realtime/routes";
 import { userRoutes } from "./users/routes";
+import { webRoutes } from "./web/routes";
 
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
 export function createApp() {
@@ -42,6 +43,7 @@ export function createApp() {
     .route("/", metadataRoutes)
     .route("/", docsRoutes);
 
+  app.route("/", webRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
     type: "oauth2",
     description: "OAuth 2.1 authorization code with PKCE (S256). Send the access token as `Authorization: Bearer`.",

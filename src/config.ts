@@ -31,6 +31,8 @@ const ConfigSchema = z.object({
   RATE_LOGIN_WINDOW_SECONDS: positive(300),
   RATE_TOKEN_LIMIT: positive(60),
   RATE_TOKEN_WINDOW_SECONDS: positive(60),
+  /** Most sends one group commit writes (1 turns group commit off; the benchmark compares both). */
+  GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(50).catch(50),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"]).default("true").catch("true").transform((v) => v === "true"),
 });
 

@@ -3,6 +3,9 @@ export type AuthContext = {
   userId: number;
   /** Read with the token on every request, so a withdrawn staff flag takes effect at once. */
   isStaff: boolean;
+  /** The names messages show for their sender, read in the same query as the token. */
+  firstName: string;
+  lastName: string;
   grantId: string;
   clientId: string;
   scopes: readonly string[];

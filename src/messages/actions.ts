@@ -1,22 +1,21 @@
 import { and, eq, ne } from "drizzle-orm";
 import { membership } from "../conversations/conversations";
 import type { Database } from "../db/client";
-import { participants, users, type UserRow } from "../db/schema";
+import { participants, users } from "../db/schema";
 import { DomainError } from "../errors";
 import { room } from "../realtime/room";
 import { viewOf } from "./listing";
 import { toMessageResource } from "./resource";
-import { findMessage, type StoredMessage } from "./store";
+import { findMessage, type Sender, type StoredMessage } from "./store";
 
-const sender = (user: UserRow) => ({ id: user.id, firstName: user.firstName, lastName: user.lastName });
-
-/** Sends through the conversation's room; `created` is false for a retry of an earlier send. */
-export async function sendMessage(env: Cloudflare.Env, db: Database, conversationId: number, user: UserRow, body: string, clientMessageId: string | null) {
-  await membership(db, conversationId, user.id);
-  const result = await room(env, conversationId).send({ conversationId, sender: sender(user), body, clientMessageId });
+/**
+ * Sends through the conversation's room, which also checks membership (404 for strangers); `created`
+ * is false for a retry of an earlier send.
+ */
+export async function sendMessage(env: Cloudflare.Env, conversationId: number, sender: Sender, body: string, clientMessageId: string | null) {
+  const result = await room(env, conversationId).send({ conversationId, sender, body, clientMessageId });
   if (!result.ok) throw new DomainError(result.status, result.detail);
-  const view = await viewOf(db, conversationId, user.id);
-  return { message: toMessageResource(result.message, view), created: result.created };
+  return { message: result.resource, created: result.created };
 }
 
 /** A message of a conversation the viewer belongs to (404 otherwise), with the membership. */

@@ -2,7 +2,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
-import { currentUser } from "../auth/current-user";
 import { config } from "../config";
 import { membership } from "../conversations/conversations";
 import { database } from "../db/client";
@@ -14,7 +13,7 @@ import { validationHook } from "../http/validation";
 import { deleteMessage, editMessage, sendMessage, visibleMessage } from "./actions";
 import { listAllMessages, listConversationMessages, viewOf } from "./listing";
 import { toMessageResource } from "./resource";
-import { IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
+import { IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION, senderOf } from "./routes";
 import { EditSchema, FlatSendSchema, MessageListQuery, MessageSchema } from "./schemas";
 import { conversationOfMessage } from "./store";
 
@@ -60,7 +59,7 @@ export const flatMessageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created } = await sendMessage(c.env, db(c), body.conversation, await currentUser(c), body.message_body, key);
+    const { message, created } = await sendMessage(c.env, body.conversation, senderOf(c.get("auth")), body.message_body, key);
     return c.json(message, created ? 201 : 200);
   })
   .openapi(list, async (c) => {

@@ -1,12 +1,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
-import { currentUser } from "../auth/current-user";
 import { config } from "../config";
 import { membership } from "../conversations/conversations";
 import { IdParam } from "../conversations/schemas";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
+import type { AuthContext } from "../http/auth-context";
 import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery } from "../http/pagination";
@@ -14,12 +14,16 @@ import { validationHook } from "../http/validation";
 import { deleteMessage, editMessage, messageReceipts, sendMessage, updateReceipts, visibleMessage } from "./actions";
 import { listConversationMessages, viewOf } from "./listing";
 import { toMessageResource } from "./resource";
+import type { Sender } from "./store";
 import { ClientMessageIdSchema, EditSchema, MessageListQuery, MessageSchema, ReceiptInputSchema, ReceiptSchema, SendSchema, WatermarksSchema } from "./schemas";
 
 const tags = ["Messages"];
 export const MessagePage = pageOf(MessageSchema, "MessagePage");
 export const IdempotencyHeader = z.object({ "idempotency-key": ClientMessageIdSchema.optional() });
 const MessageParams = IdParam.extend({ message_id: z.coerce.number().int().positive().openapi({ param: { name: "message_id", in: "path" } }) });
+
+/** The sender as messages show it, from the token's own lookup. */
+export const senderOf = (auth: AuthContext): Sender => ({ id: auth.userId, firstName: auth.firstName, lastName: auth.lastName });
 
 /** The client's idempotency key from the body or the Idempotency-Key header (both and different → 400). */
 export function idempotencyKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {
@@ -105,7 +109,7 @@ export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created } = await sendMessage(c.env, db(c), c.req.valid("param").id, await currentUser(c), body.message_body, key);
+    const { message, created } = await sendMessage(c.env, c.req.valid("param").id, senderOf(c.get("auth")), body.message_body, key);
     return c.json(message, created ? 201 : 200);
   })
   .openapi(list, async (c) => {

@@ -3,6 +3,7 @@ import { and, asc, eq, gt, lte } from "drizzle-orm";
 import type { ConversationResource } from "../conversations/schemas";
 import { conversations, messages, participants, users } from "../db/schema";
 import { toMessageResource } from "../messages/resource";
+import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
 import { afterSeq, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks } from "../messages/writes";
@@ -14,6 +15,7 @@ import { Ledger, type Committed, type SendInput, type SendResult } from "./ledge
 import { attachmentOf, closeSocket, framesFor, grantTag, sendEvent, userTag, type Attachment, type SocketIdentity } from "./sockets";
 
 export type { SendInput, SendResult } from "./ledger";
+export type SentResult = (SendResult & { ok: false }) | (SendResult & { ok: true; resource: MessageResource });
 
 const PURGE_CHUNK = 1000;
 const TICKET_SECONDS = 30;
@@ -45,9 +47,19 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return (await this.ledger.load(conversationId)) ?? 0;
   }
 
-  async send(input: SendInput): Promise<SendResult> {
+  /**
+   * Stores a message for a participant; the answer carries the resource as its sender sees it. Membership
+   * is read from the room's watermarks (loaded from D1, kept current by the participant notifications),
+   * so a send costs the Worker no D1 read of its own.
+   */
+  async send(input: SendInput): Promise<SentResult> {
+    if ((await this.ledger.load(input.conversationId)) === null || !this.ledger.marks.has(input.sender.id)) {
+      return { ok: false, status: 404, detail: "No such conversation." };
+    }
     this.senders.set(input.sender.id, input.sender);
-    return this.ledger.send(input);
+    const result = await this.ledger.send(input);
+    if (!result.ok) return result;
+    return { ...result, resource: toMessageResource(result.message, statusView(input.sender.id, [...this.ledger.marks.values()])) };
   }
 
   /** Edits or tombstones a message (the caller checked who may); null when it is gone or already deleted. */
@@ -255,6 +267,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    */
   async purge(conversationId: number): Promise<void> {
     await this.ledger.db.delete(participants).where(eq(participants.conversationId, conversationId));
+    // Reloaded on the next send, with no members left: every later send is a 404.
+    this.ledger.lastSeq = null;
     for (const ws of this.#sockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
     await this.ctx.storage.put("purge", conversationId);
     await this.ctx.storage.setAlarm(Date.now());

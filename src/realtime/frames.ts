@@ -1,10 +1,10 @@
-import { toMessageResource } from "../messages/resource";
-import { statusView } from "../messages/status";
 import type { ConversationRoom } from "./conversation-room";
 import { ClientFrameSchema, CLOSE, MAX_FRAME_BYTES, TYPING_SECONDS, type ClientFrame } from "./events";
 import { attachmentOf, closeSocket, FloodGuard, sendEvent, type Attachment } from "./sockets";
 
 const flood = new FloodGuard();
+/** Per socket, its latest send once it is queued in the ledger (in memory: nothing is in flight across hibernation). */
+const queued = new WeakMap<WebSocket, Promise<unknown>>();
 
 const fail = (ws: WebSocket, code: string, detail: string, clientMessageId?: string | null) =>
   sendEvent(ws, { type: "error", code, detail, ...(clientMessageId !== undefined ? { client_message_id: clientMessageId } : {}) });
@@ -37,12 +37,23 @@ async function dispatch(room: ConversationRoom, ws: WebSocket, a: Attachment, fr
     case "send": {
       const key = frame.client_message_id ?? null;
       if (!a.scopes.includes("send:messages")) return fail(ws, "insufficient_scope", "Sending needs the send:messages scope.", key);
-      const retryAfter = await room.sendLimit(a.userId);
-      if (retryAfter !== null) return fail(ws, "rate_limited", `Too many messages; retry in ${retryAfter} s.`, key);
-      const result = await room.send({ conversationId: a.conversationId, sender: await room.senderOf(a.userId), body: frame.message_body, clientMessageId: key });
+      // Frames of one socket are handled concurrently, and the limit check and sender lookup await other
+      // objects whose answers can come back in any order: pipelined sends got their seqs out of frame order
+      // (test/realtime.test.ts). Each send of a socket waits for the one before it to be queued in the ledger
+      // (not stored, so group commit still batches them), which keeps frame order.
+      const previous = queued.get(ws) ?? Promise.resolve();
+      const admitted = previous.then(async () => {
+        const retryAfter = await room.sendLimit(a.userId);
+        if (retryAfter !== null) return { retryAfter };
+        const sender = await room.senderOf(a.userId);
+        return { pending: room.send({ conversationId: a.conversationId, sender, body: frame.message_body, clientMessageId: key }) };
+      });
+      queued.set(ws, admitted.catch(() => undefined));
+      const step = await admitted;
+      if ("retryAfter" in step) return fail(ws, "rate_limited", `Too many messages; retry in ${step.retryAfter} s.`, key);
+      const result = await step.pending;
       if (!result.ok) return fail(ws, result.status === 409 ? "conflict" : result.status === 404 ? "not_found" : "unavailable", result.detail, key);
-      const message = toMessageResource(result.message, statusView(a.userId, [...room.ledger.marks.values()]));
-      return sendEvent(ws, { type: "ack", client_message_id: key, message });
+      return sendEvent(ws, { type: "ack", client_message_id: key, message: result.resource });
     }
     case "receipt": {
       if (!a.scopes.includes("read:messages")) return fail(ws, "insufficient_scope", "Receipts need the read:messages scope.");

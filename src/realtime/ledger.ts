@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import { config } from "../config";
 import { database, type Database } from "../db/client";
 import { conversations, participants } from "../db/schema";
 import type { Watermark } from "../messages/status";
@@ -13,7 +14,7 @@ export type SendResult = { ok: true; message: StoredMessage; created: boolean } 
 type Pending = { input: SendInput; resolve: (result: SendResult) => void };
 
 // D1 allows 100 bound parameters per statement and a batch is one transaction: one insert per
-// message, at most this many messages per flush.
+// message, at most this many messages per flush (GROUP_COMMIT_MAX_BATCH may lower it; 1 turns group commit off).
 export const MAX_BATCH = 50;
 
 export type Committed = { messages: StoredMessage[]; delivered: Watermark[] };
@@ -83,7 +84,8 @@ export class Ledger {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, MAX_BATCH));
+      const max = Math.min(MAX_BATCH, config(this.env).GROUP_COMMIT_MAX_BATCH);
+      while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, max));
     } finally {
       this.#flushing = false;
     }

@@ -41,6 +41,8 @@ async function findToken(db: Database, token: string) {
       userId: oauthGrants.userId,
       userActive: users.isActive,
       userStaff: users.isStaff,
+      firstName: users.firstName,
+      lastName: users.lastName,
       email: users.email,
     })
     .from(oauthTokens)
@@ -60,7 +62,7 @@ const isLive = (t: FoundToken, now = Date.now()) =>
 export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
   const t = await findToken(db, token);
   if (!t || t.kind !== "access" || !isLive(t)) return null;
-  return { userId: t.userId, isStaff: t.userStaff, grantId: t.grantId, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
+  return { userId: t.userId, isStaff: t.userStaff, firstName: t.firstName, lastName: t.lastName, grantId: t.grantId, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
 }
 
 export type RefreshResult = { tokens: TokenPair } | { error: "invalid_grant" | "invalid_scope"; description: string };

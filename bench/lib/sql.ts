@@ -1,0 +1,35 @@
+// SQL against the local D1 of a stopped `wrangler dev`, through `wrangler d1 execute --local`.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" };
+
+/** Runs `sql` (any number of statements) against the D1 persisted in `persistTo`; returns each statement's rows. */
+export async function d1(persistTo: string, sql: string): Promise<Record<string, unknown>[][]> {
+  const dir = mkdtempSync(join(tmpdir(), "hey-bench-sql-"));
+  const file = join(dir, "seed.sql");
+  writeFileSync(file, sql);
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file, "--json"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        // --json prints at the "log" level: keep it on whatever WRANGLER_LOG the benchmark runs with.
+        env: { ...process.env, ...QUIET, WRANGLER_LOG: "log" },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler d1 execute failed (${code}): ${stderr}${stdout}`))));
+    });
+    const parsed = JSON.parse(out.slice(out.indexOf("["))) as { results: Record<string, unknown>[] }[];
+    return parsed.map((r) => r.results);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A SQL string literal. */
+export const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;

@@ -1,0 +1,197 @@
+// The web client in a real Chromium against a real `wrangler dev`: two people sign up through the OAuth
+// pages, start a conversation by email and chat live. Run with `npm run test:browser`.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
+import { seedWebClient } from "../../scripts/seed-web-client";
+import { appStarted, seqsIn, until, type Person } from "./support";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const OUT = "test-results";
+// Debian's Chromium, quiet: nothing but the app under test talks to the network.
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+// Access tokens live 135 s and the app refreshes 120 s before expiry: every tab refreshes every 15 s here.
+const VARS = { ...UNLIMITED, ACCESS_TOKEN_TTL_SECONDS: "135" };
+
+const run = Date.now().toString(36);
+const ada: Person = { first: "Ada", last: "Lovelace", email: `ada-${run}@example.com`, password: "analytical engine" };
+const bob: Person = { first: "Bob", last: "Babbage", email: `bob-${run}@example.com`, password: "difference engine" };
+
+let server: DevServer;
+let browser: Browser;
+let adaPage: Page;
+let bobPage: Page;
+let bobContext: BrowserContext;
+const errors: string[] = [];
+
+function watch(page: Page, who: string): Page {
+  page.on("pageerror", (error) => errors.push(`${who}: ${error.message}`));
+  page.on("dialog", (dialog) => void dialog.accept());
+  return page;
+}
+
+/** Signs up in the app, then signs in on Hey's own sign-in and consent pages (the OAuth flow). */
+async function signUp(page: Page, person: Person): Promise<void> {
+  await page.goto(`${server.url}/app/`);
+  await page.getByLabel("First name").fill(person.first);
+  await page.getByLabel("Last name").fill(person.last);
+  await page.getByLabel("Email").fill(person.email);
+  await page.getByLabel("Password").fill(person.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(/\/o\/authorize\//);
+  await page.getByLabel("Email").fill(person.email);
+  await page.getByLabel("Password").fill(person.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await appStarted(page, `${person.first} ${person.last}`);
+}
+
+const bubbles = (page: Page) => page.locator(".timeline .msg .body");
+/** Text inside the open conversation's messages (the chat list shows previews of the same text). */
+const inLog = (page: Page, text: string) => page.getByRole("log", { name: "Messages" }).getByText(text);
+
+describe("the web app", { timeout: 180_000 }, () => {
+  before(async () => {
+    mkdirSync(OUT, { recursive: true });
+    server = await startDevServer({ vars: VARS });
+    seedWebClient({ persistTo: server.persistTo, origin: server.url });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    adaPage = watch(await (await browser.newContext({ viewport: { width: 1100, height: 720 } })).newPage(), "ada");
+    // Bob is on a phone-sized screen.
+    bobContext = await browser.newContext({ viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true });
+    bobPage = watch(await bobContext.newPage(), "bob");
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.kill();
+  });
+
+  it("signs two people up and in through Hey's OAuth pages", async () => {
+    await Promise.all([signUp(adaPage, ada), signUp(bobPage, bob)]);
+    assert.equal(new URL(adaPage.url()).pathname, "/app/");
+  });
+
+  it("starts a conversation by email and sends over the WebSocket", async () => {
+    await adaPage.getByLabel("Start a chat by email").fill(bob.email);
+    await adaPage.getByRole("button", { name: "Start" }).click();
+    await adaPage.waitForURL(/\/app\/c\/\d+$/);
+    await adaPage.getByRole("heading", { name: "Bob Babbage" }).waitFor();
+    await adaPage.locator(".conversation-state", { hasText: "2 people" }).waitFor();
+    for (const text of ["Hello Bob", "Are you there?"]) {
+      await adaPage.getByLabel("Message", { exact: true }).fill(text);
+      await adaPage.keyboard.press("Enter");
+    }
+    await until(async () => (await adaPage.locator(".timeline .msg.mine .tick[data-status=sent]").count()) === 2, "both messages acknowledged");
+    assert.equal(await adaPage.locator(".pending-list .msg").count(), 0);
+  });
+
+  it("shows the new chat in the other person's list with an unread badge", async () => {
+    const link = bobPage.locator(".chat-link", { hasText: "Ada Lovelace" });
+    await link.waitFor({ timeout: 15_000 });
+    await link.locator(".badge", { hasText: "2" }).waitFor();
+    assert.match(await link.locator(".chat-preview").innerText(), /Are you there\?/);
+    await bobPage.screenshot({ path: `${OUT}/chat-list.png` });
+  });
+
+  it("turns the sender's ticks to read when the other person opens the conversation", async () => {
+    await bobPage.locator(".chat-link", { hasText: "Ada Lovelace" }).click();
+    await inLog(bobPage, "Are you there?").waitFor();
+    assert.deepEqual(await bubbles(bobPage).allInnerTexts(), ["Hello Bob", "Are you there?"]);
+    await until(async () => (await adaPage.locator(".tick[data-status=read]").count()) === 2, "Ada's ticks read");
+  });
+
+  it("shows typing and delivers replies live both ways", async () => {
+    await bobPage.getByLabel("Message", { exact: true }).pressSequentially("Hi Ad", { delay: 20 });
+    await adaPage.locator(".typing", { hasText: "Bob Babbage is typing…" }).waitFor();
+    await bobPage.getByLabel("Message", { exact: true }).pressSequentially("a!");
+    await bobPage.getByRole("button", { name: "Send" }).click();
+    await adaPage.locator(".timeline .msg:not(.mine)", { hasText: "Hi Ada!" }).waitFor();
+    await until(async () => (await adaPage.locator(".typing").innerText()) === "", "typing cleared by the message");
+    await adaPage.getByLabel("Message", { exact: true }).fill("Shall we compute Bernoulli numbers?");
+    await adaPage.keyboard.press("Enter");
+    await inLog(bobPage, "Shall we compute Bernoulli numbers?").waitFor();
+    await until(async () => (await bobPage.locator(".tick[data-status=read]").count()) === 1, "Bob's reply read");
+  });
+
+  it("shows edits and deletes to everyone", async () => {
+    const hello = adaPage.locator(".timeline .msg.mine", { hasText: "Hello Bob" });
+    await hello.hover();
+    await hello.getByRole("button", { name: /^Edit message/ }).click();
+    await adaPage.getByLabel("Edit message", { exact: true }).fill("Hello Bob, it's Ada");
+    await adaPage.keyboard.press("Enter");
+    await bobPage.locator(".msg", { hasText: "Hello Bob, it's Ada" }).locator(".edited").waitFor();
+    const question = adaPage.locator(".timeline .msg.mine", { hasText: "Are you there?" });
+    await question.hover();
+    await question.getByRole("button", { name: /^Delete message/ }).click();
+    await bobPage.locator(".msg .body.deleted").waitFor();
+    assert.equal(await inLog(bobPage, "Are you there?").count(), 0);
+  });
+
+  it("shows when the browser goes offline", async () => {
+    await bobContext.setOffline(true);
+    await bobPage.locator(".offline-banner").waitFor();
+    await bobContext.setOffline(false);
+    await bobPage.locator(".offline-banner").waitFor({ state: "hidden" });
+  });
+
+  it("keeps a send pending through a server restart, then delivers it once and in order", async () => {
+    await server.kill();
+    await adaPage.locator(".offline-banner").waitFor();
+    await adaPage.getByLabel("Message", { exact: true }).fill("Sent while the server was down");
+    await adaPage.keyboard.press("Enter");
+    await adaPage.locator(".pending-list .tick[data-status=pending]").waitFor();
+    server = await startDevServer({ persistTo: server.persistTo, port: server.port, vars: VARS });
+    // Both sockets come back on their own (backoff), resume after the last seq they saw, and the
+    // pending send goes out again with its client_message_id.
+    await inLog(bobPage, "Sent while the server was down").waitFor({ timeout: 40_000 });
+    await until(async () => (await adaPage.locator(".pending-list .msg").count()) === 0, "Ada's send acknowledged", 40_000);
+    for (const page of [adaPage, bobPage]) {
+      await page.locator(".offline-banner").waitFor({ state: "hidden", timeout: 20_000 });
+      const seqs = await seqsIn(page);
+      assert.deepEqual(seqs, [1, 2, 3, 4, 5], "each message once, in seq order");
+    }
+  });
+
+  it("keeps the history and the sign-in across a reload", async () => {
+    const before = await bubbles(bobPage).allInnerTexts();
+    await bobPage.reload();
+    await appStarted(bobPage, "Bob Babbage");
+    await inLog(bobPage, "Sent while the server was down").waitFor();
+    assert.deepEqual(await bubbles(bobPage).allInnerTexts(), before);
+    assert.deepEqual(await bubbles(adaPage).allInnerTexts(), before);
+    await adaPage.screenshot({ path: `${OUT}/conversation.png` });
+    await bobPage.screenshot({ path: `${OUT}/conversation-phone.png` });
+  });
+
+  it("refreshes before expiry one tab at a time, so a duplicated tab keeps its sign-in", async () => {
+    // A duplicated tab starts with a copy of sessionStorage: two tabs holding one refresh token.
+    const tokens = await adaPage.evaluate(() => sessionStorage.getItem("hey.tokens"));
+    const spent = (JSON.parse(tokens!) as { refresh_token: string }).refresh_token;
+    const twin = watch(await adaPage.context().newPage(), "ada twin");
+    await twin.addInitScript((value) => sessionStorage.setItem("hey.tokens", value), tokens!);
+    await twin.goto(`${server.url}/app/`);
+    await appStarted(twin, "Ada Lovelace");
+    const refreshTokens = () => Promise.all([adaPage, twin].map((p) => p.evaluate(() => JSON.parse(sessionStorage.getItem("hey.tokens") ?? "{}").refresh_token as string | undefined)));
+    await until(async () => (await refreshTokens()).every((t) => t && t !== spent), "both tabs rotated their refresh token", 30_000);
+    const [mine, theirs] = await refreshTokens();
+    assert.equal(mine, theirs, "the tabs share the one rotated token (a second rotation would have revoked the grant)");
+    // Still signed in: the API answers both tabs.
+    await twin.locator(".chat-link", { hasText: "Bob Babbage" }).click();
+    await inLog(twin, "Sent while the server was down").waitFor();
+    await twin.close();
+  });
+
+  it("signs out by revoking the grant", async () => {
+    await adaPage.getByRole("button", { name: "Sign out" }).click();
+    await adaPage.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(await adaPage.evaluate(() => sessionStorage.getItem("hey.tokens")), null);
+  });
+
+  it("raised no uncaught errors in either page", () => {
+    assert.deepEqual(errors, []);
+  });
+});

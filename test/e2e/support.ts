@@ -1,0 +1,71 @@
+import WebSocket from "ws";
+import type { DevServer } from "../../scripts/dev-server";
+import { HeyClient, type Session } from "../../scripts/http-client";
+
+export type World = { client: HeyClient; users: Session[]; conversationId: number };
+
+/** `count` signed-in users and one conversation with all of them, owned by the first. */
+export async function world(server: DevServer, count: number): Promise<World> {
+  const client = new HeyClient(server.url);
+  const clientId = await client.registerClient();
+  const users: Session[] = [];
+  for (let i = 0; i < count; i++) users.push(await client.signUpAndLogin(clientId));
+  const created = await client.json("/api/conversations/", { method: "POST", token: users[0]!.token, body: { participants: users.slice(1).map((u) => u.userId) } });
+  if (created.status !== 201) throw new Error(`conversation: ${created.status}`);
+  return { client, users, conversationId: created.body.id };
+}
+
+export type Observer = { ws: WebSocket; events: any[]; seqs: number[]; ready: Promise<void>; closed: Promise<number>; waitForSeq: (seq: number, timeoutMs?: number) => Promise<void> };
+
+/** A WebSocket member that records every message.created seq in arrival order. */
+export function observe(url: string, conversationId: number, token: string, afterSeq?: number): Observer {
+  const target = new URL(`/api/conversations/${conversationId}/ws`, url.replace(/^http/, "ws"));
+  if (afterSeq !== undefined) target.searchParams.set("after_seq", String(afterSeq));
+  const ws = new WebSocket(target, { headers: { Authorization: `Bearer ${token}` } });
+  const events: any[] = [];
+  const seqs: number[] = [];
+  const listeners = new Set<() => void>();
+  let onReady!: () => void;
+  const ready = new Promise<void>((r) => (onReady = r));
+  ws.on("message", (data) => {
+    const event = JSON.parse(String(data));
+    events.push(event);
+    if (event.type === "message.created") seqs.push(event.message.seq);
+    if (event.type === "ready") onReady();
+    for (const l of listeners) l();
+  });
+  let closeCode: number | null = null;
+  const closed = new Promise<number>((r) => ws.on("close", (code) => r((closeCode = code))));
+  ws.on("error", () => {});
+  const waitForSeq = (seq: number, timeoutMs = 30_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (seqs.includes(seq)) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`seq ${seq} never arrived; last ${seqs.at(-1)}; closed: ${closeCode}; last events ${JSON.stringify(events.slice(-3)).slice(0, 400)}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+  return { ws, events, seqs, ready, closed, waitForSeq };
+}
+
+/** Every stored message of a conversation, walked with the after_seq cursor. */
+export async function allMessages(client: HeyClient, conversationId: number, token: string) {
+  const out: { id: number; seq: number; client_message_id: string | null; message_body: string }[] = [];
+  for (let after = 0; ; ) {
+    const page = await client.json(`/api/conversations/${conversationId}/messages/?after_seq=${after}&limit=100`, { token });
+    if (page.status !== 200) throw new Error(`history: ${page.status}`);
+    out.push(...page.body.results);
+    if (!page.body.next) return out;
+    after = page.body.results.at(-1).seq;
+  }
+}
+
+export const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

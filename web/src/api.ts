@@ -1,0 +1,71 @@
+// The REST calls the app makes, with the access token, one retry after a refresh, and problem+json errors.
+import { accessToken, refresh } from "./auth";
+import type { Chat, ConversationResource, MessageResource, Page, PublicUser, UserResource } from "./types";
+
+/** An RFC 9457 problem from the API, or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+type Init = { method?: string; body?: unknown; auth?: boolean };
+
+/** Calls the API; JSON in and out. Throws ApiError. */
+export async function api<T>(path: string, init: Init = {}, retried = false): Promise<T> {
+  const headers = new Headers({ Accept: "application/json" });
+  if (init.auth !== false) {
+    const token = await accessToken();
+    if (!token) throw new ApiError(401, "You are signed out.");
+    headers.set("Authorization", `Bearer ${token}`);
+  }
+  if (init.body !== undefined) headers.set("Content-Type", "application/json");
+  let res: Response;
+  try {
+    res = await fetch(path, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  } catch {
+    throw new ApiError(0, "Hey cannot be reached. Check your connection.");
+  }
+  if (res.status === 401 && init.auth !== false && !retried) {
+    // The token may have expired or been rotated by another tab since we read it.
+    await refresh().catch(() => {});
+    return api<T>(path, init, true);
+  }
+  const text = await res.text();
+  const body = text ? (JSON.parse(text) as unknown) : null;
+  if (!res.ok) {
+    const problem = (body ?? {}) as { detail?: string; title?: string; errors?: { path: string; message: string }[] };
+    throw new ApiError(res.status, problem.detail ?? problem.title ?? `Request failed (${res.status}).`, problem.errors ?? []);
+  }
+  return body as T;
+}
+
+const json = (method: string, body?: unknown) => ({ method, body });
+
+export const signUp = (body: { email: string; password: string; first_name: string; last_name: string }) =>
+  api<UserResource>("/api/users/", { method: "POST", body, auth: false });
+export const me = () => api<UserResource>("/api/users/me/");
+export const findUserByEmail = async (email: string) =>
+  (await api<Page<PublicUser>>(`/api/users/?email=${encodeURIComponent(email.trim())}`)).results[0] ?? null;
+
+export const chats = () => api<Page<Chat>>("/api/chats/?page_size=100");
+export const conversation = (id: number) => api<ConversationResource>(`/api/conversations/${id}/`);
+export const startConversation = (userId: number) =>
+  api<ConversationResource>("/api/conversations/", json("POST", { participants: [userId], reuse_direct: true }));
+export const addParticipant = (id: number, userId: number) =>
+  api<ConversationResource>(`/api/conversations/${id}/participants/`, json("POST", { user_id: userId }));
+export const removeParticipant = (id: number, userId: number) => api<null>(`/api/conversations/${id}/participants/${userId}/`, json("DELETE"));
+
+/** The `limit` messages before `beforeSeq`, oldest first. */
+export const messagesBefore = (id: number, beforeSeq: number, limit = 50) =>
+  api<Page<MessageResource>>(`/api/conversations/${id}/messages/?before_seq=${beforeSeq}&limit=${limit}`);
+export const editMessage = (id: number, messageId: number, body: string) =>
+  api<MessageResource>(`/api/conversations/${id}/messages/${messageId}/`, json("PATCH", { message_body: body }));
+export const deleteMessage = (id: number, messageId: number) => api<null>(`/api/conversations/${id}/messages/${messageId}/`, json("DELETE"));
+/** Marks messages up to `seq` delivered to this user (the chat list has shown them). */
+export const markDelivered = (id: number, seq: number) => api<unknown>(`/api/conversations/${id}/receipts/`, json("POST", { delivered_up_to: seq }));
+export const ticket = (id: number) => api<{ ticket: string; expires_at: string }>("/api/realtime/tickets/", json("POST", { conversation: id }));

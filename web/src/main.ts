@@ -1,0 +1,136 @@
+// Hey's web client: boot, the signed-in shell, and client-side routes under /app/.
+//   /app/           the chat list (and, on wide screens, an empty conversation pane)
+//   /app/c/{id}     a conversation
+//   /app/callback   the OAuth redirect URI
+import "./styles.css";
+import { ApiError, me as fetchMe } from "./api";
+import { completeSignIn, onAuthChange, signedIn, signOut } from "./auth";
+import { el, nameOf } from "./dom";
+import { BASE, type UserResource } from "./types";
+import { createChatList, type ChatList } from "./views/chat-list";
+import { conversationView } from "./views/conversation";
+import { welcomeView } from "./views/welcome";
+
+const root = document.getElementById("app")!;
+
+type Session = { me: UserResource; chatList: ChatList; pane: HTMLElement; layout: HTMLElement; banner: HTMLElement };
+let session: Session | null = null;
+let open: { id: number; stop(): void } | null = null;
+const offline = { socket: false, poll: false };
+
+function showWelcome(notice?: string): void {
+  endSession();
+  document.title = "Hey";
+  root.replaceChildren(welcomeView(notice));
+}
+
+function endSession(): void {
+  open?.stop();
+  open = null;
+  session?.chatList.stop();
+  session = null;
+}
+
+function renderOffline(): void {
+  if (session) session.banner.hidden = navigator.onLine && !offline.socket && !offline.poll;
+}
+
+/** Client-side navigation within the app. */
+export function go(path: string, replace = false): void {
+  if (path !== location.pathname) history[replace ? "replaceState" : "pushState"](null, "", path);
+  route();
+}
+
+function route(): void {
+  if (!session) return;
+  const match = new RegExp(`^${BASE}c/(\\d+)/?$`).exec(location.pathname);
+  const id = match ? Number(match[1]) : null;
+  if (id === null && location.pathname !== BASE) return go(BASE, true);
+  session.chatList.setActive(id);
+  session.layout.classList.toggle("show-conversation", id !== null);
+  if (open?.id === id) return;
+  open?.stop();
+  open = null;
+  offline.socket = false;
+  renderOffline();
+  if (id === null) {
+    document.title = "Hey";
+    session.pane.replaceChildren(el("p", { class: "placeholder" }, "Choose a conversation, or start one with someone's email."));
+    return;
+  }
+  const view = conversationView(id, {
+    me: session.me,
+    chatList: session.chatList,
+    go,
+    setOffline: (value) => {
+      offline.socket = value;
+      renderOffline();
+    },
+  });
+  open = { id, stop: view.stop };
+  session.pane.replaceChildren(view.element);
+}
+
+async function startSession(): Promise<void> {
+  let me: UserResource;
+  try {
+    me = await fetchMe();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return showWelcome("Your session has ended. Sign in again.");
+    root.replaceChildren(el("main", { class: "welcome" }, el("h1", {}, "Hey"), el("p", { role: "alert" }, "Hey cannot be reached. "), el("button", { type: "button", onclick: () => location.reload() }, "Try again")));
+    return;
+  }
+  const chatList = createChatList(me.id, go, (ok) => {
+    offline.poll = !ok;
+    renderOffline();
+  });
+  const pane = el("main", { class: "pane", id: "main", tabindex: -1 });
+  const layout = el("div", { class: "layout" }, el("nav", { class: "sidebar", "aria-label": "Chats" }, chatList.element), pane);
+  const banner = el("p", { class: "offline-banner", role: "status", hidden: true }, "You are offline. Hey will reconnect and send your messages when it can.");
+  const signOutButton = el("button", { type: "button", class: "sign-out" }, "Sign out");
+  signOutButton.addEventListener("click", async () => {
+    signOutButton.disabled = true;
+    await signOut();
+    showWelcome("You have signed out.");
+  });
+  root.replaceChildren(
+    el("a", { href: "#main", class: "skip-link" }, "Skip to conversation"),
+    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), signOutButton),
+    banner,
+    layout,
+  );
+  session = { me, chatList, pane, layout, banner };
+  route();
+}
+
+// Links inside the app navigate without reloading it.
+root.addEventListener("click", (event) => {
+  const link = (event.target as Element).closest<HTMLAnchorElement>("a[href]");
+  if (!link || link.origin !== location.origin || !link.pathname.startsWith(BASE) || link.hash) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0) return;
+  event.preventDefault();
+  go(link.pathname);
+});
+window.addEventListener("popstate", route);
+window.addEventListener("online", renderOffline);
+window.addEventListener("offline", renderOffline);
+onAuthChange(() => {
+  // Signed out elsewhere (another tab of this sign-in) or the grant was revoked.
+  if (!signedIn() && session) showWelcome("You have been signed out.");
+});
+
+async function boot(): Promise<void> {
+  const url = new URL(location.href);
+  if (url.pathname.startsWith(`${BASE}callback`)) {
+    try {
+      go(await completeSignIn(url), true);
+    } catch (error) {
+      history.replaceState(null, "", BASE);
+      return showWelcome(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (!signedIn()) return showWelcome();
+  await startSession();
+}
+
+void boot();

@@ -1,0 +1,298 @@
+// A conversation: messages in seq order with history loaded backwards as you scroll up, a composer
+// that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes.
+import { ApiError, conversation as fetchConversation, deleteMessage, editMessage, messagesBefore } from "../api";
+import { el, nameOf } from "../dom";
+import { ConversationSocket, type SocketState } from "../socket";
+import { Timeline, type PendingSend } from "../timeline";
+import { BASE, type ConversationResource, type MessageResource, type ServerEvent, type UserResource } from "../types";
+import type { ChatList } from "./chat-list";
+import { titleOf } from "./chat-list";
+import { messageItem, pendingItem, setStatus } from "./message-item";
+import { peopleDialog } from "./people";
+
+export type ConversationContext = { me: UserResource; chatList: ChatList; go(path: string): void; setOffline(offline: boolean): void };
+
+const PAGE = 50;
+const TYPING_EVERY_MS = 3000;
+
+export function conversationView(id: number, ctx: ConversationContext): { element: HTMLElement; stop(): void } {
+  const me = ctx.me.id;
+  const timeline = new Timeline(me);
+  const items = new Map<number, HTMLLIElement>();
+  const typing = new Map<number, number>();
+  let detail: ConversationResource | null = null;
+  let lastChange: number | null = null;
+  let loadingOlder = false;
+  let reachedStart = false;
+  let sentRead = 0;
+  let lastTyping = 0;
+  let readTimer: number | undefined;
+  let typingTimer: number | undefined;
+
+  const heading = el("h2", { class: "conversation-title", tabindex: -1 }, "Loading…");
+  const state = el("p", { class: "conversation-state", role: "status" });
+  const peopleButton = el("button", { type: "button", class: "people-button", disabled: true }, "People");
+  const header = el("header", { class: "conversation-header" }, el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"), el("div", {}, heading, state), peopleButton);
+
+  const older = el("button", { type: "button", class: "older", onclick: () => void loadOlder() }, "Load earlier messages");
+  const start = el("p", { class: "start", hidden: true }, "This is the start of the conversation.");
+  const list = el("ol", { class: "timeline" });
+  const pendingList = el("ol", { class: "timeline pending-list" });
+  const scroller = el("div", { class: "messages", role: "log", "aria-label": "Messages", tabindex: 0 }, older, start, list, pendingList);
+  const typingLine = el("p", { class: "typing", "aria-live": "polite" });
+
+  const input = el("textarea", { id: "composer", name: "message", rows: 1, maxlength: 4000, placeholder: "Message", autocomplete: "off", enterkeyhint: "send" });
+  const sendButton = el("button", { type: "submit", class: "primary" }, "Send");
+  const composer = el("form", { class: "composer", "aria-label": "Send a message" }, el("label", { for: "composer", class: "visually-hidden" }, "Message"), input, sendButton);
+  const element = el("section", { class: "conversation", "aria-labelledby": "conversation-title" }, header, scroller, typingLine, composer);
+  heading.id = "conversation-title";
+
+  const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
+  /** Runs a DOM change, keeping the view pinned to the newest message if it was there. */
+  const keepingBottom = (change: () => void) => {
+    const stick = atBottom();
+    change();
+    if (stick) scroller.scrollTop = scroller.scrollHeight;
+  };
+
+  function options(m: MessageResource) {
+    return {
+      mine: m.sender.id === me,
+      showAuthor: (detail?.participants.length ?? 2) > 2,
+      canDelete: m.sender.id === me || detail?.owner === me,
+      onEdit: async (message: MessageResource, body: string) => void apply(await editMessage(id, message.id, body)),
+      onDelete: async (message: MessageResource) => {
+        await deleteMessage(id, message.id);
+        apply({ ...message, deleted: true, message_body: "" });
+      },
+    };
+  }
+
+  /** Puts a message in its place by seq (or replaces the element showing it). */
+  function render(m: MessageResource): void {
+    const shown = timeline.bySeq.get(m.seq)!;
+    const item = messageItem(shown, timeline.statusOf(shown), options(shown));
+    const old = items.get(m.seq);
+    items.set(m.seq, item);
+    if (old) return old.replaceWith(item);
+    const after = [...items.keys()].filter((s) => s > m.seq).sort((a, b) => a - b)[0];
+    list.insertBefore(item, after === undefined ? null : items.get(after)!);
+  }
+
+  function apply(m: MessageResource): void {
+    const changed = timeline.upsert(m);
+    keepingBottom(() => {
+      if (changed) render(m);
+      renderPending();
+    });
+    // Someone else's message moved their watermarks past it, and maybe past some of mine.
+    if (m.sender.id !== me) refreshTicks();
+    if (changed) ctx.chatList.noteMessage(timeline.bySeq.get(m.seq)!);
+  }
+
+  function renderPending(): void {
+    pendingList.replaceChildren(...[...timeline.pending.values()].map((send) => pendingItem(send, retry)));
+  }
+
+  function refreshTicks(): void {
+    for (const [seq, item] of items) {
+      const m = timeline.bySeq.get(seq)!;
+      if (m.sender.id === me) setStatus(item, timeline.statusOf(m));
+    }
+  }
+
+  function renderTyping(): void {
+    const now = Date.now();
+    for (const [user, until] of typing) if (until <= now) typing.delete(user);
+    const names = [...typing.keys()].map((u) => detail?.participants.find((p) => p.id === u)).map((p) => (p ? nameOf(p) : "Someone"));
+    typingLine.textContent = names.length === 0 ? "" : `${names.join(" and ")} ${names.length > 1 ? "are" : "is"} typing…`;
+    window.clearTimeout(typingTimer);
+    if (typing.size) typingTimer = window.setTimeout(renderTyping, Math.min(...typing.values()) - now + 50);
+  }
+
+  /** Read receipts: everything shown while the tab is visible counts as read. */
+  function scheduleRead(): void {
+    window.clearTimeout(readTimer);
+    readTimer = window.setTimeout(() => {
+      const newest = timeline.newestFromOthers();
+      if (document.visibilityState !== "visible" || newest <= Math.max(sentRead, timeline.myRead())) return;
+      if (socket.send({ type: "receipt", read_up_to: newest })) sentRead = newest;
+      ctx.chatList.markRead(id);
+    }, 200);
+  }
+
+  function sendPending(send: PendingSend): void {
+    socket.send({ type: "send", message_body: send.body, client_message_id: send.cid });
+  }
+
+  function retry(send: PendingSend): void {
+    send.error = null;
+    renderPending();
+    sendPending(send);
+  }
+
+  function onEvent(event: ServerEvent): void {
+    switch (event.type) {
+      case "message.created":
+        timeline.streamSeq = Math.max(timeline.streamSeq, event.message.seq);
+        typing.delete(event.message.sender.id);
+        renderTyping();
+        apply(event.message);
+        return scheduleRead();
+      case "message.updated":
+      case "message.deleted":
+      case "ack":
+        return apply(event.message);
+      case "receipt":
+      case "receipts":
+        timeline.setMarks(event.type === "receipt" ? [event] : event.receipts);
+        return refreshTicks();
+      case "typing":
+        if (event.user !== me) typing.set(event.user, Date.parse(event.until));
+        return renderTyping();
+      case "ready":
+        lastChange = event.change_seq;
+        timeline.streamSeq = Math.max(timeline.streamSeq, event.last_seq);
+        timeline.setMarks(event.receipts, true);
+        refreshTicks();
+        // Unacknowledged sends go again: their client_message_id makes a duplicate impossible.
+        for (const send of timeline.pending.values()) if (!send.error) sendPending(send);
+        return scheduleRead();
+      case "resync":
+        // Too far behind to replay: start over from the newest page.
+        timeline.bySeq.clear();
+        items.clear();
+        list.replaceChildren();
+        timeline.streamSeq = event.last_seq;
+        showStart(false);
+        return void loadOlder(event.last_seq + 1);
+      case "participant.added":
+      case "participant.removed":
+      case "conversation.updated":
+        return void loadDetail();
+      case "error":
+        if (event.client_message_id) {
+          const send = timeline.pending.get(event.client_message_id);
+          if (send) send.error = event.code === "rate_limited" ? "Too fast; wait a moment." : event.detail;
+          return renderPending();
+        }
+        return console.warn(`hey: ${event.code}: ${event.detail}`);
+    }
+  }
+
+  function onState(next: SocketState, message?: string): void {
+    ctx.setOffline(next === "offline");
+    state.textContent = { connecting: "Connecting…", live: participantsLine(), offline: "Offline — reconnecting…", gone: message ?? "" }[next];
+    if (next === "gone") {
+      input.disabled = sendButton.disabled = peopleButton.disabled = true;
+      ctx.setOffline(false);
+      void ctx.chatList.refresh();
+    }
+  }
+
+  const participantsLine = () => (detail ? `${detail.participants.length} people` : "");
+
+  const socket = new ConversationSocket(id, { resumeFrom: () => ({ afterSeq: timeline.streamSeq, afterChange: lastChange }), onEvent, onState });
+
+  async function loadDetail(): Promise<void> {
+    detail = await fetchConversation(id);
+    heading.textContent = titleOf(detail, me);
+    document.title = `${heading.textContent} · Hey`;
+    peopleButton.disabled = false;
+    if (socket.live) state.textContent = participantsLine();
+  }
+
+  function showStart(reached: boolean): void {
+    reachedStart = reached;
+    older.hidden = reached;
+    start.hidden = !reached;
+  }
+
+  async function loadOlder(before = timeline.oldestSeq() ?? timeline.streamSeq + 1): Promise<void> {
+    if (loadingOlder || reachedStart) return;
+    if (before <= 1) return showStart(true);
+    loadingOlder = true;
+    older.textContent = "Loading…";
+    try {
+      const page = await messagesBefore(id, before, PAGE);
+      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+      for (const m of page.results) if (timeline.upsert(m)) render(m);
+      // Older messages go above: keep what the reader was looking at where it was.
+      scroller.scrollTop = scroller.scrollHeight - fromBottom;
+      showStart(page.previous === null);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 0) ctx.setOffline(true);
+    } finally {
+      loadingOlder = false;
+      older.textContent = "Load earlier messages";
+    }
+  }
+
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = input.value;
+    if (!body.trim()) return;
+    const send = timeline.addPending(body);
+    input.value = "";
+    input.style.height = "";
+    keepingBottom(renderPending);
+    scroller.scrollTop = scroller.scrollHeight;
+    sendPending(send);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => {
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight + 2}px`;
+    if (!input.value.trim() || Date.now() - lastTyping < TYPING_EVERY_MS) return;
+    if (socket.send({ type: "typing" })) lastTyping = Date.now();
+  });
+  peopleButton.addEventListener("click", () => {
+    if (!detail) return;
+    peopleDialog(detail, me, {
+      changed: async () => {
+        await loadDetail().catch(() => {});
+        void ctx.chatList.refresh();
+      },
+      left: () => ctx.go(BASE),
+    });
+  });
+  const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && timeline.bySeq.size > 0 && void loadOlder(), { root: scroller });
+  observer.observe(older);
+  const onVisible = () => scheduleRead();
+  document.addEventListener("visibilitychange", onVisible);
+
+  void (async () => {
+    try {
+      await loadDetail();
+    } catch (error) {
+      heading.textContent = "Conversation not found";
+      state.textContent = error instanceof Error ? error.message : String(error);
+      input.disabled = sendButton.disabled = true;
+      return;
+    }
+    const last = detail!.last_seq;
+    // Resume a little before the end: the socket's replay then also refreshes the newest page's edits.
+    timeline.streamSeq = Math.max(0, last - PAGE);
+    socket.start();
+    await loadOlder(last + 1);
+    scroller.scrollTop = scroller.scrollHeight;
+    if (matchMedia("(min-width: 720px)").matches) input.focus();
+    else heading.focus();
+  })();
+
+  return {
+    element,
+    stop() {
+      socket.stop();
+      observer.disconnect();
+      document.removeEventListener("visibilitychange", onVisible);
+      window.clearTimeout(readTimer);
+      window.clearTimeout(typingTimer);
+    },
+  };
+}

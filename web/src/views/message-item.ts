@@ -1,0 +1,145 @@
+// One message in the timeline: its bubble, time, ticks, and (for its sender) edit and delete.
+import { el, nameOf, shortTime } from "../dom";
+import type { PendingSend, Status } from "../timeline";
+import type { MessageResource } from "../types";
+
+const TICKS: Record<Status, [glyph: string, label: string]> = {
+  pending: ["◷", "Sending"],
+  failed: ["!", "Not sent"],
+  sent: ["✓", "Sent"],
+  delivered: ["✓✓", "Delivered"],
+  read: ["✓✓", "Read"],
+};
+
+export type ItemOptions = {
+  mine: boolean;
+  showAuthor: boolean;
+  canDelete: boolean;
+  onEdit(message: MessageResource, body: string): Promise<void>;
+  onDelete(message: MessageResource): Promise<void>;
+};
+
+function tick(status: Status): HTMLElement {
+  const [glyph, label] = TICKS[status];
+  return el("span", { class: "tick", "data-status": status, role: "img", "aria-label": label, title: label }, glyph);
+}
+
+/** Updates the ticks of an own message in place. */
+export function setStatus(item: HTMLElement, status: Status): void {
+  const current = item.querySelector<HTMLElement>(".tick");
+  if (current && current.dataset.status !== status) current.replaceWith(tick(status));
+}
+
+function editForm(message: MessageResource, item: HTMLElement, options: ItemOptions, restore: () => void): HTMLFormElement {
+  const input = el("textarea", { class: "edit-input", rows: 2, "aria-label": "Edit message", maxlength: 4000 });
+  input.value = message.message_body;
+  const error = el("p", { class: "field-error", role: "alert" });
+  const form = el(
+    "form",
+    { class: "edit-form" },
+    input,
+    error,
+    el("div", { class: "row" }, el("button", { type: "submit" }, "Save"), el("button", { type: "button", onclick: restore }, "Cancel")),
+  );
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") restore();
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!input.value.trim()) return void (error.textContent = "A message cannot be empty; delete it instead.");
+    try {
+      await options.onEdit(message, input.value);
+    } catch (e) {
+      error.textContent = e instanceof Error ? e.message : String(e);
+    }
+  });
+  queueMicrotask(() => {
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    item.scrollIntoView({ block: "nearest" });
+  });
+  return form;
+}
+
+/** A stored message. */
+export function messageItem(message: MessageResource, status: Status, options: ItemOptions): HTMLLIElement {
+  const author = options.mine ? "You" : nameOf(message.sender);
+  const body = message.deleted
+    ? el("p", { class: "body deleted" }, "This message was deleted")
+    : el("p", { class: "body" }, message.message_body);
+  const meta = el(
+    "p",
+    { class: "meta" },
+    message.edited_at && !message.deleted ? el("span", { class: "edited" }, "edited ") : null,
+    el("time", { datetime: message.sent_at, title: new Date(message.sent_at).toLocaleString() }, shortTime(message.sent_at)),
+    options.mine ? tick(status) : null,
+  );
+  const bubble = el(
+    "div",
+    { class: "bubble" },
+    el("span", { class: "visually-hidden" }, `${author}: `),
+    options.showAuthor && !options.mine ? el("p", { class: "author", "aria-hidden": "true" }, author) : null,
+    body,
+    meta,
+  );
+  const item = el("li", { class: `msg${options.mine ? " mine" : ""}`, "data-seq": message.seq, "data-id": message.id }, bubble);
+  if (message.deleted) return item;
+
+  const actions = el("div", { class: "actions" });
+  if (options.mine) {
+    actions.append(
+      el("button", {
+        type: "button",
+        "aria-label": `Edit message: ${message.message_body.slice(0, 40)}`,
+        onclick: () => {
+          const restore = () => {
+            form.replaceWith(body);
+            actions.hidden = false;
+            actions.querySelector("button")?.focus();
+          };
+          const form = editForm(message, item, options, restore);
+          body.replaceWith(form);
+          actions.hidden = true;
+        },
+      }, "Edit"),
+    );
+  }
+  if (options.canDelete) {
+    actions.append(
+      el("button", {
+        type: "button",
+        "aria-label": `Delete message: ${message.message_body.slice(0, 40)}`,
+        onclick: () => {
+          if (confirm("Delete this message for everyone?")) void options.onDelete(message).catch((e: Error) => alert(e.message));
+        },
+      }, "Delete"),
+    );
+  }
+  if (actions.childElementCount) {
+    item.append(actions);
+    // Focusable by a tap (not by Tab): on touch screens, tapping the bubble shows its actions.
+    bubble.tabIndex = -1;
+  }
+  return item;
+}
+
+/** A send still waiting for its ack (or failed, with a retry). */
+export function pendingItem(send: PendingSend, retry: (send: PendingSend) => void): HTMLLIElement {
+  const status: Status = send.error ? "failed" : "pending";
+  return el(
+    "li",
+    { class: "msg mine pending", "data-cid": send.cid },
+    el(
+      "div",
+      { class: "bubble" },
+      el("span", { class: "visually-hidden" }, "You: "),
+      el("p", { class: "body" }, send.body),
+      el("p", { class: "meta" }, send.error ? el("span", { class: "send-error" }, `${send.error} `) : null, tick(status)),
+    ),
+    send.error ? el("div", { class: "actions" }, el("button", { type: "button", onclick: () => retry(send) }, "Retry")) : null,
+  );
+}
