@@ -80,7 +80,7 @@ try {
   console.log(`\nmeasured from the client (sequential, n=${n}):`);
   for (const o of outside) console.log(`  ${o.step.padEnd(60)} p50 ${o.p50.toFixed(2).padStart(7)} ms   mean ${o.mean.toFixed(2).padStart(7)} ms`);
   console.log(`\ninside workerd, one step at a time (mean of ${n}):`);
-  for (const s of probe.steps) console.log(`  ${s.step.padEnd(60)} ${s.ms.toFixed(2).padStart(7)} ms${s.perSecond ? `   (${s.perSecond} msg/s)` : ""}`);
+  for (const s of probe.steps) console.log(`  ${s.step.padEnd(60)} ${s.ms.toFixed(2).padStart(7)} ms${s.perSecond ? `   (${s.perSecond}/s)` : ""}`);
   const path = ["auth: verifyAccessToken", "rate limit: take()", "membership", "currentUser", "room.send with client_message_id", "viewOf"];
   const total = probe.steps.filter((s) => path.some((p) => s.step.startsWith(p))).reduce((x, s) => x + s.ms, 0);
   console.log(`\n  a REST send's awaited steps in sequence (${path.length}):${" ".repeat(17)}${total.toFixed(2).padStart(7)} ms`);

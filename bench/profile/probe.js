@@ -58,6 +58,19 @@ export default {
       }
     }
     const out = steps.map(([step], k) => ({ step, ms: total[k] / n }));
+    // D1 and the limiter under concurrency: local D1 is one SQLite behind one object, so its queries queue.
+    for (const [name, work] of [
+      ["D1: SELECT 1", () => env.DB.prepare("SELECT 1").first()],
+      ["auth: verifyAccessToken", () => verifyAccessToken(db, token)],
+      ["rate limit: take()", () => take(env, "send", `user:${userId}`)],
+    ]) {
+      const together = 64;
+      const rounds = Math.max(1, Math.floor(n / 10));
+      const t0 = Date.now();
+      for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: together }, () => work()));
+      const ms = Date.now() - t0;
+      out.push({ step: `${name} × ${together} at once (per call)`, ms: ms / (rounds * together), perSecond: Math.round((rounds * together * 1000) / ms) });
+    }
     // Sends in flight together: how far one flush's D1 batch is amortised.
     for (const together of [16, 64]) {
       const t0 = Date.now();

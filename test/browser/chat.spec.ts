@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
+import { HeyClient } from "../../scripts/http-client";
 import { seedWebClient } from "../../scripts/seed-web-client";
 import { appStarted, seqsIn, until, type Person } from "./support";
 
@@ -51,7 +52,7 @@ async function signUp(page: Page, person: Person): Promise<void> {
 
 const bubbles = (page: Page) => page.locator(".timeline .msg .body");
 /** Text inside the open conversation's messages (the chat list shows previews of the same text). */
-const inLog = (page: Page, text: string) => page.getByRole("log", { name: "Messages" }).getByText(text);
+const inLog = (page: Page, text: string, exact = false) => page.getByRole("log", { name: "Messages" }).getByText(text, { exact });
 
 describe("the web app", { timeout: 180_000 }, () => {
   before(async () => {
@@ -165,6 +166,41 @@ describe("the web app", { timeout: 180_000 }, () => {
     assert.deepEqual(await bubbles(adaPage).allInnerTexts(), before);
     await adaPage.screenshot({ path: `${OUT}/conversation.png` });
     await bobPage.screenshot({ path: `${OUT}/conversation-phone.png` });
+  });
+
+  it("loads older history as you scroll up, each message once and in order", async () => {
+    // Carol uses the API directly: 120 messages to Bob, more than two pages.
+    const api = new HeyClient(server.url);
+    const carol = await api.signUpAndLogin(await api.registerClient(), `carol-${run}`);
+    const found = await api.json(`/api/users/?email=${encodeURIComponent(bob.email)}`, { token: carol.token });
+    const started = await api.json("/api/conversations/", { method: "POST", token: carol.token, body: { participants: [found.body.results[0].id], title: "Long history" } });
+    for (let i = 1; i <= 120; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, k) => api.json(`/api/conversations/${started.body.id}/messages/`, { method: "POST", token: carol.token, body: { message_body: `Number ${i + k}`, client_message_id: `n-${i + k}` } })));
+    }
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    await bobPage.locator(".chat-link", { hasText: "Long history" }).click();
+    await inLog(bobPage, "Number 120", true).waitFor();
+    assert.ok((await seqsIn(bobPage)).length <= 60, "only the newest page at first");
+    await until(async () => {
+      await bobPage.locator(".messages").evaluate((el) => (el.scrollTop = 0));
+      return bobPage.locator(".start").isVisible();
+    }, "scrolled back to the start", 30_000);
+    const seqs = await seqsIn(bobPage);
+    assert.deepEqual(seqs, Array.from({ length: 120 }, (_, i) => i + 1));
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    await bobPage.locator(".chat-link", { hasText: "Ada Lovelace" }).click();
+  });
+
+  it("lets the owner add and remove people by email", async () => {
+    await adaPage.getByRole("button", { name: "People" }).click();
+    const dialog = adaPage.getByRole("dialog", { name: "People in this chat" });
+    await dialog.getByLabel("Add someone by email").fill(`carol-${run}@example.com`);
+    await dialog.getByRole("button", { name: "Add", exact: true }).click();
+    await dialog.getByRole("listitem").filter({ hasText: `carol-${run}` }).waitFor();
+    await bobPage.locator(".conversation-state", { hasText: "3 people" }).waitFor();
+    await dialog.getByRole("button", { name: `Remove carol-${run}` }).click();
+    await bobPage.locator(".conversation-state", { hasText: "2 people" }).waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
   });
 
   it("refreshes before expiry one tab at a time, so a duplicated tab keeps its sign-in", async () => {

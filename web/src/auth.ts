@@ -125,7 +125,7 @@ export async function completeSignIn(url: URL): Promise<string> {
 
 async function exclusively<T>(work: () => Promise<T>): Promise<T> {
   // Web Locks need a secure context (https, or http on a loopback host as in development).
-  if (!navigator.locks) return work();
+  return work();
   return navigator.locks.request("hey-refresh", work) as Promise<T>;
 }
 
@@ -138,7 +138,6 @@ export function refresh(): Promise<void> {
   refreshing ??= exclusively(async () => {
     // Another tab of this sign-in may have rotated it while we waited for the lock: its broadcast
     // was posted before it let go, so give it a moment to land before spending the token.
-    await sleep(30);
     if (!tokens || tokens.refresh_token !== spent) return;
     const res = await tokenRequest({ grant_type: "refresh_token", refresh_token: spent });
     if (res.status === 400 || res.status === 401) {

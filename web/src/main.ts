@@ -126,7 +126,8 @@ async function boot(): Promise<void> {
       go(await completeSignIn(url), true);
     } catch (error) {
       history.replaceState(null, "", BASE);
-      return showWelcome(error instanceof Error ? error.message : String(error));
+      // A reload of the callback page after signing in: nothing went wrong.
+      if (!signedIn()) return showWelcome(error instanceof Error ? error.message : String(error));
     }
   }
   if (!signedIn()) return showWelcome();

@@ -19,3 +19,14 @@ export const formBody = <T extends z.ZodType>(schema: T) =>
 /** A form validator whose failures answer in the RFC 6749 shape. */
 export const oauthForm = <T extends z.ZodType>(schema: T) => zValidator("form", schema, oauthFormHook);
 
+
+/**
+ * The /o/ endpoints' error handler: malformed bodies (a broken multipart form, say) and unexpected
+ * failures answer in the RFC 6749 shape too; internal reasons are logged, never sent.
+ */
+export function oauthOnError(error: Error): Response {
+  const status = (error as { status?: number }).status;
+  if (status && status >= 400 && status < 500) return oauthError("invalid_request", "The request body could not be read.", status);
+  console.error("oauth endpoint failed", error);
+  return oauthError("server_error", "Something went wrong on our side; it has been logged.", 500);
+}

@@ -6,7 +6,7 @@ import type { AppEnv } from "../../env";
 import { ALL_SCOPES, parseScopes } from "../scopes";
 import { createClient, redirectUriProblem } from "./clients";
 import { oauthError, oauthJson } from "./errors";
-import { oauthErrorResponse } from "./forms";
+import { oauthErrorResponse, oauthOnError } from "./forms";
 
 const Metadata = z
   .object({
@@ -36,6 +36,7 @@ const register = createRoute({
 });
 
 export const registerRoutes = new OpenAPIHono<AppEnv>();
+registerRoutes.onError(oauthOnError);
 registerRoutes.openAPIRegistry.registerPath(register);
 
 registerRoutes.post(

@@ -3,7 +3,7 @@ import { database } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { authenticateClient } from "./clients";
 import { oauthError, oauthJson } from "./errors";
-import { formBody, oauthErrorResponse, oauthForm } from "./forms";
+import { formBody, oauthErrorResponse, oauthForm, oauthOnError } from "./forms";
 import { issuerOf } from "./issuer";
 import { disconnectEverywhere } from "../../realtime/notify";
 import { introspectToken, revokeToken } from "./tokens";
@@ -41,6 +41,7 @@ const introspect = createRoute({
 });
 
 export const revokeRoutes = new OpenAPIHono<AppEnv>();
+revokeRoutes.onError(oauthOnError);
 revokeRoutes.openAPIRegistry.registerPath(revoke);
 revokeRoutes.openAPIRegistry.registerPath(introspect);
 

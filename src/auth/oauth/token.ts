@@ -6,7 +6,7 @@ import { parseScopes } from "../scopes";
 import { authenticateClient } from "./clients";
 import { exchangeCode } from "./codes";
 import { oauthError, oauthJson } from "./errors";
-import { formBody, oauthErrorResponse, oauthForm } from "./forms";
+import { formBody, oauthErrorResponse, oauthForm, oauthOnError } from "./forms";
 import { clientIp, rateLimitHeaders, take } from "../../limits/limits";
 import { isValidVerifier } from "./pkce";
 import { refreshTokens } from "./tokens";
@@ -60,6 +60,7 @@ async function tokenFlood(env: Cloudflare.Env, key: string): Promise<Response | 
 
 // Registered for the OpenAPI document only: OAuth answers are raw RFC 6749 responses, not typed JSON.
 export const tokenRoutes = new OpenAPIHono<AppEnv>();
+tokenRoutes.onError(oauthOnError);
 tokenRoutes.openAPIRegistry.registerPath(token);
 tokenRoutes.post(token.path, oauthForm(TokenForm), async (c) => {
   const form = c.req.valid("form");

@@ -7,13 +7,13 @@ import { Timeline, type PendingSend } from "../timeline";
 import { BASE, type ConversationResource, type MessageResource, type ServerEvent, type UserResource } from "../types";
 import type { ChatList } from "./chat-list";
 import { titleOf } from "./chat-list";
+import { composer } from "./composer";
 import { messageItem, pendingItem, setStatus } from "./message-item";
 import { peopleDialog } from "./people";
 
 export type ConversationContext = { me: UserResource; chatList: ChatList; go(path: string): void; setOffline(offline: boolean): void };
 
 const PAGE = 50;
-const TYPING_EVERY_MS = 3000;
 
 export function conversationView(id: number, ctx: ConversationContext): { element: HTMLElement; stop(): void } {
   const me = ctx.me.id;
@@ -23,9 +23,11 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   let detail: ConversationResource | null = null;
   let lastChange: number | null = null;
   let loadingOlder = false;
+  let historyLoad: Promise<void> = Promise.resolve();
+  /** Bumped by a resync, so a history page fetched before it is dropped. */
+  let generation = 0;
   let reachedStart = false;
   let sentRead = 0;
-  let lastTyping = 0;
   let readTimer: number | undefined;
   let typingTimer: number | undefined;
 
@@ -41,10 +43,16 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   const scroller = el("div", { class: "messages", role: "log", "aria-label": "Messages", tabindex: 0 }, older, start, list, pendingList);
   const typingLine = el("p", { class: "typing", "aria-live": "polite" });
 
-  const input = el("textarea", { id: "composer", name: "message", rows: 1, maxlength: 4000, placeholder: "Message", autocomplete: "off", enterkeyhint: "send" });
-  const sendButton = el("button", { type: "submit", class: "primary" }, "Send");
-  const composer = el("form", { class: "composer", "aria-label": "Send a message" }, el("label", { for: "composer", class: "visually-hidden" }, "Message"), input, sendButton);
-  const element = el("section", { class: "conversation", "aria-labelledby": "conversation-title" }, header, scroller, typingLine, composer);
+  const box = composer(
+    (body) => {
+      const send = timeline.addPending(body);
+      renderPending();
+      scroller.scrollTop = scroller.scrollHeight;
+      sendPending(send);
+    },
+    () => socket.send({ type: "typing" }),
+  );
+  const element = el("section", { class: "conversation", "aria-labelledby": "conversation-title" }, header, scroller, typingLine, box.element);
   heading.id = "conversation-title";
 
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
@@ -75,8 +83,10 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     const old = items.get(m.seq);
     items.set(m.seq, item);
     if (old) return old.replaceWith(item);
-    const after = [...items.keys()].filter((s) => s > m.seq).sort((a, b) => a - b)[0];
-    list.insertBefore(item, after === undefined ? null : items.get(after)!);
+    // The element of the smallest seq above this one, if any: new messages land at the end, history at the top.
+    let next: number | undefined;
+    for (const seq of items.keys()) if (seq > m.seq && (next === undefined || seq < next)) next = seq;
+    list.insertBefore(item, next === undefined ? null : items.get(next)!);
   }
 
   function apply(m: MessageResource): void {
@@ -160,6 +170,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
         return scheduleRead();
       case "resync":
         // Too far behind to replay: start over from the newest page.
+        generation++;
         timeline.bySeq.clear();
         items.clear();
         list.replaceChildren();
@@ -184,7 +195,8 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     ctx.setOffline(next === "offline");
     state.textContent = { connecting: "Connecting…", live: participantsLine(), offline: "Offline — reconnecting…", gone: message ?? "" }[next];
     if (next === "gone") {
-      input.disabled = sendButton.disabled = peopleButton.disabled = true;
+      box.setEnabled(false);
+      peopleButton.disabled = true;
       ctx.setOffline(false);
       void ctx.chatList.refresh();
     }
@@ -208,49 +220,38 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     start.hidden = !reached;
   }
 
-  async function loadOlder(before = timeline.oldestSeq() ?? timeline.streamSeq + 1): Promise<void> {
-    if (loadingOlder || reachedStart) return;
-    if (before <= 1) return showStart(true);
+  /**
+   * Loads the page before `before` (by default the oldest shown). Explicit calls queue behind any load in
+   * flight; the scroll-triggered ones are dropped while one runs.
+   */
+  function loadOlder(before?: number): Promise<void> {
+    if (before === undefined && (loadingOlder || reachedStart)) return historyLoad;
     loadingOlder = true;
+    const current = generation;
+    historyLoad = historyLoad.then(() => fetchOlder(before ?? timeline.oldestSeq() ?? timeline.streamSeq + 1, current)).finally(() => (loadingOlder = false));
+    return historyLoad;
+  }
+
+  async function fetchOlder(before: number, current: number): Promise<void> {
+    if (before <= 1) return showStart(true);
     older.textContent = "Loading…";
     try {
       const page = await messagesBefore(id, before, PAGE);
+      if (current !== generation) return; // A resync started over meanwhile.
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       for (const m of page.results) if (timeline.upsert(m)) render(m);
       // Older messages go above: keep what the reader was looking at where it was.
       scroller.scrollTop = scroller.scrollHeight - fromBottom;
       showStart(page.previous === null);
+      // Still room above (a tall screen): keep filling until it scrolls or history ends.
+      if (!reachedStart && older.getBoundingClientRect().bottom > scroller.getBoundingClientRect().top) setTimeout(() => void loadOlder(), 0);
     } catch (error) {
       if (error instanceof ApiError && error.status === 0) ctx.setOffline(true);
     } finally {
-      loadingOlder = false;
       older.textContent = "Load earlier messages";
     }
   }
 
-  composer.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const body = input.value;
-    if (!body.trim()) return;
-    const send = timeline.addPending(body);
-    input.value = "";
-    input.style.height = "";
-    keepingBottom(renderPending);
-    scroller.scrollTop = scroller.scrollHeight;
-    sendPending(send);
-  });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      composer.requestSubmit();
-    }
-  });
-  input.addEventListener("input", () => {
-    input.style.height = "auto";
-    input.style.height = `${input.scrollHeight + 2}px`;
-    if (!input.value.trim() || Date.now() - lastTyping < TYPING_EVERY_MS) return;
-    if (socket.send({ type: "typing" })) lastTyping = Date.now();
-  });
   peopleButton.addEventListener("click", () => {
     if (!detail) return;
     peopleDialog(detail, me, {
@@ -272,7 +273,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     } catch (error) {
       heading.textContent = "Conversation not found";
       state.textContent = error instanceof Error ? error.message : String(error);
-      input.disabled = sendButton.disabled = true;
+      box.setEnabled(false);
       return;
     }
     const last = detail!.last_seq;
@@ -281,7 +282,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     socket.start();
     await loadOlder(last + 1);
     scroller.scrollTop = scroller.scrollHeight;
-    if (matchMedia("(min-width: 720px)").matches) input.focus();
+    if (matchMedia("(min-width: 720px)").matches) box.input.focus();
     else heading.focus();
   })();
 
