@@ -38,9 +38,11 @@ async function dispatch(room: ConversationRoom, ws: WebSocket, a: Attachment, fr
       const key = frame.client_message_id ?? null;
       if (!a.scopes.includes("send:messages")) return fail(ws, "insufficient_scope", "Sending needs the send:messages scope.", key);
       // Frames of one socket are handled concurrently, and the limit check and sender lookup await other
-      // objects whose answers can come back in any order: pipelined sends got their seqs out of frame order
-      // (test/realtime.test.ts). Each send of a socket waits for the one before it to be queued in the ledger
-      // (not stored, so group commit still batches them), which keeps frame order.
+      // objects (the RateLimiter, D1 on a cold sender cache) whose answers may come back in any order, so
+      // pipelined sends could take seqs out of frame order. Each send of a socket waits for the one before
+      // it to be queued in the ledger (not stored, so group commit still batches them), keeping frame order.
+      // (Under @cloudflare/vitest-pool-workers 0.15.1 the test harness itself reorders webSocketMessage
+      // calls, workers-sdk#14061, so tests cannot assert per-socket order.)
       const previous = queued.get(ws) ?? Promise.resolve();
       const admitted = previous.then(async () => {
         const retryAfter = await room.sendLimit(a.userId);

@@ -3,7 +3,7 @@ import type { Config } from "../../config";
 import type { Database } from "../../db/client";
 import { oauthCodes, oauthGrants } from "../../db/schema";
 import { hashSecret, randomToken } from "../secrets";
-import { revokeGrant } from "./grants";
+import { revokeGrant, type RevokedGrant } from "./grants";
 import { verifyChallenge } from "./pkce";
 import { issueTokens, type TokenPair } from "./tokens";
 
@@ -26,7 +26,7 @@ export type ExchangeInput = { code: string; clientId: string; redirectUri: strin
  * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6). The code is spent by one conditional UPDATE; a code
  * presented again revokes every token issued from it (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
  */
-export async function exchangeCode(db: Database, input: ExchangeInput, config: Config): Promise<TokenPair | { error: string }> {
+export async function exchangeCode(db: Database, input: ExchangeInput, config: Config): Promise<TokenPair | { error: string; revoked?: RevokedGrant | null }> {
   const row = await db
     .select({ code: oauthCodes, clientId: oauthGrants.clientId, scopes: oauthGrants.scopes, revokedAt: oauthGrants.revokedAt })
     .from(oauthCodes)
@@ -36,8 +36,8 @@ export async function exchangeCode(db: Database, input: ExchangeInput, config: C
   if (!row) return { error: "The authorization code is invalid." };
   const { code } = row;
   if (code.usedAt) {
-    await revokeGrant(db, code.grantId);
-    return { error: "The authorization code was already used; every token issued from it is revoked." };
+    const revoked = await revokeGrant(db, code.grantId);
+    return { error: "The authorization code was already used; every token issued from it is revoked.", revoked };
   }
   if (row.revokedAt || code.expiresAt.getTime() <= Date.now()) return { error: "The authorization code has expired." };
   if (row.clientId !== input.clientId) return { error: "The authorization code was issued to another client." };
@@ -50,8 +50,8 @@ export async function exchangeCode(db: Database, input: ExchangeInput, config: C
     .where(and(eq(oauthCodes.hash, code.hash), isNull(oauthCodes.usedAt)))
     .returning({ hash: oauthCodes.hash });
   if (spent.length === 0) {
-    await revokeGrant(db, code.grantId);
-    return { error: "The authorization code was already used; every token issued from it is revoked." };
+    const revoked = await revokeGrant(db, code.grantId);
+    return { error: "The authorization code was already used; every token issued from it is revoked.", revoked };
   }
   return issueTokens(db, code.grantId, row.scopes.split(" ").filter(Boolean), config);
 }

@@ -10,9 +10,16 @@ export async function createGrant(db: Database, userId: number, clientId: string
   return id;
 }
 
+export type RevokedGrant = { grantId: string; userId: number };
+
 /** Ends a grant: its codes, access tokens and refresh tokens all stop working at once. */
-export async function revokeGrant(db: Database, grantId: string): Promise<void> {
-  await db.update(oauthGrants).set({ revokedAt: new Date() }).where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)));
+export async function revokeGrant(db: Database, grantId: string): Promise<RevokedGrant | null> {
+  const [row] = await db
+    .update(oauthGrants)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)))
+    .returning({ grantId: oauthGrants.id, userId: oauthGrants.userId });
+  return row ?? null;
 }
 
 /** Ends every live grant of a user (all of them, or all but `keepGrantId`); returns the ended ids. */

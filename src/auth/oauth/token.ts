@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { config } from "../../config";
-import { database } from "../../db/client";
+import { database, type Database } from "../../db/client";
+import { disconnectEverywhere } from "../../realtime/notify";
+import type { RevokedGrant } from "./grants";
 import type { AppEnv } from "../../env";
 import { parseScopes } from "../scopes";
 import { authenticateClient } from "./clients";
@@ -51,6 +53,11 @@ const token = createRoute({
   },
 });
 
+/** A reused code or refresh token ended its grant: sockets opened with that grant close too. */
+async function closeRevoked(env: Cloudflare.Env, db: Database, revoked: RevokedGrant | null | undefined): Promise<void> {
+  if (revoked) await disconnectEverywhere(env, db, revoked.userId, [revoked.grantId]);
+}
+
 /** Token floods are limited per address and per client; the answer keeps the RFC 6749 shape. */
 async function tokenFlood(env: Cloudflare.Env, key: string): Promise<Response | null> {
   const { decision, policy } = await take(env, "token", key);
@@ -82,12 +89,20 @@ tokenRoutes.post(token.path, oauthForm(TokenForm), async (c) => {
       return oauthError("invalid_request", "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).");
     }
     const result = await exchangeCode(db, { code: form.code, clientId: auth.client.id, redirectUri: form.redirect_uri, codeVerifier: form.code_verifier }, cfg);
-    return "error" in result ? oauthError("invalid_grant", result.error) : oauthJson(result);
+    if ("error" in result) {
+      await closeRevoked(c.env, db, result.revoked);
+      return oauthError("invalid_grant", result.error);
+    }
+    return oauthJson(result);
   }
 
   if (!form.refresh_token) return oauthError("invalid_request", "refresh_token is required.");
   const scopes = form.scope === undefined ? null : parseScopes(form.scope);
   if (form.scope !== undefined && !scopes) return oauthError("invalid_scope", "Unknown scope.");
   const result = await refreshTokens(db, form.refresh_token, auth.client.id, scopes, cfg);
-  return "error" in result ? oauthError(result.error, result.description) : oauthJson(result.tokens);
+  if ("error" in result) {
+    await closeRevoked(c.env, db, result.revoked);
+    return oauthError(result.error, result.description);
+  }
+  return oauthJson(result.tokens);
 });

@@ -4,7 +4,7 @@ import type { Database } from "../../db/client";
 import { oauthGrants, oauthTokens, users } from "../../db/schema";
 import type { AuthContext } from "../../http/auth-context";
 import { hashSecret, randomToken } from "../secrets";
-import { revokeGrant } from "./grants";
+import { revokeGrant, type RevokedGrant } from "./grants";
 
 export type TokenPair = { access_token: string; token_type: "Bearer"; expires_in: number; refresh_token: string; scope: string };
 
@@ -65,7 +65,7 @@ export async function verifyAccessToken(db: Database, token: string): Promise<Au
   return { userId: t.userId, isStaff: t.userStaff, firstName: t.firstName, lastName: t.lastName, grantId: t.grantId, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
 }
 
-export type RefreshResult = { tokens: TokenPair } | { error: "invalid_grant" | "invalid_scope"; description: string };
+export type RefreshResult = { tokens: TokenPair } | { error: "invalid_grant" | "invalid_scope"; description: string; revoked?: RevokedGrant | null };
 
 /**
  * Spends a refresh token and issues a new pair (rotation). The spend is one conditional UPDATE, so of
@@ -75,10 +75,7 @@ export async function refreshTokens(db: Database, token: string, clientId: strin
   const t = await findToken(db, token);
   const invalid = { error: "invalid_grant", description: "The refresh token is invalid, expired or revoked." } as const;
   if (!t || t.kind !== "refresh" || t.clientId !== clientId) return invalid;
-  if (t.rotatedAt) {
-    await revokeGrant(db, t.grantId);
-    return invalid;
-  }
+  if (t.rotatedAt) return { ...invalid, revoked: await revokeGrant(db, t.grantId) };
   if (!isLive(t)) return invalid;
   const granted = t.scopes.split(" ").filter(Boolean);
   const scopes = requested ?? granted;
@@ -91,8 +88,7 @@ export async function refreshTokens(db: Database, token: string, clientId: strin
     .returning({ hash: oauthTokens.hash });
   if (spent.length === 0) {
     // Lost a race with another refresh of the same token: that is reuse too.
-    await revokeGrant(db, t.grantId);
-    return invalid;
+    return { ...invalid, revoked: await revokeGrant(db, t.grantId) };
   }
   // RFC 6749 §6: the new refresh token keeps exactly the scope of the one presented; only the access
   // token is narrowed. Otherwise one narrowed refresh would lose the rest of the grant for good.
