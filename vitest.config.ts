@@ -23,6 +23,8 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
+      // Node-side suites against a real wrangler dev: npm run test:e2e / test:browser.
+      exclude: ["test/e2e/**", "test/browser/**"],
       setupFiles: ["./test/support/apply-migrations.ts"],
       // Two cores run several workerd test files at once; concurrency tests need room, not speed.
       testTimeout: 30_000,

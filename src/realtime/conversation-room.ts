@@ -5,7 +5,7 @@ import { conversations, messages, participants, users } from "../db/schema";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
-import { afterSeq, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
+import { bySeqRange, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks } from "../messages/writes";
 import { hashSecret, randomToken } from "../auth/secrets";
 import { take } from "../limits/limits";
@@ -134,15 +134,17 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async #replay(ws: WebSocket, conversationId: number, after: number, afterChange: number | null): Promise<void> {
     const db = this.ledger.db;
     try {
-      let sent = after;
       const top = this.ledger.lastSeq ?? 0;
+      // A client cannot have seen past the last message; a larger after_seq would hide live ones.
+      let sent = Math.min(after, top);
       if (top - after > REPLAY_LIMIT) {
         sendEvent(ws, { type: "resync", last_seq: top });
         sent = top;
       }
       const catchUp = async () => {
         while (sent < (this.ledger.lastSeq ?? 0)) {
-          const rows = await afterSeq(db, conversationId, sent, REPLAY_PAGE);
+          // Capped at the committed counter: a row whose flush has not returned yet goes out live, not twice.
+          const rows = await bySeqRange(db, conversationId, sent, Math.min(sent + REPLAY_PAGE, this.ledger.lastSeq ?? 0));
           if (rows.length === 0) break;
           for (const m of rows) sendEvent(ws, framesFor("message.created", plain(m), this.ledger.marks)(attachmentOf(ws)!.userId));
           sent = rows.at(-1)!.seq;

@@ -1,19 +1,26 @@
 // OAuth 2.1 authorization code + PKCE (S256) against Hey itself, as the public client "hey-web".
 // Tokens live in memory and this tab's sessionStorage only. Refresh tokens rotate and a spent one
-// revokes the grant (RFC 9700 §4.14.2), so refreshes are serialized across tabs with a Web Lock and
-// the winner hands the new pair to tabs of the same sign-in (a duplicated tab) over a BroadcastChannel.
+// revokes the grant (RFC 9700 §4.14.2). A duplicated tab starts with a copy of sessionStorage, so tabs
+// of one sign-in (one "lineage") share a refresh token: they refresh one at a time under a Web Lock,
+// and over a BroadcastChannel the winner hands out the new pair and a tab about to refresh first asks
+// whether another already has a newer one.
 import { sleep } from "./dom";
 import { BASE, CLIENT_ID, SCOPES } from "./types";
 
 type Tokens = { access_token: string; refresh_token: string; expires_at: number; scope: string; lineage: string };
 type Pending = { state: string; verifier: string; returnTo: string };
 type Metadata = { issuer: string; authorization_endpoint: string; token_endpoint: string; revocation_endpoint: string };
-type Broadcast = { type: "rotated"; lineage: string; tokens: Tokens } | { type: "signed-out"; lineage: string };
+type Broadcast =
+  | { type: "rotated"; lineage: string; tokens: Tokens }
+  | { type: "ask"; lineage: string }
+  | { type: "signed-out"; lineage: string };
 
 const TOKENS_KEY = "hey.tokens";
 const PENDING_KEY = "hey.pkce";
 /** Refresh this long before the access token expires, so requests and sockets never carry a dead one. */
 const REFRESH_MARGIN_MS = 120_000;
+/** How long a tab about to refresh waits for the other tabs of its sign-in to offer a newer pair. */
+const ASK_MS = 60;
 
 let tokens: Tokens | null = read<Tokens>(TOKENS_KEY);
 let metadata: Promise<Metadata> | null = null;
@@ -47,8 +54,10 @@ function scheduleRefresh(delay: number): void {
 channel?.addEventListener("message", (event: MessageEvent<Broadcast>) => {
   const data = event.data;
   if (!tokens || data.lineage !== tokens.lineage) return;
-  if (data.type === "rotated") setTokens(data.tokens);
-  else setTokens(null);
+  if (data.type === "ask") channel.postMessage({ type: "rotated", lineage: tokens.lineage, tokens } satisfies Broadcast);
+  // Only ever forward: a later pair expires later.
+  else if (data.type === "rotated" && data.tokens.expires_at > tokens.expires_at) setTokens(data.tokens);
+  else if (data.type === "signed-out") setTokens(null);
 });
 
 const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -125,7 +134,7 @@ export async function completeSignIn(url: URL): Promise<string> {
 
 async function exclusively<T>(work: () => Promise<T>): Promise<T> {
   // Web Locks need a secure context (https, or http on a loopback host as in development).
-  return work();
+  if (!navigator.locks) return work();
   return navigator.locks.request("hey-refresh", work) as Promise<T>;
 }
 
@@ -136,8 +145,13 @@ export function refresh(): Promise<void> {
   const spent = tokens?.refresh_token;
   if (!spent) return Promise.resolve();
   refreshing ??= exclusively(async () => {
-    // Another tab of this sign-in may have rotated it while we waited for the lock: its broadcast
-    // was posted before it let go, so give it a moment to land before spending the token.
+    // Another tab of this sign-in may have rotated it already (while we waited for the lock, or before
+    // this tab was opened): ask, and give the answers a moment to land before spending the token.
+    if (!tokens || tokens.refresh_token !== spent) return;
+    if (channel) {
+      channel.postMessage({ type: "ask", lineage: tokens.lineage } satisfies Broadcast);
+      await sleep(ASK_MS);
+    }
     if (!tokens || tokens.refresh_token !== spent) return;
     const res = await tokenRequest({ grant_type: "refresh_token", refresh_token: spent });
     if (res.status === 400 || res.status === 401) {
