@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { api, problemOf } from "./support/http";
+import { json, send, start } from "./support/conversations";
 import { login } from "./support/oauth";
 
 type Conversation = { id: number; last_seq: number; last_activity_at: string; participants: { id: number }[] };
@@ -12,19 +13,8 @@ type Login = Awaited<ReturnType<typeof login>>;
 // seconds when the machine is busy, so the default 5 s limit is too tight. Nothing here measures time.
 vi.setConfig({ testTimeout: 30_000 });
 
-const json = <T>(res: Response) => res.json() as Promise<T>;
 
-async function start(who: Login, participants: number[]): Promise<Conversation> {
-  const res = await api("/api/conversations/", { method: "POST", token: who.token, json: { participants } });
-  expect(res.status).toBe(201);
-  return json<Conversation>(res);
-}
 
-async function send(who: Login, conversationId: number, body: string): Promise<Message> {
-  const res = await api(`/api/conversations/${conversationId}/messages/`, { method: "POST", token: who.token, json: { message_body: body } });
-  expect(res.status).toBe(201);
-  return json<Message>(res);
-}
 
 async function chats(who: Login, query = ""): Promise<Page<Chat>> {
   const res = await api(`/api/chats/${query}`, { token: who.token });

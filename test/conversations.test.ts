@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { api, problemOf, signUp } from "./support/http";
+import { api, problemOf } from "./support/http";
+import { json, member, send, start } from "./support/conversations";
 import { login } from "./support/oauth";
 
 type Conversation = {
@@ -16,30 +17,14 @@ type Conversation = {
 };
 type Page<T> = { count: number; next: string | null; previous: string | null; results: T[] };
 
-/** A signed-up user (with its names) logged in with every scope. */
-async function member() {
-  const user = await signUp();
-  return { ...(await login({ user })), user };
-}
 type Login = Awaited<ReturnType<typeof member>>;
 
 // Each test signs people up and logs them in through the real OAuth pages (PBKDF2 on every password):
 // seconds when the machine is busy, so the default 5 s limit is too tight. Nothing here measures time.
 vi.setConfig({ testTimeout: 30_000 });
 
-const json = <T>(res: Response) => res.json() as Promise<T>;
 
-async function start(who: { token: string }, participants: number[], extra: Record<string, unknown> = {}): Promise<Conversation> {
-  const res = await api("/api/conversations/", { method: "POST", token: who.token, json: { participants, ...extra } });
-  expect(res.status).toBe(201);
-  return json<Conversation>(res);
-}
 
-async function send(who: { token: string }, conversationId: number, body: string): Promise<{ id: number; seq: number }> {
-  const res = await api(`/api/conversations/${conversationId}/messages/`, { method: "POST", token: who.token, json: { message_body: body } });
-  expect(res.status).toBe(201);
-  return json(res);
-}
 
 async function listIds(who: { token: string }, query = ""): Promise<number[]> {
   const res = await api(`/api/conversations/${query}`, { token: who.token });

@@ -1,39 +1,23 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { api, problemOf, signUp } from "./support/http";
-import { login } from "./support/oauth";
+import { api, problemOf } from "./support/http";
+import { json, member, send, start } from "./support/conversations";
 
 type Conversation = { id: number; owner: number; last_seq: number; participants: { id: number; first_name: string; last_name: string }[] };
 type Message = { id: number; seq: number; status: string };
 type Chat = { conversation: { id: number }; unread_count: number };
 type Page<T> = { count: number; results: T[] };
 
-/** A signed-up user (with its names) logged in with every scope. */
-async function member() {
-  const user = await signUp();
-  return { ...(await login({ user })), user };
-}
 type Login = Awaited<ReturnType<typeof member>>;
 
 // Each test signs people up and logs them in through the real OAuth pages (PBKDF2 on every password):
 // seconds when the machine is busy, so the default 5 s limit is too tight. Nothing here measures time.
 vi.setConfig({ testTimeout: 30_000 });
 
-const json = <T>(res: Response) => res.json() as Promise<T>;
 const ids = (c: Conversation) => c.participants.map((p) => p.id).sort((x, y) => x - y);
 const sorted = (...xs: number[]) => [...xs].sort((x, y) => x - y);
 
-async function start(who: Login, participants: number[]): Promise<Conversation> {
-  const res = await api("/api/conversations/", { method: "POST", token: who.token, json: { participants } });
-  expect(res.status).toBe(201);
-  return json<Conversation>(res);
-}
 
-async function send(who: Login, conversationId: number, body: string): Promise<Message> {
-  const res = await api(`/api/conversations/${conversationId}/messages/`, { method: "POST", token: who.token, json: { message_body: body } });
-  expect(res.status).toBe(201);
-  return json<Message>(res);
-}
 
 const add = (who: Login, conversationId: number, userId: number) =>
   api(`/api/conversations/${conversationId}/participants/`, { method: "POST", token: who.token, json: { user_id: userId } });
