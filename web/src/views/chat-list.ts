@@ -34,7 +34,7 @@ export function createChatList(me: number, go: (path: string) => void, onConnect
   let stopped = false;
 
   const list = el("ul", { class: "chats", "aria-label": "Conversations" });
-  const empty = el("p", { class: "empty" }, "No conversations yet. Start one with someone's email.");
+  const empty = el("p", { class: "empty", hidden: true }, "No conversations yet. Start one with someone's email.");
   const email = el("input", { type: "email", name: "email", autocomplete: "off", required: true, placeholder: "name@example.com" });
   const startButton = el("button", { type: "submit" }, "Start");
   const form = el("form", { class: "new-chat", "aria-label": "Start a conversation" }, field("Start a chat by email", email), startButton);
@@ -85,8 +85,8 @@ export function createChatList(me: number, go: (path: string) => void, onConnect
     badge.hidden = unread === 0;
     badge.textContent = String(unread);
     badge.setAttribute("aria-label", `${unread} unread`);
-    li.firstElementChild!.toggleAttribute("aria-current", id === active);
     if (id === active) li.firstElementChild!.setAttribute("aria-current", "page");
+    else li.firstElementChild!.removeAttribute("aria-current");
   }
 
   function render(): void {
