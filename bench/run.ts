@@ -34,7 +34,13 @@ const settings = {
   history: num(env.BENCH_HISTORY, 1_000_000),
   chats: num(env.BENCH_CHATS, 1000),
   pageSize: 20,
+  /** Which scenarios to run (the floor always runs): me, history, send, spread, fanout, off. */
+  scenarios: (env.BENCH_SCENARIOS ?? "me,history,send,spread,fanout,off").split(",").map((s) => s.trim()),
 };
+const want = (name: string) => settings.scenarios.includes(name);
+if (!want("history")) Object.assign(settings, { history: 0, chats: 0 });
+if (!want("fanout")) settings.members = 0;
+if (!want("spread")) settings.spread = 0;
 
 // wrangler dev logs every request from its Node process; on 2 cores that costs more than the app's own
 // work (healthz at c=16 served about 3× fewer requests with it). The app's logs (warnings, errors) remain.
@@ -151,25 +157,27 @@ async function main() {
       let t = Date.now();
       fixture = await seedThroughApi(api, settings);
       log(`seeded through the API in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.senders + 1} users (sign-up + OAuth), ${settings.spread + 4} conversations`);
-      await stop();
-      t = Date.now();
       const bulk = bulkSql(fixture, settings);
-      await d1(persistTo, bulk.sql);
       memberTokens = bulk.members.map((m) => m.token);
-      log(`seeded through SQL in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.members} fan-out members with tokens, ${settings.history.toLocaleString("en")} history messages, ${settings.chats - 1} more conversations for the reader`);
-      server = await start(UNLIMITED, persistTo);
-      url = server.url;
-      api = new HeyClient(url);
+      if (bulk.sql) {
+        await stop();
+        t = Date.now();
+        await d1(persistTo, bulk.sql);
+        log(`seeded through SQL in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.members} fan-out members with tokens, ${settings.history.toLocaleString("en")} history messages, ${Math.max(0, settings.chats - 1)} more conversations for the reader`);
+        server = await start(UNLIMITED, persistTo);
+        url = server.url;
+        api = new HeyClient(url);
+      }
     }
     const me = await api.json(`/api/conversations/${fixture.history}/messages/?page=1&page_size=1`, { token: fixture.reader.token });
     if (me.status !== 200) throw new Error(`history check: ${me.status} ${JSON.stringify(me.body)}`);
 
     // 2. Floor and an authenticated read.
     await floors(url, "on");
-    for (const c of settings.concurrency) await measure(url, "on", "GET /api/users/me", c, get("/api/users/me/", fixture.senders[0]!.token));
+    if (want("me")) for (const c of settings.concurrency) await measure(url, "on", "GET /api/users/me", c, get("/api/users/me/", fixture.senders[0]!.token));
 
     // 3. History at depth and the chat list (read-only, on the seeded data).
-    if (!external) {
+    if (!external && want("history")) {
       const h = fixture.history;
       const depth = Math.floor(settings.history / 2);
       const page = Math.floor(depth / settings.pageSize) + 1;
@@ -181,27 +189,31 @@ async function main() {
         [`GET /api/chats/ (${settings.chats.toLocaleString("en")} conversations)`, "/api/chats/"],
       ];
       for (const [name, path] of history) for (const c of settings.historyConcurrency) await measure(url, "on", name, c, get(path, reader));
-    } else notes.push("History and chat-list scenarios need the SQL seed: skipped with BENCH_URL.");
+    } else if (want("history")) notes.push("History and chat-list scenarios need the SQL seed: skipped with BENCH_URL.");
 
     // 4. Sends into one conversation and spread over many, group commit on.
-    await sendScenarios(url, "on", fixture, fixture.one);
-    for (const c of settings.concurrency) await measure(url, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
+    if (want("send")) await sendScenarios(url, "on", fixture, fixture.one);
+    if (want("spread")) for (const c of settings.concurrency) await measure(url, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
 
     // 5. Fan-out over WebSockets.
-    log(`fan-out: ${memberTokens.length} members, ${settings.fanoutMessages} messages`);
-    fanResult = await fanout({ url, conversationId: fixture.fan, senderToken: fixture.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs, pingRounds: 20 });
-    const fanName = `fan-out to ${fanResult.members} WebSockets`;
-    rows.push(
-      { server: "on", scenario: `ws ping → pong (${fanResult.members} sockets)`, c: fanResult.members, p50: fanResult.ping.p50, p99: fanResult.ping.p99, rps: null, unit: "", floorC: 1 },
-      { server: "on", scenario: `${fanName}: ack → member`, c: fanResult.members, p50: fanResult.ackToMember.p50, p99: fanResult.ackToMember.p99, rps: null, unit: "", floorC: 1 },
-      { server: "on", scenario: `${fanName}: send → member`, c: fanResult.members, p50: fanResult.sendToMember.p50, p99: fanResult.sendToMember.p99, rps: null, unit: "", floorC: 1 },
-      { server: "on", scenario: `${fanName}: send → ack`, c: 1, p50: fanResult.ack.p50, p99: fanResult.ack.p99, rps: null, unit: "", floorC: 1 },
-    );
-    log(`fan-out: ack→member p50 ${fanResult.ackToMember.p50.toFixed(2)} p99 ${fanResult.ackToMember.p99.toFixed(2)} ms; send→member p50 ${fanResult.sendToMember.p50.toFixed(2)} p99 ${fanResult.sendToMember.p99.toFixed(2)} ms; missing ${fanResult.missing}`);
+    if (want("fanout")) {
+      log(`fan-out: ${memberTokens.length} members, ${settings.fanoutMessages} messages`);
+      fanResult = await fanout({ url, conversationId: fixture.fan, senderToken: fixture.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs, pingRounds: 20 });
+      const fanName = `fan-out to ${fanResult.members} WebSockets`;
+      rows.push(
+        { server: "on", scenario: `ws ping → pong (${fanResult.members} sockets)`, c: fanResult.members, p50: fanResult.ping.p50, p99: fanResult.ping.p99, rps: null, unit: "", floorC: 1 },
+        { server: "on", scenario: `${fanName}: ack → member`, c: fanResult.members, p50: fanResult.ackToMember.p50, p99: fanResult.ackToMember.p99, rps: null, unit: "", floorC: 1 },
+        { server: "on", scenario: `${fanName}: send → member`, c: fanResult.members, p50: fanResult.sendToMember.p50, p99: fanResult.sendToMember.p99, rps: null, unit: "", floorC: 1 },
+        { server: "on", scenario: `${fanName}: send → ack`, c: 1, p50: fanResult.ack.p50, p99: fanResult.ack.p99, rps: null, unit: "", floorC: 1 },
+      );
+      log(`fan-out: ack→member p50 ${fanResult.ackToMember.p50.toFixed(2)} p99 ${fanResult.ackToMember.p99.toFixed(2)} ms; send→member p50 ${fanResult.sendToMember.p50.toFixed(2)} p99 ${fanResult.sendToMember.p99.toFixed(2)} ms; missing ${fanResult.missing}; ${fanResult.framesPerMessage} frames, ${fanResult.bytesPerMessage} bytes received per message`);
+    }
 
     // 6. Group commit off: a second server on the same data with GROUP_COMMIT_MAX_BATCH=1.
     const offUrl = external ? env.BENCH_URL_NO_GROUP_COMMIT?.replace(/\/$/, "") : undefined;
-    if (!external) {
+    if (!want("off")) {
+      // Not asked for.
+    } else if (!external) {
       await stop();
       const off = await start({ ...UNLIMITED, GROUP_COMMIT_MAX_BATCH: "1" }, persistTo);
       await floors(off.url, "off");

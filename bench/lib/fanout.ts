@@ -23,9 +23,12 @@ export type FanoutResult = {
   /** `ping` → `pong` on every member socket at once (runtime auto-response: the transport's floor). */
   ping: Latency;
   connectSeconds: number;
+  /** Frames and bytes all sockets received per message sent (message.created, receipts, ack). */
+  framesPerMessage: number;
+  bytesPerMessage: number;
 };
 
-function connect(url: string, conversationId: number, token: string, onFrame: (data: string, at: number) => void): Promise<WebSocket> {
+function connect(url: string, conversationId: number, token: string, onFrame: (data: string, at: number) => void, onBytes: (n: number) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // Node's `ws` sends no Origin, as a server or mobile client: the bearer header is enough.
     const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/conversations/${conversationId}/ws`, { headers: { Authorization: `Bearer ${token}` } });
@@ -33,6 +36,7 @@ function connect(url: string, conversationId: number, token: string, onFrame: (d
     ws.on("message", (raw) => {
       const at = performance.now();
       const data = raw.toString();
+      onBytes(data.length);
       if (data.startsWith('{"type":"ready"')) {
         clearTimeout(timer);
         resolve(ws);
@@ -52,9 +56,14 @@ export async function fanout(options: { url: string; conversationId: number; sen
   const tag = randomBytes(3).toString("hex");
   const pending = new Map<string, Pending>();
   let pongs: ((at: number) => void)[] = [];
+  const received = { frames: 0, bytes: 0 };
   const sockets: WebSocket[] = [];
   const memberCount = options.memberTokens.length;
   const started = performance.now();
+  const tally = (n: number) => {
+    received.frames++;
+    received.bytes += n;
+  };
   try {
     const members = await pool(options.memberTokens, 10, async (token, i) => {
       const ws = await connect(url, conversationId, token, (data, at) => {
@@ -66,7 +75,7 @@ export async function fanout(options: { url: string; conversationId: number; sen
           p.arrivals.push(at);
           if (p.ackAt !== undefined && p.arrivals.length === memberCount) p.done();
         }
-      });
+      }, tally);
       sockets.push(ws);
       return ws;
     });
@@ -81,7 +90,7 @@ export async function fanout(options: { url: string; conversationId: number; sen
         p.ackAt = at;
         if (p.arrivals.length === memberCount) p.done();
       }
-    });
+    }, tally);
     sockets.push(sender);
     const connectSeconds = (performance.now() - started) / 1000;
 
@@ -104,6 +113,8 @@ export async function fanout(options: { url: string; conversationId: number; sen
       await sleep(20);
     }
 
+    received.frames = 0;
+    received.bytes = 0;
     const ackToMember: number[] = [];
     const sendToMember: number[] = [];
     const ack: number[] = [];
@@ -140,6 +151,8 @@ export async function fanout(options: { url: string; conversationId: number; sen
       missing,
       ping: summarize(pingSamples),
       connectSeconds,
+      framesPerMessage: Math.round(received.frames / options.messages),
+      bytesPerMessage: Math.round(received.bytes / options.messages),
     };
   } finally {
     await Promise.all(

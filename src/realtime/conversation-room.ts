@@ -7,10 +7,11 @@ import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
 import { bySeqRange, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks } from "../messages/writes";
-import { hashSecret, randomToken } from "../auth/secrets";
+import { randomToken } from "../auth/secrets";
 import { take } from "../limits/limits";
 import { CLOSE, REPLAY_LIMIT, type ServerEvent, type Watermarks } from "./events";
 import { handleFrame } from "./frames";
+import { issueTicket, redeemTicket } from "./tickets";
 import { Ledger, type Committed, type SendInput, type SendResult } from "./ledger";
 import { attachmentOf, closeSocket, framesFor, grantTag, sendEvent, userTag, type Attachment, type SocketIdentity } from "./sockets";
 
@@ -18,7 +19,6 @@ export type { SendInput, SendResult } from "./ledger";
 export type SentResult = (SendResult & { ok: false }) | (SendResult & { ok: true; resource: MessageResource });
 
 const PURGE_CHUNK = 1000;
-const TICKET_SECONDS = 30;
 const REPLAY_PAGE = 200;
 
 type Buffered = { seq: number | null; send: (ws: WebSocket) => void };
@@ -87,20 +87,13 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   /** A one-time ticket (30 s) for a browser to open a socket without putting a token in a URL. */
-  async issueTicket(identity: SocketIdentity): Promise<{ ticket: string; expiresAt: number }> {
-    const ticket = randomToken();
-    const expiresAt = Date.now() + TICKET_SECONDS * 1000;
-    await this.ctx.storage.put(`ticket:${hashSecret(ticket)}`, { identity, expiresAt });
-    return { ticket, expiresAt };
+  issueTicket(identity: SocketIdentity) {
+    return issueTicket(this.ctx.storage, identity);
   }
 
   /** Spends a ticket; null when unknown, used or expired. */
-  async redeemTicket(ticket: string): Promise<SocketIdentity | null> {
-    const key = `ticket:${hashSecret(ticket)}`;
-    const found = await this.ctx.storage.get<{ identity: SocketIdentity; expiresAt: number }>(key);
-    if (!found) return null;
-    await this.ctx.storage.delete(key);
-    return found.expiresAt > Date.now() ? found.identity : null;
+  redeemTicket(ticket: string) {
+    return redeemTicket(this.ctx.storage, ticket);
   }
 
   /**
