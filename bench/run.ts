@@ -141,13 +141,11 @@ async function main() {
       log(`using BENCH_URL=${url}; its abuse limits must be raised (see README), SQL-seeded scenarios are skipped`);
       fixture = await seedThroughApi(api, settings);
       log(`signing up ${settings.members} fan-out members through the API`);
-      memberTokens = (await pool(Array.from({ length: settings.members }), 3, () => api.signUpAndLogin(fixture.clientId))).map((m) => m.token);
+      const members = await pool(Array.from({ length: settings.members }), 3, () => api.signUpAndLogin(fixture.clientId));
+      memberTokens = members.map((m) => m.token);
       const owner = fixture.senders[0]!;
       // Members join through the API: only the owner may add them.
-      const added = await pool(memberTokens, 4, async (token) => {
-        const me = await api.json("/api/users/me/", { token });
-        return api.json(`/api/conversations/${fixture.fan}/participants/`, { method: "POST", token: owner.token, body: { user_id: me.body.id } });
-      });
+      const added = await pool(members, 4, (m) => api.json(`/api/conversations/${fixture.fan}/participants/`, { method: "POST", token: owner.token, body: { user_id: m.userId } }));
       if (added.some((r) => r.status !== 201)) throw new Error(`adding members: ${JSON.stringify(added.find((r) => r.status !== 201)?.body)}`);
     } else {
       let server = await start(UNLIMITED);
@@ -169,8 +167,8 @@ async function main() {
         api = new HeyClient(url);
       }
     }
-    const me = await api.json(`/api/conversations/${fixture.history}/messages/?page=1&page_size=1`, { token: fixture.reader.token });
-    if (me.status !== 200) throw new Error(`history check: ${me.status} ${JSON.stringify(me.body)}`);
+    const seeded = await api.json(`/api/conversations/${fixture.history}/messages/?page=1&page_size=1`, { token: fixture.reader.token });
+    if (seeded.status !== 200 || (!external && seeded.body.count !== settings.history)) throw new Error(`the history seed did not take: ${seeded.status} ${JSON.stringify(seeded.body).slice(0, 300)}`);
 
     // 2. Floor and an authenticated read.
     await floors(url, "on");
