@@ -22,7 +22,8 @@ export class HeyClient {
     try {
       return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
     } catch {
-      throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text.slice(0, 500)}`);
+      // wrangler's local proxy answers some failures (a restarted worker) in plain text.
+      return { status: res.status, headers: res.headers, body: { detail: text.slice(0, 500) } as T };
     }
   }
 

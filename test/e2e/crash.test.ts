@@ -44,5 +44,5 @@ it("keeps every acknowledged send across a SIGKILL of the whole wrangler dev pro
   const member = observe(server.url, w.conversationId, w.users[2]!.token, resumeFrom);
   await member.ready;
   expect(member.seqs).toEqual(range(last + 1).slice(resumeFrom));
-  member.ws.close();
+  member.close();
 });

@@ -15,28 +15,41 @@ export async function world(server: DevServer, count: number): Promise<World> {
   return { client, users, conversationId: created.body.id };
 }
 
-export type Observer = { ws: WebSocket; events: any[]; seqs: number[]; ready: Promise<void>; closed: Promise<number>; waitForSeq: (seq: number, timeoutMs?: number) => Promise<void> };
+export type Observer = { events: any[]; seqs: number[]; ready: Promise<void>; reconnects: () => number; close: () => void; waitForSeq: (seq: number, timeoutMs?: number) => Promise<void> };
 
-/** A WebSocket member that records every message.created seq in arrival order. */
+/**
+ * A WebSocket member that records every message.created seq in arrival order. Like a real client it
+ * reconnects with after_seq (the last seq it saw) when the connection drops, so `seqs` must still read
+ * 1..N exactly once if the server resumes correctly.
+ */
 export function observe(url: string, conversationId: number, token: string, afterSeq?: number): Observer {
-  const target = new URL(`/api/conversations/${conversationId}/ws`, url.replace(/^http/, "ws"));
-  if (afterSeq !== undefined) target.searchParams.set("after_seq", String(afterSeq));
-  const ws = new WebSocket(target, { headers: { Authorization: `Bearer ${token}` } });
   const events: any[] = [];
   const seqs: number[] = [];
   const listeners = new Set<() => void>();
   let onReady!: () => void;
   const ready = new Promise<void>((r) => (onReady = r));
-  ws.on("message", (data) => {
-    const event = JSON.parse(String(data));
-    events.push(event);
-    if (event.type === "message.created") seqs.push(event.message.seq);
-    if (event.type === "ready") onReady();
-    for (const l of listeners) l();
-  });
-  let closeCode: number | null = null;
-  const closed = new Promise<number>((r) => ws.on("close", (code) => r((closeCode = code))));
-  ws.on("error", () => {});
+  let reconnects = 0;
+  let closing = false;
+  let ws: WebSocket;
+  const connect = (after: number | undefined) => {
+    const target = new URL(`/api/conversations/${conversationId}/ws`, url.replace(/^http/, "ws"));
+    if (after !== undefined) target.searchParams.set("after_seq", String(after));
+    ws = new WebSocket(target, { headers: { Authorization: `Bearer ${token}` } });
+    ws.on("message", (data) => {
+      const event = JSON.parse(String(data));
+      events.push(event);
+      if (event.type === "message.created") seqs.push(event.message.seq);
+      if (event.type === "ready") onReady();
+      for (const l of listeners) l();
+    });
+    ws.on("close", () => {
+      if (closing) return;
+      reconnects += 1;
+      setTimeout(() => connect(seqs.at(-1) ?? after), 200);
+    });
+    ws.on("error", () => {});
+  };
+  connect(afterSeq);
   const waitForSeq = (seq: number, timeoutMs = 30_000) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -48,12 +61,16 @@ export function observe(url: string, conversationId: number, token: string, afte
       };
       const timer = setTimeout(() => {
         listeners.delete(check);
-        reject(new Error(`seq ${seq} never arrived; last ${seqs.at(-1)}; closed: ${closeCode}; last events ${JSON.stringify(events.slice(-3)).slice(0, 400)}`));
+        reject(new Error(`seq ${seq} never arrived; last ${seqs.at(-1)}; last events ${JSON.stringify(events.slice(-3)).slice(0, 400)}`));
       }, timeoutMs);
       listeners.add(check);
       check();
     });
-  return { ws, events, seqs, ready, closed, waitForSeq };
+  const close = () => {
+    closing = true;
+    ws.close();
+  };
+  return { events, seqs, ready, reconnects: () => reconnects, close, waitForSeq };
 }
 
 /** Every stored message of a conversation, walked with the after_seq cursor. */
