@@ -1,16 +1,15 @@
 // `npx tsx bench/profile.ts` (about 2 minutes): where a REST send's time goes.
 // 1. `wrangler dev` with bench/profile/wrangler.toml (the app behind a timing probe, same bindings): the
-//    send and the floor as a client sees them, then each awaited step of the send timed inside workerd.
+//    send and the floor as a client sees them, each awaited step of the send timed inside workerd, and the
+//    CPU each process spends per request at c=64.
 // 2. The same worker through wrangler's API with its DevTools inspector off and on: `wrangler dev` always
 //    attaches one, and it relays events for every subrequest — every local D1 query is one — to Node.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { SourceMap } from "node:module";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_startWorker } from "wrangler";
-import WebSocket from "ws";
 import { freePort, portFree, UNLIMITED } from "../scripts/dev-server";
 import { HeyClient } from "../scripts/http-client";
 import { load } from "./lib/load";
@@ -23,6 +22,7 @@ const config = join(root, "bench/profile/wrangler.toml");
 const n = Number(process.env.PROFILE_N ?? 200);
 const tmp = process.env.PROFILE_TMP ?? tmpdir();
 const cleanups: (() => Promise<void>)[] = [];
+process.once("SIGINT", () => process.exit(130));
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(66)} ${value}`);
 
 function npx(args: string[], detached = false) {
@@ -62,64 +62,13 @@ function cpuTimes(group: number, port: number): Map<string, number> {
   return out;
 }
 
-/**
- * A CPU profile of the app's isolate (the Worker and its Durable Objects) through the inspector that
- * `wrangler dev` exposes, while `during` runs; self time grouped by package or source file of the app.
- */
-async function isolateProfile(inspectorPort: number, during: () => Promise<unknown>) {
-  const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ws`);
-  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  let id = 0;
-  const waiting = new Map<number, (result: any) => void>();
-  ws.on("message", (data) => {
-    const m = JSON.parse(data.toString()) as { id?: number; result?: unknown };
-    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
-  });
-  const call = (method: string, params = {}) => new Promise<any>((resolve) => (waiting.set(++id, resolve), ws.send(JSON.stringify({ id, method, params }))));
-  await call("Profiler.enable");
-  await call("Profiler.setSamplingInterval", { interval: 200 });
-  await call("Profiler.start");
-  await during();
-  const { profile } = (await call("Profiler.stop")) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[]; samples: number[] } };
-  ws.close();
-  // wrangler bundles the worker: map bundle positions back to sources (drizzle's maps name its files node_modules/src/…).
-  const tmpDir = join(root, "bench/profile/.wrangler/tmp");
-  const bundle = readdirSync(tmpDir).map((d) => join(tmpDir, d, "probe.js.map")).find(existsSync);
-  const map = bundle ? new SourceMap(JSON.parse(readFileSync(bundle, "utf8"))) : null;
-  const where = (f: { functionName: string; url: string; lineNumber: number; columnNumber: number }) => {
-    if (!f.url) return f.functionName.startsWith("(") ? f.functionName : "runtime built-ins";
-    if (!f.url.includes("probe.js")) return f.url.startsWith("cloudflare-internal:d1") ? "D1 binding (cloudflare-internal:d1-api)" : "runtime built-ins";
-    const source = ((map?.findEntry(f.lineNumber, f.columnNumber) as { originalSource?: string } | undefined)?.originalSource ?? "?").replaceAll("\\", "/");
-    if (source.includes("node_modules/src/")) return "drizzle-orm";
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1];
-    if (pkg) return pkg;
-    const own = /(?:^|\/)(src|bench)\/(.+)$/.exec(source);
-    return own ? `app: ${own[1]}/${own[2]}` : source;
-  };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const bucket = new Map<string, number>();
-  const fn = new Map<string, number>();
-  for (const sample of profile.samples) {
-    const f = byId.get(sample)!.callFrame;
-    if (f.functionName === "(idle)") continue;
-    const w = where(f);
-    bucket.set(w, (bucket.get(w) ?? 0) + 1);
-    const name = `${f.functionName || "(anonymous)"} — ${w}`;
-    fn.set(name, (fn.get(name) ?? 0) + 1);
-  }
-  const busy = [...bucket.values()].reduce((x, y) => x + y, 0);
-  const top = (m: Map<string, number>, k: number) => [...m].sort((x, y) => y[1] - x[1]).slice(0, k).map(([name, c]) => ({ name, share: c / busy }));
-  return { busy, byPackage: top(bucket, 12), byFunction: top(fn, 12) };
-}
-
 /** `wrangler dev`, as the benchmark runs it. */
-async function wranglerDev(): Promise<{ url: string; port: number; inspectorPort: number; group: number; stop: () => Promise<void> }> {
+async function wranglerDev(): Promise<{ url: string; port: number; group: number; stop: () => Promise<void> }> {
   const persistTo = await migrated();
   const port = await freePort();
-  const inspectorPort = await freePort();
   const vars = Object.entries(UNLIMITED).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const child = npx(["wrangler", "dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", String(inspectorPort), ...vars], true);
-  // Kept short: with DevTools attached, wrangler echoes the inspector's traffic (a CPU profile is megabytes).
+  const child = npx(["wrangler", "dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, ...vars], true);
+  // Drained and kept short: only the end matters if it fails to start.
   let log = "";
   const keep = (d: Buffer) => (log = (log + d.toString()).slice(-20_000));
   child.stdout!.on("data", keep);
@@ -134,12 +83,20 @@ async function wranglerDev(): Promise<{ url: string; port: number; inspectorPort
     await portFree(port);
   };
   cleanups.push(stop);
+  // However this process ends, the server it started goes with it.
+  process.once("exit", () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // Already stopped.
+    }
+  });
   for (let i = 0; ; i++) {
     if (child.exitCode !== null || i > 300) throw new Error(`wrangler dev did not start: ${log}`);
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, port, inspectorPort, group: child.pid!, stop };
+  return { url, port, group: child.pid!, stop };
 }
 
 /** The same worker through wrangler's API, where the inspector can be turned off. */
@@ -152,7 +109,11 @@ async function startWorker(inspector: boolean): Promise<{ url: string; stop: () 
     dev: { inspector: inspector ? {} : false, server: { hostname: "127.0.0.1", port }, persist, logLevel: "warn", watch: false },
   });
   await worker.ready;
-  const stop = () => worker.dispose();
+  // dispose() returns before wrangler has finished cleaning its bundle folder, which the next worker shares.
+  const stop = async () => {
+    await worker.dispose();
+    await new Promise((r) => setTimeout(r, 2000));
+  };
   cleanups.push(stop);
   return { url: `http://127.0.0.1:${port}`, stop };
 }
@@ -217,11 +178,6 @@ try {
   for (const [label, [h, m]] of Object.entries(perProcess)) line(label, `${(h ?? 0).toFixed(2).padStart(6)} / ${(m ?? 0).toFixed(2).padStart(6)}`);
   line("all of them", `${Object.values(perProcess).reduce((x, v) => x + (v[0] ?? 0), 0).toFixed(2).padStart(6)} / ${Object.values(perProcess).reduce((x, v) => x + (v[1] ?? 0), 0).toFixed(2).padStart(6)}`);
   line("throughput", `${Math.round(rps![0]!)} req/s / ${Math.round(rps![1]!)} msg/s`);
-  const cpuProfile = await isolateProfile(dev.inspectorPort, () => load({ url: dev.url, connections: 64, durationSeconds: 5, request: s.send }));
-  console.log(`\nthe app's isolate (Worker and Durable Objects) during REST sends at c=64, share of its busy CPU samples:`);
-  for (const p of cpuProfile.byPackage) line(p.name, `${(p.share * 100).toFixed(1).padStart(5)}%`);
-  console.log(`  busiest functions:`);
-  for (const p of cpuProfile.byFunction) line(`  ${p.name}`.slice(0, 66), `${(p.share * 100).toFixed(1).padStart(5)}%`);
   await dev.stop();
 
   // 2. The inspector off and on.
@@ -230,10 +186,13 @@ try {
   for (const inspector of [false, true]) {
     const w = await startWorker(inspector);
     const t = await seed(w.url);
-    const g = (path: string) => () => fetch(`${w.url}${path}`).then((r) => r.text());
     const add = (label: string, value: string) => (rows[label] ??= []).push(value);
-    add("GET /healthz, p50", `${(await sequential(g("/healthz"))).toFixed(2)} ms`);
-    add("a request making 4 D1 round trips, p50", `${(await sequential(g("/__probe/d1?k=4"))).toFixed(2)} ms`);
+    // All with autocannon here, so the rows compare with each other and with the benchmark's.
+    for (const [label, path] of [["GET /healthz at c=1, p50", "/healthz"], ["a request making 4 D1 round trips at c=1, p50", "/__probe/d1?k=4"]] as const) {
+      await load({ url: w.url, connections: 1, durationSeconds: 1, request: () => ({ path }) });
+      add(label, `${(await load({ url: w.url, connections: 1, durationSeconds: 4, request: () => ({ path }) })).p50.toFixed(2)} ms`);
+    }
+    await load({ url: w.url, connections: 1, durationSeconds: 1, request: t.send });
     const one = await load({ url: w.url, connections: 1, durationSeconds: 5, request: t.send });
     add("REST send at c=1, p50", `${one.p50.toFixed(2)} ms`);
     const many = await load({ url: w.url, connections: 64, durationSeconds: 5, request: t.send });
