@@ -8,6 +8,9 @@ import { problemResponse } from "../http/problem";
 import { verifyAccessToken } from "./oauth/tokens";
 import type { Scope } from "./scopes";
 
+/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1), or undefined. */
+export const bearerToken = (header: string | undefined) => /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header ?? "")?.[1];
+
 const challenge = (params = "") => `Bearer realm="hey"${params}`;
 
 /**
@@ -20,7 +23,7 @@ export function requireScope(scope: Scope | null, options: { staff?: boolean } =
     if (!header) {
       return problemResponse(401, "An access token is required.", { headers: { "WWW-Authenticate": challenge() } });
     }
-    const token = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)?.[1];
+    const token = bearerToken(header);
     const auth = token ? await verifyAccessToken(database(c.env.DB), token) : null;
     if (!auth) {
       const description = token ? "The access token is invalid, expired or revoked." : "The Authorization header is malformed.";

@@ -1,8 +1,9 @@
-import { and, count, desc, eq, gt, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { membersOf, toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
 import { conversations, messages, participants, users } from "../db/schema";
+import { watermarksOf } from "../messages/listing";
 import { toMessageResource } from "../messages/resource";
 import { statusView } from "../messages/status";
 
@@ -29,12 +30,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
 
   const ids = rows.map((r) => r.conversation.id);
   const members = await membersOf(db, ids);
-  const marks = ids.length
-    ? await db
-        .select({ conversationId: participants.conversationId, userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq })
-        .from(participants)
-        .where(sql`${participants.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
-    : [];
+  const marks = await watermarksOf(db, ids);
   const results = rows.map((r) => {
     const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));
     return {

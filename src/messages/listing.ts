@@ -14,6 +14,12 @@ const DEFAULT_CURSOR_LIMIT = 50;
 
 const watermarkColumns = { conversationId: participants.conversationId, userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq };
 
+/** Every participant's watermarks in the given conversations (one query; ids travel as one JSON parameter). */
+export async function watermarksOf(db: Database, conversationIds: number[]) {
+  if (conversationIds.length === 0) return [];
+  return db.select(watermarkColumns).from(participants).where(sql`${participants.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`);
+}
+
 /** How `viewerId` sees statuses in one conversation. */
 export async function viewOf(db: Database, conversationId: number, viewerId: number): Promise<StatusView> {
   const marks: Watermark[] = await db.select(watermarkColumns).from(participants).where(eq(participants.conversationId, conversationId));
@@ -76,9 +82,7 @@ export async function listAllMessages(db: Database, viewerId: number, page: numb
   const { count, rows } = await acrossConversations(db, viewerId, (page - 1) * size, size);
   assertPageExists(page, size, count);
   const ids = [...new Set(rows.map((r) => r.conversationId))];
-  const marks = ids.length
-    ? await db.select(watermarkColumns).from(participants).where(sql`${participants.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
-    : [];
+  const marks = await watermarksOf(db, ids);
   const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m) => m.conversationId === id))]));
   return pageBody(url, page, size, count, rows.map((m) => toMessageResource(m, views.get(m.conversationId)!)));
 }

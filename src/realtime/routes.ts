@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Context } from "hono";
-import { secured } from "../auth/bearer";
+import { bearerToken, secured } from "../auth/bearer";
 import { verifyAccessToken } from "../auth/oauth/tokens";
 import { config } from "../config";
 import { membership } from "../conversations/conversations";
@@ -56,7 +56,7 @@ async function identify(c: Context<AppEnv>, conversationId: number, ticketValue:
     const live = identity && (await db.select({ id: oauthGrants.id }).from(oauthGrants).innerJoin(users, eq(users.id, oauthGrants.userId)).where(and(eq(oauthGrants.id, identity.grantId), isNull(oauthGrants.revokedAt), eq(users.isActive, true))).get());
     if (!live || !identity) return unauthorized("The ticket is unknown, used or expired.");
   } else {
-    const token = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+    const token = bearerToken(c.req.header("Authorization"));
     const auth = token ? await verifyAccessToken(db, token) : null;
     if (!auth) return unauthorized("A valid access token or ticket is required.");
     identity = { userId: auth.userId, grantId: auth.grantId, scopes: [...auth.scopes], expiresAt: auth.expiresAt };

@@ -1,5 +1,5 @@
 import type { MessageResource } from "../messages/schemas";
-import { statusView, type Watermark } from "../messages/status";
+import { statusOf, statusView, type Watermark } from "../messages/status";
 import { FRAME_BURST, FRAMES_PER_SECOND, type ServerEvent } from "./events";
 
 /** Who a socket acts for: set by the Worker after authentication, kept across hibernation. */
@@ -42,10 +42,7 @@ export function framesFor(type: "message.created" | "message.updated" | "message
   const cache = new Map<string, string>();
   const all = [...marks.values()];
   return (viewerId: number): string => {
-    const view = statusView(viewerId, all);
-    const own = message.sender.id === viewerId;
-    const m = own ? view.others : view.own;
-    const status = !m ? "sent" : m.read >= message.seq ? "read" : m.delivered >= message.seq ? "delivered" : "sent";
+    const status = statusOf(statusView(viewerId, all), { seq: message.seq, senderId: message.sender.id });
     let frame = cache.get(status);
     if (!frame) {
       frame = JSON.stringify({ type, message: { ...message, status } } satisfies ServerEvent);
