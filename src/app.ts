@@ -1,6 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import { authorizeRoutes } from "./auth/oauth/authorize";
+import { oauthBodyLimit } from "./auth/oauth/body-limit";
+import { logoutRoutes } from "./auth/oauth/logout";
+import { issuerRequired } from "./auth/oauth/issuer";
 import { clientRoutes } from "./auth/oauth/client-routes";
 import { metadataRoutes } from "./auth/oauth/metadata";
 import { registerRoutes } from "./auth/oauth/register";
@@ -14,6 +17,7 @@ import { flatMessageRoutes } from "./messages/flat-routes";
 import { messageRoutes } from "./messages/routes";
 import type { AppEnv } from "./env";
 import { jsonBodies } from "./http/body";
+import { configured } from "./http/configured";
 import { notFound, onError } from "./http/errors";
 import { canonicalPath } from "./http/paths";
 import { validationHook } from "./http/validation";
@@ -24,8 +28,11 @@ import { webRoutes } from "./web/routes";
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, getPath: canonicalPath });
+  app.use(configured);
   app.use(secureHeaders({ xFrameOptions: "DENY" }));
   app.use("/api/*", jsonBodies);
+  app.use("/o/*", issuerRequired, oauthBodyLimit);
+  app.use("/.well-known/*", issuerRequired);
 
   const routes = app
     .get("/healthz", (c) => c.json({ ok: true }))
@@ -37,6 +44,7 @@ export function createApp() {
     .route("/", realtimeRoutes)
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)
+    .route("/", logoutRoutes)
     .route("/", tokenRoutes)
     .route("/", revokeRoutes)
     .route("/", registerRoutes)

@@ -6,45 +6,79 @@ import { z } from "zod";
  */
 export const PASSWORD_ITERATIONS = 100_000;
 
-const positive = (fallback: number) => z.coerce.number().int().positive().catch(fallback);
+/** A wrangler var that holds a whole number (TOML may give a number or a string); `fallback` when unset. */
+const whole = (fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .union([z.number(), z.string().trim().regex(/^\d+$/, `Expected a whole number from ${min} to ${max}.`).transform(Number)])
+    .default(fallback)
+    .pipe(z.number().int().min(min, `Expected a whole number from ${min} to ${max}.`).max(max, `Expected a whole number from ${min} to ${max}.`));
 
 const ConfigSchema = z.object({
-  ACCESS_TOKEN_TTL_SECONDS: positive(3600),
-  REFRESH_TOKEN_TTL_SECONDS: positive(7 * 24 * 3600),
-  AUTH_CODE_TTL_SECONDS: positive(60),
-  SESSION_TTL_SECONDS: positive(12 * 3600),
-  MAX_BODY_BYTES: positive(64 * 1024),
-  DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(100).catch(20),
-  ISSUER: z.url().optional().catch(undefined),
+  ACCESS_TOKEN_TTL_SECONDS: whole(3600),
+  REFRESH_TOKEN_TTL_SECONDS: whole(7 * 24 * 3600),
+  AUTH_CODE_TTL_SECONDS: whole(60),
+  SESSION_TTL_SECONDS: whole(12 * 3600),
+  MAX_BODY_BYTES: whole(64 * 1024),
+  DEFAULT_PAGE_SIZE: whole(20, 1, 100),
+  /** The issuer identifier (RFC 8414 §2). Required once deployed: see src/auth/oauth/issuer.ts. */
+  ISSUER: z.url({ message: "Expected an absolute URL such as https://hey.example.com." }).optional(),
   /** Origins whose browsers may open WebSockets, comma-separated; the app's own origin when unset. */
   ALLOWED_ORIGINS: z
     .string()
     .optional()
-    .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean))
-    .catch(undefined),
-  // Token buckets: LIMIT requests refilled over WINDOW seconds; generous enough for any normal chat.
-  RATE_SEND_LIMIT: positive(60),
-  RATE_SEND_WINDOW_SECONDS: positive(10),
-  RATE_SIGNUP_LIMIT: positive(10),
-  RATE_SIGNUP_WINDOW_SECONDS: positive(3600),
-  RATE_LOGIN_LIMIT: positive(30),
-  RATE_LOGIN_WINDOW_SECONDS: positive(300),
-  RATE_TOKEN_LIMIT: positive(60),
-  RATE_TOKEN_WINDOW_SECONDS: positive(60),
+    .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean)),
+  // Token buckets: LIMIT requests refilled over WINDOW seconds; generous enough for any normal use.
+  RATE_SEND_LIMIT: whole(60),
+  RATE_SEND_WINDOW_SECONDS: whole(10),
+  /** Edits and deletes of messages, per user. */
+  RATE_EDIT_LIMIT: whole(60),
+  RATE_EDIT_WINDOW_SECONDS: whole(60),
+  /** Socket tickets and socket opens, per user. */
+  RATE_CONNECT_LIMIT: whole(60),
+  RATE_CONNECT_WINDOW_SECONDS: whole(60),
+  RATE_SIGNUP_LIMIT: whole(10),
+  RATE_SIGNUP_WINDOW_SECONDS: whole(3600),
+  /** Sign-in attempts per address. */
+  RATE_LOGIN_LIMIT: whole(30),
+  RATE_LOGIN_WINDOW_SECONDS: whole(300),
+  /** Password checks per account (sign-in and re-authentication), taken before the password is checked. */
+  RATE_PASSWORD_LIMIT: whole(10),
+  RATE_PASSWORD_WINDOW_SECONDS: whole(900),
+  /** Phone number changes per user. */
+  RATE_PHONE_LIMIT: whole(5),
+  RATE_PHONE_WINDOW_SECONDS: whole(86400),
+  /** Token requests per address, and refreshes per grant. */
+  RATE_TOKEN_LIMIT: whole(60),
+  RATE_TOKEN_WINDOW_SECONDS: whole(60),
+  /** Dynamic client registrations per address. */
+  RATE_REGISTER_LIMIT: whole(10),
+  RATE_REGISTER_WINDOW_SECONDS: whole(3600),
+  /** Open sockets one user may hold on one conversation. */
+  MAX_SOCKETS_PER_CONVERSATION: whole(10),
   /** Most sends one group commit writes (1 turns group commit off; the benchmark compares both). */
-  GROUP_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(50).catch(50),
-  OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"]).default("true").catch("true").transform((v) => v === "true"),
+  GROUP_COMMIT_MAX_BATCH: whole(50, 1, 50),
+  OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"], { message: 'Expected "true" or "false".' }).default("true").transform((v) => v === "true"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** A wrangler var that does not parse: Hey refuses to run rather than guess. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
 const cache = new WeakMap<object, Config>();
 
-/** Limits and lifetimes: defaults here, overridable by wrangler.toml `[vars]`. */
+/** Limits and lifetimes: defaults here, overridable by wrangler.toml `[vars]`; throws ConfigError on a bad value. */
 export function config(env: object): Config {
   let found = cache.get(env);
   if (!found) {
-    found = ConfigSchema.parse(env);
+    const parsed = ConfigSchema.safeParse(env);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join(".")}=${JSON.stringify((env as Record<string, unknown>)[String(i.path[0])])}: ${i.message}`);
+      throw new ConfigError(`Invalid configuration in wrangler.toml [vars]: ${problems.join("; ")}`);
+    }
+    found = parsed.data;
     cache.set(env, found);
   }
   return found;

@@ -8,35 +8,48 @@ import { problemResponse } from "../http/problem";
 import { verifyAccessToken } from "./oauth/tokens";
 import type { Scope } from "./scopes";
 
-/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1), or undefined. */
-export const bearerToken = (header: string | undefined) => /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header ?? "")?.[1];
+/**
+ * What an `Authorization` header carries for a resource server (RFC 6750 §2.1): a token, a Bearer
+ * header whose token is malformed, or nothing Hey understands (absent, or another scheme).
+ */
+export function bearerToken(header: string | undefined): { token: string } | "malformed" | null {
+  const [scheme, ...rest] = (header ?? "").trim().split(/ +/);
+  if (scheme?.toLowerCase() !== "bearer") return null;
+  const token = rest.length === 1 ? /^[A-Za-z0-9\-._~+/]+=*$/.exec(rest[0]!)?.[0] : undefined;
+  return token ? { token } : "malformed";
+}
 
 const challenge = (params = "") => `Bearer realm="hey"${params}`;
 
 /**
- * RFC 6750 bearer authentication. `scope` is the one the route needs; null means any valid token.
- * A missing token gets a bare challenge (§3.1), a bad one `invalid_token`, a weak one `insufficient_scope`.
+ * RFC 6750 bearer authentication for a route that needs `scope`. No token, or another scheme such as
+ * Basic, gets a bare challenge (§3.1: no error code when the client sent no bearer credentials); a
+ * malformed Bearer header `invalid_request` (400); a bad token `invalid_token`; a weak one
+ * `insufficient_scope`. The `admin` scope also needs a staff user, checked with the token on every request.
  */
-export function requireScope(scope: Scope | null, options: { staff?: boolean } = {}) {
+export function requireScope(scope: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header("Authorization");
-    if (!header) {
+    const presented = bearerToken(c.req.header("Authorization"));
+    if (!presented) {
       return problemResponse(401, "An access token is required.", { headers: { "WWW-Authenticate": challenge() } });
     }
-    const token = bearerToken(header);
-    const auth = token ? await verifyAccessToken(database(c.env.DB), token) : null;
+    if (presented === "malformed") {
+      const description = "The Authorization header is malformed; send Bearer and the token.";
+      return problemResponse(400, description, { headers: { "WWW-Authenticate": challenge(`, error="invalid_request", error_description="${description}"`) } });
+    }
+    const auth = await verifyAccessToken(database(c.env.DB), presented.token);
     if (!auth) {
-      const description = token ? "The access token is invalid, expired or revoked." : "The Authorization header is malformed.";
+      const description = "The access token is invalid, expired or revoked.";
       return problemResponse(401, description, {
         headers: { "WWW-Authenticate": challenge(`, error="invalid_token", error_description="${description}"`) },
       });
     }
-    if (scope && !auth.scopes.includes(scope)) {
+    if (!auth.scopes.includes(scope)) {
       return problemResponse(403, `This needs the ${scope} scope.`, {
         headers: { "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scope}"`) },
       });
     }
-    if (options.staff && !auth.isStaff) return problemResponse(403, "Only staff may do this.");
+    if (scope === "admin" && !auth.isStaff) return problemResponse(403, "Only staff may do this.");
     c.set("auth", auth);
     await next();
   });
@@ -45,10 +58,10 @@ export function requireScope(scope: Scope | null, options: { staff?: boolean } =
 const perUser = (c: Context<AppEnv>) => `user:${c.get("auth").userId}`;
 
 /**
- * Spread into createRoute: the route's scope (and staff rule), enforced and shown in the OpenAPI
- * document; `limit` adds a per-user rate limit across all of the user's requests of that kind.
+ * Spread into createRoute: the route's scope, enforced and shown in the OpenAPI document; `limit` adds
+ * a per-user rate limit across all of the user's requests of that kind.
  */
-export function secured(scope: Scope | null, options: { staff?: boolean; limit?: LimitName } = {}) {
-  const middleware = [requireScope(scope, options), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
-  return { security: [{ oauth2: scope ? [scope] : [] }], middleware };
+export function secured(scope: Scope, options: { limit?: LimitName } = {}) {
+  const middleware = [requireScope(scope), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
+  return { security: [{ oauth2: [scope] }], middleware };
 }

@@ -29,3 +29,8 @@ export async function sessionUser(db: Database, token: string | undefined): Prom
     .get();
   return row?.user.isActive ? row.user : null;
 }
+
+/** Ends the browser session behind a cookie value, if there is one. */
+export async function endSession(db: Database, token: string | undefined): Promise<void> {
+  if (token) await db.delete(sessions).where(eq(sessions.hash, hashSecret(token)));
+}

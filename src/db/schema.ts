@@ -13,6 +13,8 @@ export const users = sqliteTable(
     passwordHash: text("password_hash").notNull(),
     firstName: text("first_name").notNull().default(""),
     lastName: text("last_name").notNull().default(""),
+    // Not unique: numbers are not verified, so a unique index would let anyone claim someone else's
+    // number and learn, from the 409, whose it is.
     phoneNumber: text("phone_number"),
     bio: text("bio"),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
@@ -20,7 +22,7 @@ export const users = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`),
   },
-  (t) => [uniqueIndex("users_email_unique").on(t.email), uniqueIndex("users_phone_unique").on(t.phoneNumber)],
+  (t) => [uniqueIndex("users_email_unique").on(t.email)],
 );
 
 export type UserRow = typeof users.$inferSelect;
@@ -36,6 +38,8 @@ export const oauthClients = sqliteTable("oauth_clients", {
   secretHash: text("secret_hash"),
   scopes: text("scopes").notNull(),
   dynamic: integer("dynamic", { mode: "boolean" }).notNull().default(false),
+  /** RFC 7662 §4: may introspect tokens issued to other clients (set only by staff). */
+  introspect: integer("introspect", { mode: "boolean" }).notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -93,13 +97,6 @@ export const sessions = sqliteTable(
   },
   (t) => [index("sessions_user").on(t.userId)],
 );
-
-/** Fixed-window counters of failed logins, keyed by `email:<email>` or `ip:<address>`. */
-export const loginFailures = sqliteTable("login_failures", {
-  key: text("key").primaryKey(),
-  count: integer("count").notNull(),
-  windowEndsAt: timestamp("window_ends_at").notNull(),
-});
 
 /** Conversations carry summary columns so the chat list never scans messages. */
 export const conversations = sqliteTable("conversations", {

@@ -7,6 +7,8 @@ export type AuthContext = {
   firstName: string;
   lastName: string;
   grantId: string;
+  /** SHA-256 of the access token, so what it opened (a socket ticket) can be checked against it later. */
+  tokenHash: string;
   clientId: string;
   scopes: readonly string[];
   expiresAt: number;

@@ -1,22 +1,30 @@
 import { config } from "../config";
 import type { Decision, Policy } from "./rate-limiter";
 
-export type LimitName = "send" | "signup" | "login" | "token";
+export type LimitName = "send" | "edit" | "connect" | "signup" | "login" | "password" | "phone" | "token" | "register";
 
 /** The policies, from config (named constants overridable in wrangler.toml vars). */
 export function policy(env: object, name: LimitName): Policy {
   const c = config(env);
   const table: Record<LimitName, [number, number]> = {
     send: [c.RATE_SEND_LIMIT, c.RATE_SEND_WINDOW_SECONDS],
+    edit: [c.RATE_EDIT_LIMIT, c.RATE_EDIT_WINDOW_SECONDS],
+    connect: [c.RATE_CONNECT_LIMIT, c.RATE_CONNECT_WINDOW_SECONDS],
     signup: [c.RATE_SIGNUP_LIMIT, c.RATE_SIGNUP_WINDOW_SECONDS],
     login: [c.RATE_LOGIN_LIMIT, c.RATE_LOGIN_WINDOW_SECONDS],
+    password: [c.RATE_PASSWORD_LIMIT, c.RATE_PASSWORD_WINDOW_SECONDS],
+    phone: [c.RATE_PHONE_LIMIT, c.RATE_PHONE_WINDOW_SECONDS],
     token: [c.RATE_TOKEN_LIMIT, c.RATE_TOKEN_WINDOW_SECONDS],
+    register: [c.RATE_REGISTER_LIMIT, c.RATE_REGISTER_WINDOW_SECONDS],
   };
   const [limit, windowSeconds] = table[name];
   return { name, limit, windowSeconds };
 }
 
-/** Takes one request from `key`'s bucket (e.g. `user:5`, `ip:203.0.113.7`). */
+/**
+ * Takes one request from `key`'s bucket (e.g. `user:5`, `ip:203.0.113.7`). The take is one call to the
+ * bucket's Durable Object, which runs one call at a time: concurrent requests cannot all see a free slot.
+ */
 export async function take(env: Cloudflare.Env, name: LimitName, key: string): Promise<{ decision: Decision; policy: Policy }> {
   const p = policy(env, name);
   const decision = await env.RATE_LIMITER.getByName(`${name}:${key}`).take(p);
@@ -32,5 +40,7 @@ export function rateLimitHeaders(p: Policy, d: Decision): Record<string, string>
   };
 }
 
-/** The client's address as Cloudflare reports it; every local client shares one. */
-export const clientIp = (header: string | undefined) => header ?? "local";
+/** Refills `key`'s bucket, e.g. an account's password guesses after a correct password. */
+export async function refill(env: Cloudflare.Env, name: LimitName, key: string): Promise<void> {
+  await env.RATE_LIMITER.getByName(`${name}:${key}`).refill(name);
+}

@@ -27,4 +27,9 @@ export class RateLimiter extends DurableObject<Cloudflare.Env> {
       resetSeconds: Math.max(0, Math.ceil((policy.limit - left) / perMs / 1000)),
     };
   }
+
+  /** Forgets the bucket: it starts full again. */
+  refill(name: string): void {
+    this.ctx.storage.kv.delete(name);
+  }
 }

@@ -56,8 +56,8 @@ async function identify(c: Context<AppEnv>, conversationId: number, ticketValue:
     const live = identity && (await db.select({ id: oauthGrants.id }).from(oauthGrants).innerJoin(users, eq(users.id, oauthGrants.userId)).where(and(eq(oauthGrants.id, identity.grantId), isNull(oauthGrants.revokedAt), eq(users.isActive, true))).get());
     if (!live || !identity) return unauthorized("The ticket is unknown, used or expired.");
   } else {
-    const token = bearerToken(c.req.header("Authorization"));
-    const auth = token ? await verifyAccessToken(db, token) : null;
+    const presented = bearerToken(c.req.header("Authorization"));
+    const auth = presented && presented !== "malformed" ? await verifyAccessToken(db, presented.token) : null;
     if (!auth) return unauthorized("A valid access token or ticket is required.");
     identity = { userId: auth.userId, grantId: auth.grantId, scopes: [...auth.scopes], expiresAt: auth.expiresAt };
   }

@@ -9,7 +9,7 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
 import { validationHook } from "../http/validation";
 import { config } from "../config";
-import { clientIp } from "../limits/limits";
+import { clientIp } from "../limits/client-address";
 import { limitBy } from "../limits/middleware";
 import { disconnectEverywhere } from "../realtime/notify";
 import { listUsers, visibleUser } from "./directory";
@@ -64,7 +64,7 @@ const list = createRoute({
   description:
     "Staff see everyone (`search` matches email and names). Others see themselves and the people they share a " +
     "conversation with, or look one user up by exact `email` to start a conversation.",
-  ...secured(null),
+  ...secured("profile"),
   request: { query: PageQuery.extend({ search: z.string().max(254).optional(), email: z.string().max(254).optional() }) },
   responses: { 200: jsonResponse(pageOf(AnyUser, "UserPage"), "A page of users."), ...problems(400, 401, 404) },
 });
@@ -74,7 +74,7 @@ const detail = createRoute({
   path: "/api/users/{id}/",
   tags,
   summary: "One user",
-  ...secured(null),
+  ...secured("profile"),
   request: { params: IdParam },
   responses: { 200: jsonResponse(AnyUser, "The user."), ...problems(401, 404) },
 });
@@ -85,7 +85,7 @@ const staffUpdate = createRoute({
   tags,
   summary: "Activate, deactivate, or grant staff (staff only)",
   description: "Deactivating a user ends all of their tokens and sessions at once.",
-  ...secured(null, { staff: true }),
+  ...secured("admin"),
   request: { params: IdParam, body: jsonBody(StaffChangesSchema) },
   responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 404) },
 });

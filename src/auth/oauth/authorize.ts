@@ -5,15 +5,18 @@ import { config } from "../../config";
 import { database } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { authenticate } from "../../users/users";
-import { clientIp, take } from "../../limits/limits";
-import { loginLimited, recordLoginFailure } from "../login-limits";
+import { clientIp } from "../../limits/client-address";
+import { refill, take } from "../../limits/limits";
 import { randomToken, safeEqual } from "../secrets";
 import { createSession, CSRF_COOKIE, SESSION_COOKIE, sessionUser } from "../sessions";
 import { checkAuthorizeRequest, redirectTo, type AuthorizeRequest } from "./authorize-request";
 import { issueCode } from "./codes";
 import { createGrant } from "./grants";
 import { issuerOf } from "./issuer";
-import { consentPage, errorPage, loginPage } from "./pages";
+import { consentPage, errorPage, loginPage, type AppShown } from "./pages";
+import { cookie, page, redirect } from "./page-responses";
+import type { Scope } from "../scopes";
+import type { UserRow } from "../../db/schema";
 
 const Query = z.object({
   response_type: z.string().optional(),
@@ -54,30 +57,6 @@ const submit = createRoute({
   responses,
 });
 
-// The pages may not be framed (clickjacking of the consent button) and run no script.
-const PAGE_HEADERS = {
-  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  "X-Frame-Options": "DENY",
-  "Cache-Control": "no-store",
-  "Referrer-Policy": "no-referrer",
-};
-
-const cookie = (name: string, value: string, maxAge: number) =>
-  `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${maxAge}`;
-
-function page(c: Context<AppEnv>, body: string, status: 200 | 400 | 403 | 429 = 200, csrf?: string): Response {
-  const headers = new Headers(PAGE_HEADERS);
-  headers.set("Content-Type", "text/html; charset=utf-8");
-  if (csrf && getCookie(c, CSRF_COOKIE) !== csrf) headers.append("Set-Cookie", cookie(CSRF_COOKIE, csrf, 3600));
-  return new Response(body, { status, headers });
-}
-
-function redirect(location: string, setCookie?: string): Response {
-  const headers = new Headers({ Location: location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
-  if (setCookie) headers.append("Set-Cookie", setCookie);
-  return new Response(null, { status: 303, headers });
-}
-
 /** Validates the request; answers with an error page or error redirect when it is not acceptable. */
 async function authorizeRequest(c: Context<AppEnv>, query: z.infer<typeof Query>): Promise<AuthorizeRequest | Response> {
   const check = await checkAuthorizeRequest(database(c.env.DB), query);
@@ -87,6 +66,26 @@ async function authorizeRequest(c: Context<AppEnv>, query: z.infer<typeof Query>
     return redirect(redirectTo(redirectUri, { error, error_description: description, state, iss: issuerOf(c.env, c.req.url) }));
   }
   return check.ok;
+}
+
+/** The app as the pages show it: a redirect host is what a self-registered name cannot fake. */
+function shown(request: AuthorizeRequest): AppShown {
+  const url = new URL(request.redirectUri);
+  return { name: request.client.name, redirectHost: url.host || url.protocol, unverified: request.client.dynamic };
+}
+
+/**
+ * The scopes this user can grant: `admin` only by staff (others grant the rest, and the token response's
+ * `scope` says what they got, RFC 6749 §5.1); null when nothing is left.
+ */
+function grantable(scopes: readonly Scope[], user: UserRow): Scope[] | null {
+  const left = user.isStaff ? [...scopes] : scopes.filter((s) => s !== "admin");
+  return left.length ? left : null;
+}
+
+function noScopeLeft(c: Context<AppEnv>, request: AuthorizeRequest): Response {
+  const description = "Only staff may grant the admin scope.";
+  return redirect(redirectTo(request.redirectUri, { error: "invalid_scope", error_description: description, state: request.state, iss: issuerOf(c.env, c.req.url) }));
 }
 
 function action(c: Context<AppEnv>): string {
@@ -103,8 +102,10 @@ export const authorizeRoutes = new OpenAPIHono<AppEnv>({
     if (request instanceof Response) return request;
     const csrf = getCookie(c, CSRF_COOKIE) ?? randomToken();
     const user = await sessionUser(database(c.env.DB), getCookie(c, SESSION_COOKIE));
-    if (!user) return page(c, loginPage(action(c), csrf, request.client.name), 200, csrf);
-    return page(c, consentPage(action(c), csrf, request.client.name, user.email, request.scopes), 200, csrf);
+    if (!user) return page(c, loginPage(action(c), csrf, shown(request)), 200, csrf);
+    const scopes = grantable(request.scopes, user);
+    if (!scopes) return noScopeLeft(c, request);
+    return page(c, consentPage(action(c), csrf, shown(request), user.email, scopes), 200, csrf);
   })
   .openapi(submit, async (c) => {
     const request = await authorizeRequest(c, c.req.valid("query"));
@@ -119,28 +120,30 @@ export const authorizeRoutes = new OpenAPIHono<AppEnv>({
     const cfg = config(c.env);
 
     if (form.decision === undefined) {
-      const email = form.email ?? "";
-      const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
-      const flood = await take(c.env, "login", `ip:${clientIp(ip)}`);
-      if (!flood.decision.allowed || (await loginLimited(db, email, ip))) {
-        return page(c, loginPage(action(c), expected, request.client.name, "Too many failed sign-ins. Wait a few minutes and try again.", email), 429);
-      }
+      const email = (form.email ?? "").trim().toLowerCase();
+      const tooMany = () => page(c, loginPage(action(c), expected, shown(request), "Too many sign-in attempts. Wait a few minutes and try again.", email), 429);
+      // Each slot is taken before the password is checked, in the bucket's Durable Object, so 25
+      // concurrent guesses for one account get at most RATE_PASSWORD_LIMIT password checks between them.
+      const flood = await take(c.env, "login", `ip:${clientIp(c.req.header("CF-Connecting-IP"))}`);
+      if (!flood.decision.allowed) return tooMany();
+      const guesses = await take(c.env, "password", `email:${email}`);
+      if (!guesses.decision.allowed) return tooMany();
       const user = await authenticate(db, email, form.password ?? "");
-      if (!user) {
-        await recordLoginFailure(db, email, ip);
-        return page(c, loginPage(action(c), expected, request.client.name, "That email and password do not match.", email), 400);
-      }
+      if (!user) return page(c, loginPage(action(c), expected, shown(request), "That email and password do not match.", email), 400);
+      await refill(c.env, "password", `email:${email}`);
       const session = await createSession(db, user.id, cfg.SESSION_TTL_SECONDS);
       return redirect(action(c), cookie(SESSION_COOKIE, session, cfg.SESSION_TTL_SECONDS));
     }
 
     const user = await sessionUser(db, getCookie(c, SESSION_COOKIE));
-    if (!user) return page(c, loginPage(action(c), expected, request.client.name, "Sign in again to continue."), 200);
+    if (!user) return page(c, loginPage(action(c), expected, shown(request), "Sign in again to continue."), 200);
     const iss = issuerOf(c.env, c.req.url);
     if (form.decision === "deny") {
       return redirect(redirectTo(request.redirectUri, { error: "access_denied", error_description: "The user denied the request.", state: request.state, iss }));
     }
-    const grantId = await createGrant(db, user.id, request.client.id, request.scopes);
+    const scopes = grantable(request.scopes, user);
+    if (!scopes) return noScopeLeft(c, request);
+    const grantId = await createGrant(db, user.id, request.client.id, scopes);
     // RFC 6749 §4.1.3: the token request must repeat redirect_uri exactly when this request carried one.
     const code = await issueCode(db, grantId, c.req.valid("query").redirect_uri ?? "", request.codeChallenge, cfg);
     return redirect(redirectTo(request.redirectUri, { code, state: request.state, iss }));

@@ -27,7 +27,7 @@ const list = createRoute({
   path: "/api/oauth/clients/",
   tags,
   summary: "List OAuth clients",
-  ...secured(null, { staff: true }),
+  ...secured("admin"),
   responses: { 200: jsonResponse(z.array(ClientSchema), "Every registered client."), ...problems(401, 403) },
 });
 
@@ -36,7 +36,7 @@ const create = createRoute({
   path: "/api/oauth/clients/",
   tags,
   summary: "Register an OAuth client",
-  ...secured(null, { staff: true }),
+  ...secured("admin"),
   request: { body: jsonBody(NewClientSchema) },
   responses: { 201: jsonResponse(ClientSchema, "The client, with its secret if confidential (shown only now)."), ...problems(400, 401, 403) },
 });
@@ -46,7 +46,7 @@ const remove = createRoute({
   path: "/api/oauth/clients/{client_id}/",
   tags,
   summary: "Delete an OAuth client and everything issued to it",
-  ...secured(null, { staff: true }),
+  ...secured("admin"),
   request: { params: z.object({ client_id: z.string().max(100) }) },
   responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) },
 });

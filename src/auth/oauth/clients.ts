@@ -5,7 +5,7 @@ import type { Scope } from "../scopes";
 import { hashSecret, randomToken, safeEqual } from "../secrets";
 import { oauthError } from "./errors";
 
-const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?([/?#].*)?$/;
+const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?([/?#].*)?$/;
 
 /**
  * Why a redirect URI may not be registered, or null when it may: https, http on a loopback host
@@ -25,17 +25,21 @@ export function redirectUriProblem(uri: string): string | null {
   return /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol) ? null : "must be https, loopback http, or a private-use scheme such as com.example.app:";
 }
 
-/** Exact string match, except that any port is accepted on a loopback host (RFC 8252 §7.3). */
+/**
+ * Exact string match, except that a loopback URI registered without a port matches any port (RFC 8252
+ * §7.3: a native app listens on whatever port the OS gives it). A URI registered with a port, like the
+ * web app's under `wrangler dev`, matches only that port, so another local program cannot take its codes.
+ */
 export function redirectUriMatches(registered: readonly string[], candidate: string): boolean {
-  const withoutPort = (uri: string) => {
-    const m = LOOPBACK.exec(uri);
-    return m ? `http://${m[1]}${m[2] ?? ""}` : null;
-  };
-  const loose = withoutPort(candidate);
-  return registered.some((uri) => uri === candidate || (loose !== null && withoutPort(uri) === loose));
+  const c = LOOPBACK.exec(candidate);
+  return registered.some((uri) => {
+    if (uri === candidate) return true;
+    const r = LOOPBACK.exec(uri);
+    return !!r && !!c && r[2] === undefined && r[1] === c[1] && (r[3] ?? "") === (c[3] ?? "");
+  });
 }
 
-export type NewClient = { name: string; redirectUris: string[]; confidential: boolean; scopes: Scope[]; dynamic?: boolean };
+export type NewClient = { name: string; redirectUris: string[]; confidential: boolean; scopes: Scope[]; dynamic?: boolean; introspect?: boolean };
 
 /** Registers a client; the secret of a confidential one is returned here and never again. */
 export async function createClient(db: Database, input: NewClient): Promise<{ client: ClientRow; secret: string | null }> {
@@ -50,6 +54,7 @@ export async function createClient(db: Database, input: NewClient): Promise<{ cl
       secretHash: secret ? hashSecret(secret) : null,
       scopes: input.scopes.join(" "),
       dynamic: input.dynamic ?? false,
+      introspect: input.introspect ?? false,
       createdAt: new Date(),
     })
     .returning();
@@ -58,6 +63,16 @@ export async function createClient(db: Database, input: NewClient): Promise<{ cl
 
 export function getClient(db: Database, id: string): Promise<ClientRow | undefined> {
   return db.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
+}
+
+/** A name as people read it: case, spacing, punctuation and look-alike forms (NFKC) ignored. */
+const readAs = (name: string) => name.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
+
+/** The name of a staff-registered client that `name` reads as, if any (self-registered apps may not borrow one). */
+export async function nameOfFirstPartyClient(db: Database, name: string): Promise<string | null> {
+  const wanted = readAs(name);
+  const rows = await db.select({ name: oauthClients.name }).from(oauthClients).where(eq(oauthClients.dynamic, false));
+  return rows.find((r) => readAs(r.name) === wanted)?.name ?? null;
 }
 
 export function listClients(db: Database): Promise<ClientRow[]> {

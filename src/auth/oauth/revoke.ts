@@ -33,6 +33,9 @@ const introspect = createRoute({
   path: "/o/introspect/",
   tags: ["OAuth"],
   summary: "Token introspection (RFC 7662), for confidential clients",
+  description:
+    "A client learns about its own tokens only; another client's token answers `{active: false}`. Staff may give a " +
+    "client (a resource server) the `introspect` permission to look up any token.",
   request: { body: formBody(TokenForm) },
   responses: {
     200: { description: "`{active: false}` or the token's details.", content: { "application/json": { schema: z.object({ active: z.boolean() }).passthrough() } } },
@@ -62,5 +65,5 @@ revokeRoutes.post(introspect.path, oauthForm(TokenForm), async (c) => {
   const auth = await authenticateClient(db, c.req.header("Authorization"), form);
   if (auth.response) return auth.response;
   if (!auth.client.confidential) return oauthError("invalid_client", "Introspection is for confidential clients.", 401);
-  return oauthJson(await introspectToken(db, form.token, issuerOf(c.env, c.req.url)));
+  return oauthJson(await introspectToken(db, form.token, issuerOf(c.env, c.req.url), auth.client));
 });

@@ -9,7 +9,8 @@ import { authenticateClient } from "./clients";
 import { exchangeCode } from "./codes";
 import { oauthError, oauthJson } from "./errors";
 import { formBody, oauthErrorResponse, oauthForm, oauthOnError } from "./forms";
-import { clientIp, rateLimitHeaders, take } from "../../limits/limits";
+import { clientIp } from "../../limits/client-address";
+import { rateLimitHeaders, take } from "../../limits/limits";
 import { isValidVerifier } from "./pkce";
 import { refreshTokens } from "./tokens";
 
@@ -42,14 +43,18 @@ const token = createRoute({
   tags: ["OAuth"],
   summary: "Token endpoint",
   description:
-    "RFC 6749 §4.1.3 (authorization_code with PKCE code_verifier) and §6 (refresh_token, rotated on every use; " +
-    "presenting a spent refresh token revokes the grant). Clients authenticate with client_secret_basic, " +
-    "client_secret_post, or client_id alone when public.",
+    "RFC 6749 §4.1.3 (authorization_code with PKCE code_verifier) and §6 (refresh_token, rotated on every use). " +
+    "Reuse detection is strict (RFC 9700 §4.14.2, no grace window): presenting a spent refresh token revokes the " +
+    "whole grant, so of two concurrent refreshes one wins and the other's `invalid_grant` revokes the winner's new " +
+    "tokens too. Clients must send one refresh at a time. Clients authenticate with client_secret_basic, " +
+    "client_secret_post, or client_id alone when public. Limited per address and, for refreshes, per grant.",
   request: { body: formBody(TokenForm) },
   responses: {
     200: { description: "Tokens.", content: { "application/json": { schema: TokenResponse } } },
     400: oauthErrorResponse("invalid_request, invalid_grant, invalid_scope or unsupported_grant_type."),
     401: oauthErrorResponse("invalid_client."),
+    413: oauthErrorResponse("invalid_request: the body is too large."),
+    429: oauthErrorResponse("temporarily_unavailable: too many token requests from this address, or refreshes of this grant."),
   },
 });
 
@@ -58,7 +63,11 @@ async function closeRevoked(env: Cloudflare.Env, db: Database, revoked: RevokedG
   if (revoked) await disconnectEverywhere(env, db, revoked.userId, [revoked.grantId]);
 }
 
-/** Token floods are limited per address and per client; the answer keeps the RFC 6749 shape. */
+/**
+ * Token floods are limited per address, and refreshes per grant once the presented token is known to
+ * exist: what an attacker controls. Never per client: a public client's id is public, so a bucket for
+ * it would let anyone lock every user of the web app out of sign-in. The answer keeps the RFC 6749 shape.
+ */
 async function tokenFlood(env: Cloudflare.Env, key: string): Promise<Response | null> {
   const { decision, policy } = await take(env, "token", key);
   if (decision.allowed) return null;
@@ -80,8 +89,6 @@ tokenRoutes.post(token.path, oauthForm(TokenForm), async (c) => {
   if (limited) return limited;
   const auth = await authenticateClient(db, c.req.header("Authorization"), form);
   if (auth.response) return auth.response;
-  const clientLimited = await tokenFlood(c.env, `client:${auth.client.id}`);
-  if (clientLimited) return clientLimited;
 
   if (form.grant_type === "authorization_code") {
     if (!form.code || !form.code_verifier) return oauthError("invalid_request", "code and code_verifier are required.");
@@ -99,7 +106,10 @@ tokenRoutes.post(token.path, oauthForm(TokenForm), async (c) => {
   if (!form.refresh_token) return oauthError("invalid_request", "refresh_token is required.");
   const scopes = form.scope === undefined ? null : parseScopes(form.scope);
   if (form.scope !== undefined && !scopes) return oauthError("invalid_scope", "Unknown scope.");
-  const result = await refreshTokens(db, form.refresh_token, auth.client.id, scopes, cfg);
+  let grantLimited: Response | null = null;
+  const admit = async (grantId: string) => !(grantLimited = await tokenFlood(c.env, `grant:${grantId}`));
+  const result = await refreshTokens(db, form.refresh_token, auth.client.id, scopes, cfg, admit);
+  if ("limited" in result) return grantLimited!;
   if ("error" in result) {
     await closeRevoked(c.env, db, result.revoked);
     return oauthError(result.error, result.description);

@@ -25,7 +25,11 @@ export async function issueTokens(db: Database, grantId: string, scopes: readonl
 }
 
 /** A token with its grant, as far as the caller needs it; null when unknown. */
-async function findToken(db: Database, token: string) {
+function findToken(db: Database, token: string) {
+  return findTokenByHash(db, hashSecret(token));
+}
+
+async function findTokenByHash(db: Database, hash: string) {
   const row = await db
     .select({
       hash: oauthTokens.hash,
@@ -48,12 +52,12 @@ async function findToken(db: Database, token: string) {
     .from(oauthTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
     .innerJoin(users, eq(users.id, oauthGrants.userId))
-    .where(eq(oauthTokens.hash, hashSecret(token)))
+    .where(eq(oauthTokens.hash, hash))
     .get();
   return row ?? null;
 }
 
-type FoundToken = NonNullable<Awaited<ReturnType<typeof findToken>>>;
+type FoundToken = NonNullable<Awaited<ReturnType<typeof findTokenByHash>>>;
 
 const isLive = (t: FoundToken, now = Date.now()) =>
   !t.revokedAt && !t.grantRevokedAt && !t.rotatedAt && t.userActive && t.expiresAt.getTime() > now;
@@ -62,20 +66,45 @@ const isLive = (t: FoundToken, now = Date.now()) =>
 export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
   const t = await findToken(db, token);
   if (!t || t.kind !== "access" || !isLive(t)) return null;
-  return { userId: t.userId, isStaff: t.userStaff, firstName: t.firstName, lastName: t.lastName, grantId: t.grantId, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
+  return { userId: t.userId, isStaff: t.userStaff, firstName: t.firstName, lastName: t.lastName, grantId: t.grantId, tokenHash: t.hash, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
 }
 
-export type RefreshResult = { tokens: TokenPair } | { error: "invalid_grant" | "invalid_scope"; description: string; revoked?: RevokedGrant | null };
+/**
+ * True while the access token with this hash is live (not expired, revoked, rotated away with its grant,
+ * or its user deactivated): a ticket minted with a token is only good while the token is.
+ */
+export async function accessTokenLive(db: Database, hash: string): Promise<boolean> {
+  const t = await findTokenByHash(db, hash);
+  return !!t && t.kind === "access" && isLive(t);
+}
+
+export type RefreshResult = { tokens: TokenPair } | { error: "invalid_grant" | "invalid_scope"; description: string; revoked?: RevokedGrant | null } | { limited: true };
+
+/** RFC 9700 §4.14.2, said to the client whose refresh lost: it must sign in again. */
+export const REUSED_REFRESH =
+  "This refresh token was already used, so its grant has been revoked (refresh token reuse detection, RFC 9700 §4.14.2). " +
+  "Sign in again, and send one refresh at a time.";
 
 /**
  * Spends a refresh token and issues a new pair (rotation). The spend is one conditional UPDATE, so of
- * two concurrent refreshes exactly one wins; presenting a spent token revokes the grant (RFC 9700 §4.14.2).
+ * two concurrent refreshes exactly one wins; presenting a spent token revokes the grant (RFC 9700 §4.14.2),
+ * so the winner's new tokens die too: clients must serialize refreshes. `admit` is asked once the token is
+ * known to exist, with its grant (the per-grant limit), and stops the refresh when it answers false.
  */
-export async function refreshTokens(db: Database, token: string, clientId: string, requested: readonly string[] | null, config: Config): Promise<RefreshResult> {
+export async function refreshTokens(
+  db: Database,
+  token: string,
+  clientId: string,
+  requested: readonly string[] | null,
+  config: Config,
+  admit: (grantId: string) => Promise<boolean> = async () => true,
+): Promise<RefreshResult> {
   const t = await findToken(db, token);
   const invalid = { error: "invalid_grant", description: "The refresh token is invalid, expired or revoked." } as const;
   if (!t || t.kind !== "refresh" || t.clientId !== clientId) return invalid;
-  if (t.rotatedAt) return { ...invalid, revoked: await revokeGrant(db, t.grantId) };
+  if (!(await admit(t.grantId))) return { limited: true };
+  const reused = async () => ({ error: "invalid_grant", description: REUSED_REFRESH, revoked: await revokeGrant(db, t.grantId) }) as const;
+  if (t.rotatedAt) return reused();
   if (!isLive(t)) return invalid;
   const granted = t.scopes.split(" ").filter(Boolean);
   const scopes = requested ?? granted;
@@ -86,10 +115,8 @@ export async function refreshTokens(db: Database, token: string, clientId: strin
     .set({ rotatedAt: new Date() })
     .where(and(eq(oauthTokens.hash, t.hash), isNull(oauthTokens.rotatedAt), isNull(oauthTokens.revokedAt), gt(oauthTokens.expiresAt, new Date())))
     .returning({ hash: oauthTokens.hash });
-  if (spent.length === 0) {
-    // Lost a race with another refresh of the same token: that is reuse too.
-    return { ...invalid, revoked: await revokeGrant(db, t.grantId) };
-  }
+  // Lost a race with another refresh of the same token: that is reuse too.
+  if (spent.length === 0) return reused();
   // RFC 6749 §6: the new refresh token keeps exactly the scope of the one presented; only the access
   // token is narrowed. Otherwise one narrowed refresh would lose the rest of the grant for good.
   return { tokens: await issueTokens(db, t.grantId, scopes, config, granted) };
@@ -107,10 +134,14 @@ export async function revokeToken(db: Database, token: string, clientId: string)
   return { userId: t.userId, grantId: t.grantId };
 }
 
-/** RFC 7662 §2.2 introspection response. */
-export async function introspectToken(db: Database, token: string, issuer: string) {
+/**
+ * RFC 7662 §2.2 introspection response for `caller`. §4: a client learns only about its own tokens
+ * (another client's token answers inactive, so nothing about its user leaks) unless staff gave it the
+ * `introspect` permission, as a resource server needs.
+ */
+export async function introspectToken(db: Database, token: string, issuer: string, caller: { id: string; introspect: boolean }) {
   const t = await findToken(db, token);
-  if (!t || !isLive(t)) return { active: false as const };
+  if (!t || !isLive(t) || (t.clientId !== caller.id && !caller.introspect)) return { active: false as const };
   return {
     active: true as const,
     scope: t.scopes,
