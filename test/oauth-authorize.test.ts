@@ -1,5 +1,6 @@
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LOGIN_FAILURES_PER_EMAIL } from "../src/auth/login-limits";
+import { config } from "../src/config";
 import { SCOPES } from "../src/auth/scopes";
 import { ORIGIN, signUp } from "./support/http";
 import { approve, authorizeUrl, Browser, csrfOf, pkce, REDIRECT_URI, registerClient } from "./support/oauth";
@@ -166,7 +167,7 @@ describe("the sign-in page", () => {
     const browser = new Browser();
     const url = request();
     const csrf = csrfOf(await (await browser.fetch(url)).text());
-    for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL; i++) {
+    for (let i = 0; i < config(env).RATE_PASSWORD_LIMIT; i++) {
       const res = await browser.post(url, { csrf_token: csrf, email: user.email.toUpperCase(), password: `wrong password ${i}` });
       expect(res.status).toBe(400);
     }
@@ -175,7 +176,7 @@ describe("the sign-in page", () => {
     expect(sessionCookie(res)).toBeUndefined();
     const html = await res.text();
     expect(html).toMatch(/<input[^>]*name="password"/);
-    expect(html).toContain("Too many failed sign-ins");
+    expect(html).toContain("Too many sign-in attempts");
     // Another account is not locked out by the first one's failures.
     const fine = await browser.post(url, { csrf_token: csrf, email: other.email, password: other.password });
     expect(fine.status).toBe(303);

@@ -193,7 +193,7 @@ describe("staff management of clients at /api/oauth/clients/", () => {
   });
 
   it("refuses an unknown scope with 400", async () => {
-    const res = await create(staff, { name: "Bad", redirect_uris: ["https://a.example/cb"], scopes: ["admin"] });
+    const res = await create(staff, { name: "Bad", redirect_uris: ["https://a.example/cb"], scopes: ["superuser"] });
     expect(res.status).toBe(400);
   });
 });

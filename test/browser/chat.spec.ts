@@ -225,10 +225,14 @@ describe("the web app", { timeout: 180_000 }, () => {
     }
   });
 
-  it("signs out by revoking the grant", async () => {
+  it("signs out by revoking the grant and ending the Hey sign-in, so signing in again asks for the password", async () => {
     await adaPage.getByRole("button", { name: "Sign out" }).click();
     await adaPage.getByRole("button", { name: "Sign in" }).waitFor();
     assert.equal(await adaPage.evaluate(() => sessionStorage.getItem("hey.tokens")), null);
+    await adaPage.getByRole("button", { name: "Sign in" }).click();
+    await adaPage.waitForURL(/\/o\/authorize\//);
+    await adaPage.getByLabel("Password").waitFor();
+    assert.equal(await adaPage.getByRole("button", { name: "Allow" }).count(), 0);
   });
 
   it("raised no uncaught errors in either page", () => {

@@ -1,4 +1,5 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { createApp } from "../../src/app";
 
 export const ORIGIN = "http://hey.test";
 
@@ -41,3 +42,19 @@ export type Problem = {
   detail: string;
   errors?: { path: string; message: string }[];
 };
+
+/**
+ * The app as deployed, called in this isolate with some vars replaced (a lowered limit, say) and, when
+ * given, a client address as Cloudflare would report it.
+ */
+export function appWith(vars: Record<string, string | undefined>) {
+  const app = createApp();
+  return (path: string, init: RequestInit & { ip?: string; form?: Record<string, string> } = {}) => {
+    const { ip, form, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (ip) headers.set("CF-Connecting-IP", ip);
+    if (form) headers.set("Content-Type", "application/x-www-form-urlencoded");
+    const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+    return app.request(url, { ...rest, headers, ...(form ? { method: "POST", body: new URLSearchParams(form).toString() } : {}) }, { ...env, ...vars });
+  };
+}

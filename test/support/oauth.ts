@@ -123,3 +123,11 @@ export async function login(options: { user?: { id: number; email: string; passw
   const tokens = (await res.json()) as Tokens;
   return { user, client, tokens, token: tokens.access_token };
 }
+
+/** Walks the real pages as `user` for `client` and returns an unexchanged code with its verifier. */
+export async function authorizationCode(client: { clientId: string }, user: { email: string; password: string }, options: { scope?: string; browser?: Browser } = {}) {
+  const { verifier, challenge } = pkce();
+  const params = { response_type: "code", client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: options.scope, state: "s", code_challenge: challenge, code_challenge_method: "S256" };
+  const location = await approve(options.browser ?? new Browser(), authorizeUrl(params), user);
+  return { code: location.searchParams.get("code"), error: location.searchParams.get("error"), verifier };
+}

@@ -9,7 +9,7 @@ import { BASE, CLIENT_ID, SCOPES } from "./types";
 
 type Tokens = { access_token: string; refresh_token: string; expires_at: number; scope: string; lineage: string };
 type Pending = { state: string; verifier: string; returnTo: string };
-type Metadata = { issuer: string; authorization_endpoint: string; token_endpoint: string; revocation_endpoint: string };
+type Metadata = { issuer: string; authorization_endpoint: string; token_endpoint: string; revocation_endpoint: string; end_session_endpoint: string };
 type Broadcast =
   | { type: "rotated"; lineage: string; tokens: Tokens }
   | { type: "ask"; lineage: string }
@@ -179,17 +179,23 @@ function endSession(): void {
   if (lineage) channel?.postMessage({ type: "signed-out", lineage } satisfies Broadcast);
 }
 
-/** Revokes the grant (RFC 7009: revoking the refresh token ends its access tokens too) and forgets it. */
+/**
+ * Revokes the grant (RFC 7009: revoking the refresh token ends its access tokens too), forgets it, and
+ * ends the browser's Hey sign-in, so the next sign-in asks for the password again.
+ */
 export async function signOut(): Promise<void> {
   const current = tokens;
   endSession();
-  if (!current) return;
   await exclusively(async () => {
-    const { revocation_endpoint } = await serverMetadata();
-    await fetch(revocation_endpoint, {
-      method: "POST",
-      body: new URLSearchParams({ token: current.refresh_token, token_type_hint: "refresh_token", client_id: CLIENT_ID }),
-    }).catch(() => {});
+    const { revocation_endpoint, end_session_endpoint } = await serverMetadata();
+    if (current) {
+      await fetch(revocation_endpoint, {
+        method: "POST",
+        body: new URLSearchParams({ token: current.refresh_token, token_type_hint: "refresh_token", client_id: CLIENT_ID }),
+      }).catch(() => {});
+    }
+    // Same origin: the server checks the Origin header instead of a form token.
+    await fetch(end_session_endpoint, { method: "POST", credentials: "same-origin" }).catch(() => {});
   });
 }
 

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { database } from "../../db/client";
+import { database, type Database } from "../../db/client";
 import type { ClientRow } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { DomainError } from "../../errors";
@@ -8,6 +8,8 @@ import { validationHook } from "../../http/validation";
 import { secured } from "../bearer";
 import { ClientSchema, NewClientSchema } from "./client-schemas";
 import { createClient, deleteClient, listClients } from "./clients";
+import type { RevokedGrant } from "./grants";
+import { disconnectEverywhere } from "../../realtime/notify";
 
 const tags = ["OAuth clients (staff)"];
 
@@ -18,6 +20,7 @@ const toResource = (client: ClientRow, secret?: string | null) => ({
   confidential: client.confidential,
   scopes: client.scopes.split(" ").filter(Boolean),
   dynamic: client.dynamic,
+  introspect: client.introspect,
   created_at: client.createdAt.toISOString(),
   ...(secret ? { client_secret: secret } : {}),
 });
@@ -46,10 +49,18 @@ const remove = createRoute({
   path: "/api/oauth/clients/{client_id}/",
   tags,
   summary: "Delete an OAuth client and everything issued to it",
+  description: "Its grants, codes and tokens end at once, and every WebSocket opened with them closes with 4001.",
   ...secured("admin"),
   request: { params: z.object({ client_id: z.string().max(100) }) },
   responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) },
 });
+
+/** Closes the sockets opened with these grants (4001), user by user. */
+async function closeSocketsOf(env: Cloudflare.Env, db: Database, grants: RevokedGrant[]): Promise<void> {
+  const byUser = new Map<number, string[]>();
+  for (const g of grants) byUser.set(g.userId, [...(byUser.get(g.userId) ?? []), g.grantId]);
+  await Promise.all([...byUser].map(([userId, ids]) => disconnectEverywhere(env, db, userId, ids)));
+}
 
 /** Staff-only management of OAuth clients. */
 export const clientRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -63,10 +74,14 @@ clientRoutes
       redirectUris: body.redirect_uris,
       confidential: body.confidential,
       scopes: body.scopes,
+      introspect: body.introspect,
     });
     return c.json(toResource(client, secret), 201);
   })
   .openapi(remove, async (c) => {
-    if (!(await deleteClient(database(c.env.DB), c.req.valid("param").client_id))) throw new DomainError(404, "No such client.");
+    const db = database(c.env.DB);
+    const grants = await deleteClient(db, c.req.valid("param").client_id);
+    if (!grants) throw new DomainError(404, "No such client.");
+    await closeSocketsOf(c.env, db, grants);
     return c.body(null, 204);
   });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ALL_SCOPES, type Scope } from "../scopes";
+import { ALL_SCOPES, USER_SCOPES, type Scope } from "../scopes";
 import { redirectUriProblem } from "./clients";
 
 export const RedirectUriSchema = z
@@ -15,7 +15,12 @@ export const NewClientSchema = z
     name: z.string().trim().min(1).max(100),
     redirect_uris: z.array(RedirectUriSchema).min(1).max(10),
     confidential: z.boolean().default(false),
-    scopes: z.array(z.enum(ALL_SCOPES as [Scope, ...Scope[]])).min(1).default(ALL_SCOPES),
+    scopes: z
+      .array(z.enum(ALL_SCOPES as [Scope, ...Scope[]]))
+      .min(1)
+      .default(USER_SCOPES)
+      .openapi({ description: "What the client may ask users for. `admin` only when named here; staff users alone can grant it." }),
+    introspect: z.boolean().default(false).openapi({ description: "May introspect tokens of other clients (RFC 7662 §4), for a resource server." }),
   })
   .openapi("NewOAuthClient");
 
@@ -27,6 +32,7 @@ export const ClientSchema = z
     confidential: z.boolean(),
     scopes: z.array(z.string()),
     dynamic: z.boolean(),
+    introspect: z.boolean(),
     created_at: z.iso.datetime(),
     client_secret: z.string().optional().openapi({ description: "Shown once, when a confidential client is created." }),
   })

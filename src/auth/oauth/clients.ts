@@ -1,6 +1,7 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { oauthClients, type ClientRow } from "../../db/schema";
+import { oauthClients, oauthGrants, type ClientRow } from "../../db/schema";
+import type { RevokedGrant } from "./grants";
 import type { Scope } from "../scopes";
 import { hashSecret, randomToken, safeEqual } from "../secrets";
 import { oauthError } from "./errors";
@@ -79,10 +80,16 @@ export function listClients(db: Database): Promise<ClientRow[]> {
   return db.select().from(oauthClients).orderBy(desc(oauthClients.createdAt));
 }
 
-/** Deletes a client and, through the foreign keys, every grant, code and token issued to it. */
-export async function deleteClient(db: Database, id: string): Promise<boolean> {
-  const deleted = await db.delete(oauthClients).where(eq(oauthClients.id, id)).returning({ id: oauthClients.id });
-  return deleted.length > 0;
+/**
+ * Deletes a client and, through the foreign keys, every grant, code and token issued to it, in one
+ * batch; returns the grants it had (so their sockets can be closed), or null when there was no client.
+ */
+export async function deleteClient(db: Database, id: string): Promise<RevokedGrant[] | null> {
+  const [grants, deleted] = await db.batch([
+    db.select({ grantId: oauthGrants.id, userId: oauthGrants.userId }).from(oauthGrants).where(and(eq(oauthGrants.clientId, id), isNull(oauthGrants.revokedAt))),
+    db.delete(oauthClients).where(eq(oauthClients.id, id)).returning({ id: oauthClients.id }),
+  ]);
+  return deleted.length > 0 ? grants : null;
 }
 
 export type ClientAuthResult = { client: ClientRow; response?: never } | { client?: never; response: Response };

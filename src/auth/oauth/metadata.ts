@@ -13,6 +13,8 @@ export const metadataRoutes = new Hono<AppEnv>().get("/.well-known/oauth-authori
     token_endpoint: `${issuer}/o/token/`,
     revocation_endpoint: `${issuer}/o/revoke_token/`,
     introspection_endpoint: `${issuer}/o/introspect/`,
+    // OpenID RP-Initiated Logout's name for it: ends the browser's sign-in session.
+    end_session_endpoint: `${issuer}/o/logout/`,
     ...(config(c.env).OAUTH_DYNAMIC_REGISTRATION ? { registration_endpoint: `${issuer}/o/register/` } : {}),
     scopes_supported: ALL_SCOPES,
     response_types_supported: ["code"],
