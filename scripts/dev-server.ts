@@ -44,7 +44,16 @@ function run(args: string[], cwd: string): Promise<void> {
 export type DevServer = { url: string; port: number; persistTo: string; log: () => string; kill: (signal?: NodeJS.Signals) => Promise<void> };
 
 /** Raised so one loopback client (every client here is 127.0.0.1) is not throttled by the abuse limits. */
-export const UNLIMITED = { RATE_SEND_LIMIT: "1000000", RATE_SIGNUP_LIMIT: "1000000", RATE_LOGIN_LIMIT: "1000000", RATE_TOKEN_LIMIT: "1000000" };
+export const UNLIMITED = {
+  RATE_SEND_LIMIT: "1000000",
+  RATE_EDIT_LIMIT: "1000000",
+  RATE_CONNECT_LIMIT: "1000000",
+  RATE_SIGNUP_LIMIT: "1000000",
+  RATE_LOGIN_LIMIT: "1000000",
+  RATE_PASSWORD_LIMIT: "1000000",
+  RATE_TOKEN_LIMIT: "1000000",
+  RATE_REGISTER_LIMIT: "1000000",
+};
 
 /**
  * Starts `wrangler dev` detached in its own process group on a free port (or `port`), with its state
