@@ -4,7 +4,7 @@ import { config, ConfigError } from "../src/config";
 import { clientIp } from "../src/limits/client-address";
 import { CLOSE } from "../src/realtime/events";
 import { start } from "./support/conversations";
-import { api, appWith } from "./support/http";
+import { api, appWith, ORIGIN } from "./support/http";
 import { authorizeUrl, login, pkce, registerClient } from "./support/oauth";
 import { closedWithin, openReady } from "./support/ws";
 
@@ -28,7 +28,7 @@ describe("the issuer", () => {
 
   it("is ISSUER whatever Host the request names", async () => {
     const meta = await appWith({})("https://attacker-chosen.example/.well-known/oauth-authorization-server");
-    expect(((await meta.json()) as { issuer: string }).issuer).toBe(env.ISSUER);
+    expect(((await meta.json()) as { issuer: string }).issuer).toBe(ORIGIN);
   });
 });
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, problemOf, signUp } from "./support/http";
+import { USER_SCOPES, type Scope } from "../src/auth/scopes";
 import { authorizeUrl, Browser, csrfOf, login, pkce, REDIRECT_URI, registerClient } from "./support/oauth";
 
 type User = { id: number; email: string; first_name: string; last_name: string; phone_number?: string | null; bio: string | null; is_staff?: boolean };
@@ -38,10 +39,11 @@ async function stillSignedIn(browser: Browser, url: string) {
   return !(await (await browser.fetch(url)).text()).includes('name="password"');
 }
 
-async function makeStaff() {
+/** A staff user signed in with `scopes` (every scope, admin included, unless given). */
+async function makeStaff(scopes?: Scope[]) {
   const user = await signUp();
   await env.DB.prepare("UPDATE users SET is_staff = 1 WHERE id = ?").bind(user.id).run();
-  return login({ user });
+  return login({ user, scopes });
 }
 
 describe("bearer tokens", () => {
@@ -55,20 +57,44 @@ describe("bearer tokens", () => {
     expect(body.status).toBe(401);
   });
 
-  it.each([["Bearer"], ["Bearer a b"], ["Basic dXNlcjpwYXNz"], ["Bearer not-a-real-token"]])("answers 401 invalid_token to %j", async (header) => {
-    const res = await api("/api/users/me/", { headers: { Authorization: header } });
+  it("answers 401 invalid_token to a token Hey did not issue", async () => {
+    const res = await api("/api/users/me/", { headers: { Authorization: "Bearer not-a-real-token" } });
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toContain('error="invalid_token"');
   });
 
-  it("answers 403 insufficient_scope naming profile to a token without it, which still lists users", async () => {
-    const { token } = await login({ scopes: ["read:messages"] });
-    const res = await api("/api/users/me/", { token });
+  it.each([["Bearer"], ["Bearer a b"]])("answers 400 invalid_request to the malformed header %j", async (header) => {
+    const res = await api("/api/users/me/", { headers: { Authorization: header } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("WWW-Authenticate")).toContain('error="invalid_request"');
+  });
+
+  it("answers another scheme, such as Basic, with a bare Bearer challenge", async () => {
+    const res = await api("/api/users/me/", { headers: { Authorization: "Basic dXNlcjpwYXNz" } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="hey"');
+  });
+
+  it.each<[string, (id: number) => string]>([
+    ["the user's own record", () => "/api/users/me/"],
+    ["the user's own record by id", (id) => `/api/users/${id}/`],
+    ["the list of users", () => "/api/users/"],
+    ["a look-up by email", () => "/api/users/?email=someone%40example.com"],
+  ])("stops a token without the profile scope reading %s with 403 insufficient_scope", async (_, path) => {
+    const { user, token } = await login({ scopes: ["read:messages"] });
+    const res = await api(path(user.id), { token });
     expect(res.status).toBe(403);
     const challenge = res.headers.get("WWW-Authenticate")!;
     expect(challenge).toContain('error="insufficient_scope"');
     expect(challenge).toContain('scope="profile"');
-    expect((await api("/api/users/", { token })).status).toBe(200);
+    expect((await problemOf(res)).contentType).toBe("application/problem+json");
+  });
+
+  it("stops a token without the profile scope editing the profile", async () => {
+    const { user, token } = await login({ scopes: ["read:messages", "send:messages"] });
+    expect((await patch("/api/users/me/", token, { bio: "Not allowed" })).status).toBe(403);
+    const { bio } = (await env.DB.prepare("SELECT bio FROM users WHERE id = ?").bind(user.id).first<{ bio: string | null }>())!;
+    expect(bio).toBeNull();
   });
 
   it("stops a deactivated user's token", async () => {
@@ -98,12 +124,12 @@ describe("/api/users/me/", () => {
     expect(await get("/api/users/me/", token)).toMatchObject(changes);
   });
 
-  it("answers 409 for a phone number someone else has", async () => {
+  it("does not reveal that someone else has a phone number: taking it answers 200", async () => {
     await signUp({ phone_number: "+14155550111" });
     const { token } = await login();
     const res = await patch("/api/users/me/", token, { phone_number: "+14155550111" });
-    expect(res.status).toBe(409);
-    expect((await problemOf(res)).body.errors?.[0]?.path).toBe("phone_number");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ phone_number: "+14155550111" });
   });
 
   it.each([
@@ -179,16 +205,14 @@ describe("GET /api/users/ and /api/users/{id}/ for a non-staff user", () => {
     const page = await get<Page>("/api/users/", me.token);
     expect(page.results.map((u) => u.id).sort()).toEqual([me.user.id, partner.id].sort());
     const shown = page.results.find((u) => u.id === partner.id)!;
-    expect(shown).toMatchObject({ email: partner.email, last_name: "Partner" });
-    expect(shown).not.toHaveProperty("phone_number");
-    expect(shown).not.toHaveProperty("is_staff");
-    expect(shown).not.toHaveProperty("is_active");
+    expect(Object.keys(shown).sort()).toEqual(["bio", "first_name", "id", "last_name"]);
+    expect(shown).toMatchObject({ last_name: "Partner" });
   });
 
-  it("shows a partner by id in the public shape, and the user themself in full", async () => {
+  it("shows a partner by id in the public shape, without email, phone or flags, and the user themself in full", async () => {
     const other = await get<User>(`/api/users/${partner.id}/`, me.token);
     expect(other).toMatchObject({ id: partner.id });
-    expect(other).not.toHaveProperty("phone_number");
+    expect(Object.keys(other).sort()).toEqual(["bio", "first_name", "id", "last_name"]);
     expect(await get<User>(`/api/users/${me.user.id}/`, me.token)).toHaveProperty("is_staff", false);
   });
 
@@ -271,5 +295,52 @@ describe("staff", () => {
 
   it("answer 404 when changing a user that does not exist", async () => {
     expect((await patch("/api/users/999999/", staff.token, { is_active: false })).status).toBe(404);
+  });
+});
+
+describe("a staff user's token without the admin scope", () => {
+  let staff: Awaited<ReturnType<typeof makeStaff>>;
+  let partner: Awaited<ReturnType<typeof signUp>>;
+  let stranger: Awaited<ReturnType<typeof signUp>>;
+
+  beforeAll(async () => {
+    staff = await makeStaff(USER_SCOPES);
+    partner = await signUp({ phone_number: "+14155550188", last_name: "Colleague" });
+    stranger = await signUp({ phone_number: "+14155550189", last_name: "Outsider" });
+  });
+
+  it("cannot deactivate or promote anyone: 403, and nothing changes", async () => {
+    for (const change of [{ is_active: false }, { is_staff: true }]) {
+      const res = await patch(`/api/users/${stranger.id}/`, staff.token, change);
+      expect(res.status).toBe(403);
+      expect(res.headers.get("WWW-Authenticate")).toContain('scope="admin"');
+    }
+    const row = await env.DB.prepare("SELECT is_active, is_staff FROM users WHERE id = ?").bind(stranger.id).first();
+    expect(row).toEqual({ is_active: 1, is_staff: 0 });
+    expect((await tryLogin(stranger.email, stranger.password)).status).toBe(303);
+  });
+
+  it("cannot list or search everyone: it sees what any user's token sees", async () => {
+    const page = await get<Page>("/api/users/?page_size=100", staff.token);
+    expect(page.results.map((u) => u.id)).toEqual([staff.user.id]);
+    const searched = await get<Page>("/api/users/?search=Outsider", staff.token);
+    expect(searched.results.map((u) => u.id)).not.toContain(stranger.id);
+  });
+
+  it("cannot read a stranger by id", async () => {
+    expect((await api(`/api/users/${stranger.id}/`, { token: staff.token })).status).toBe(404);
+  });
+
+  it("sees a conversation partner, or an email look-up, in the public shape only", async () => {
+    await shareConversation(staff.user.id, partner.id);
+    const byId = await get<User>(`/api/users/${partner.id}/`, staff.token);
+    expect(Object.keys(byId).sort()).toEqual(["bio", "first_name", "id", "last_name"]);
+    const found = await get<Page>(`/api/users/?email=${encodeURIComponent(stranger.email)}`, staff.token);
+    expect(found.results).toEqual([{ id: stranger.id, first_name: expect.any(String), last_name: "Outsider", bio: null }]);
+  });
+
+  it("still shows the staff user themself in full", async () => {
+    expect(await get<User>("/api/users/me/", staff.token)).toMatchObject({ id: staff.user.id, is_staff: true });
+    expect(await get<User>(`/api/users/${staff.user.id}/`, staff.token)).toMatchObject({ is_staff: true });
   });
 });

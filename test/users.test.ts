@@ -41,11 +41,11 @@ describe("POST /api/users/ (sign-up)", () => {
     expect(body.errors).toEqual([{ path: "email", message: expect.stringContaining("email") }]);
   });
 
-  it("answers 409 for a taken phone number", async () => {
+  it("does not reveal whether a phone number is on Hey: a second user signs up with a taken one and gets 201", async () => {
     await signUp({ phone_number: "+15550000001" });
     const res = await api("/api/users/", { method: "POST", json: { ...valid, email: "other@example.com", phone_number: "+15550000001" } });
-    expect(res.status).toBe(409);
-    expect((await problemOf(res)).body.errors?.[0]?.path).toBe("phone_number");
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ email: "other@example.com", phone_number: "+15550000001" });
   });
 
   it.each([

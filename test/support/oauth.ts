@@ -105,7 +105,8 @@ export async function login(options: { user?: { id: number; email: string; passw
       response_type: "code",
       client_id: client.clientId,
       redirect_uri: REDIRECT_URI,
-      scope: (options.scopes ?? ALL_SCOPES).join(" "),
+      // Without scopes, everything the client may ask for (admin only reaches staff users).
+      scope: options.scopes?.join(" "),
       state: "s",
       code_challenge: challenge,
       code_challenge_method: "S256",
