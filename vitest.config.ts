@@ -17,6 +17,11 @@ export default defineConfig(async () => {
             RATE_SIGNUP_LIMIT: "1000000",
             RATE_LOGIN_LIMIT: "1000000",
             RATE_TOKEN_LIMIT: "1000000",
+            RATE_EDIT_LIMIT: "1000000",
+            RATE_CONNECT_LIMIT: "1000000",
+            RATE_REGISTER_LIMIT: "1000000",
+            // Tests reach the Worker as http://hey.test, not a loopback host, so the issuer must be set.
+            ISSUER: "http://hey.test",
           },
         },
       }),

@@ -3,6 +3,7 @@ import { uniqueViolation, type Database } from "../db/client";
 import { conversations, participants, type ConversationRow } from "../db/schema";
 import { DomainError } from "../errors";
 import { membership, requireActiveUsers } from "./conversations";
+import { MAX_PARTICIPANTS } from "./schemas";
 
 /** Any participant may rename the conversation. */
 export async function renameConversation(db: Database, conversationId: number, userId: number, title: string | null): Promise<ConversationRow> {
@@ -14,19 +15,40 @@ export async function renameConversation(db: Database, conversationId: number, u
 
 /**
  * The owner adds a user. Its watermarks start at the current last_seq: it has nothing to acknowledge,
- * and older messages keep the status they had.
+ * and older messages keep the status they had. A conversation holds at most MAX_PARTICIPANTS (409 beyond).
  */
 export async function addParticipant(db: Database, conversationId: number, actorId: number, userId: number): Promise<void> {
   const { conversation } = await membership(db, conversationId, actorId);
   if (conversation.ownerId !== actorId) throw new DomainError(403, "Only the owner adds participants.");
   await requireActiveUsers(db, [userId], "user_id");
-  const lastSeq = sql`(SELECT ${conversations.lastSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`;
+  let added: unknown[];
   try {
-    await db.insert(participants).values({ conversationId, userId, joinedAt: new Date(), deliveredSeq: lastSeq, readSeq: lastSeq });
+    added = await db.insert(participants).select(newcomer(db, conversationId, userId, Date.now())).returning({ userId: participants.userId });
   } catch (error) {
     if (uniqueViolation(error)) throw new DomainError(409, "That user is already a participant.");
     throw error;
   }
+  if (added.length === 0) throw new DomainError(409, `A conversation has at most ${MAX_PARTICIPANTS} participants; remove someone first.`);
+}
+
+/**
+ * The participant row to insert, or no row once the conversation is full. The count is taken inside the
+ * INSERT, one statement, so two owners' requests adding the 200th member at once cannot both pass it.
+ */
+function newcomer(db: Database, conversationId: number, userId: number, now: number) {
+  const count = sql`(SELECT count(*) FROM ${participants} p WHERE p.conversation_id = ${conversationId})`;
+  return db
+    .select({
+      conversationId: conversations.id,
+      userId: sql<number>`${userId}`.as("user_id"),
+      joinedAt: sql<number>`${now}`.as("joined_at"),
+      deliveredSeq: conversations.lastSeq,
+      deliveredAt: sql<null>`NULL`.as("delivered_at"),
+      readSeq: conversations.lastSeq,
+      readAt: sql<null>`NULL`.as("read_at"),
+    })
+    .from(conversations)
+    .where(and(eq(conversations.id, conversationId), sql`${count} < ${MAX_PARTICIPANTS}`));
 }
 
 const LAST_PARTICIPANT = "The last participant cannot leave; delete the conversation instead.";

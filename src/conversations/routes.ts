@@ -11,7 +11,7 @@ import { validationHook } from "../http/validation";
 import { room } from "../realtime/room";
 import { createConversation, listConversations, membership, resources } from "./conversations";
 import { addParticipant, removeParticipant, renameConversation } from "./membership";
-import { ConversationChangesSchema, ConversationSchema, IdParam, NewConversationSchema, NewParticipantSchema } from "./schemas";
+import { ConversationChangesSchema, ConversationSchema, IdParam, MAX_PARTICIPANTS, NewConversationSchema, NewParticipantSchema } from "./schemas";
 
 const tags = ["Conversations"];
 const ParticipantParams = IdParam.extend({ user_id: z.coerce.number().int().positive().openapi({ param: { name: "user_id", in: "path" } }) });
@@ -40,7 +40,16 @@ const remove = createRoute({
   request: { params: IdParam },
   responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) },
 });
-const addMember = createRoute({ method: "post", path: "/api/conversations/{id}/participants/", tags, summary: "Add a participant (owner only)", ...secured("manage:conversations"), request: { params: IdParam, body: jsonBody(NewParticipantSchema) }, responses: { 201: one("The conversation."), ...problems(400, 401, 403, 404, 409) } });
+const addMember = createRoute({
+  method: "post",
+  path: "/api/conversations/{id}/participants/",
+  tags,
+  summary: "Add a participant (owner only)",
+  description: `409 if the user is already a participant, or if the conversation already has ${MAX_PARTICIPANTS} participants (the most it may have).`,
+  ...secured("manage:conversations"),
+  request: { params: IdParam, body: jsonBody(NewParticipantSchema) },
+  responses: { 201: one("The conversation."), ...problems(400, 401, 403, 404, 409) },
+});
 const removeMember = createRoute({
   method: "delete",
   path: "/api/conversations/{id}/participants/{user_id}/",

@@ -1,4 +1,5 @@
 import { config } from "../config";
+import { problem } from "../http/problem";
 import type { Decision, Policy } from "./rate-limiter";
 
 export type LimitName = "send" | "edit" | "connect" | "signup" | "login" | "password" | "phone" | "token" | "register";
@@ -39,6 +40,17 @@ export function rateLimitHeaders(p: Policy, d: Decision): Record<string, string>
     ...(d.allowed ? {} : { "Retry-After": String(d.retryAfterSeconds) }),
   };
 }
+
+/** Takes a slot from `key`'s bucket, or throws 429 problem+json with Retry-After and the RateLimit fields. */
+export async function takeOrThrow(env: Cloudflare.Env, name: LimitName, key: string, tooMany: string): Promise<void> {
+  const { decision, policy } = await take(env, name, key);
+  if (!decision.allowed) {
+    throw problem(429, `${tooMany}; retry in ${decision.retryAfterSeconds} s.`, { headers: rateLimitHeaders(policy, decision) });
+  }
+}
+
+/** The "password" bucket of an account: the sign-in page and re-authentication spend the same guesses. */
+export const passwordKey = (email: string) => `email:${email.trim().toLowerCase()}`;
 
 /** Refills `key`'s bucket, e.g. an account's password guesses after a correct password. */
 export async function refill(env: Cloudflare.Env, name: LimitName, key: string): Promise<void> {

@@ -18,12 +18,20 @@ export async function sendMessage(env: Cloudflare.Env, conversationId: number, s
   return { message: result.resource, created: result.created };
 }
 
-/** A message of a conversation the viewer belongs to (404 otherwise), with the membership. */
+/**
+ * A message of a conversation the viewer belongs to, with the membership. Anything else is the same 404,
+ * word for word: a stranger must not learn from the answer that a message id exists elsewhere.
+ */
 export async function visibleMessage(db: Database, conversationId: number, messageId: number, userId: number) {
-  const member = await membership(db, conversationId, userId);
-  const message = await findMessage(db, conversationId, messageId);
-  if (!message) throw new DomainError(404, "No such message.");
+  const [member, message] = await Promise.all([membership(db, conversationId, userId).catch(strangerAsNull), findMessage(db, conversationId, messageId)]);
+  if (!member || !message) throw new DomainError(404, "No such message.");
   return { ...member, message };
+}
+
+/** Membership's 404 (not a participant, or no such conversation) as null; other failures stay failures. */
+function strangerAsNull(error: unknown): null {
+  if (error instanceof DomainError && error.status === 404) return null;
+  throw error;
 }
 
 async function applyChange(env: Cloudflare.Env, db: Database, message: StoredMessage, viewerId: number, change: { body: string; editedAt?: Date; deleted?: boolean }) {

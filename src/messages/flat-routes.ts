@@ -28,7 +28,7 @@ const send = createRoute({
   description: SEND_DESCRIPTION,
   ...secured("send:messages", { limit: "send" }),
   request: { headers: IdempotencyHeader, body: jsonBody(FlatSendSchema) },
-  responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409) },
+  responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
 
 const list = createRoute({
@@ -43,8 +43,8 @@ const list = createRoute({
 });
 
 const detail = createRoute({ method: "get", path: "/api/messages/{message_id}/", tags, summary: "One message", ...secured("read:messages"), request: { params: MessageParam }, responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) } });
-const edit = createRoute({ method: "patch", path: "/api/messages/{message_id}/", tags, summary: "Edit a message (its sender only)", ...secured("send:messages"), request: { params: MessageParam, body: jsonBody(EditSchema) }, responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409) } });
-const remove = createRoute({ method: "delete", path: "/api/messages/{message_id}/", tags, summary: "Delete a message as a tombstone (sender or owner)", ...secured("send:messages"), request: { params: MessageParam }, responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) } });
+const edit = createRoute({ method: "patch", path: "/api/messages/{message_id}/", tags, summary: "Edit a message (its sender only)", ...secured("send:messages", { limit: "edit" }), request: { params: MessageParam, body: jsonBody(EditSchema) }, responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409, 429) } });
+const remove = createRoute({ method: "delete", path: "/api/messages/{message_id}/", tags, summary: "Delete a message as a tombstone (sender or owner)", ...secured("send:messages", { limit: "edit" }), request: { params: MessageParam }, responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) } });
 
 const db = (c: Context<AppEnv>) => database(c.env.DB);
 

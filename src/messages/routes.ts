@@ -44,7 +44,7 @@ const send = createRoute({
   description: SEND_DESCRIPTION,
   ...secured("send:messages", { limit: "send" }),
   request: { params: IdParam, headers: IdempotencyHeader, body: jsonBody(SendSchema) },
-  responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409) },
+  responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
 
 const list = createRoute({
@@ -67,9 +67,9 @@ const edit = createRoute({
   path: "/api/conversations/{id}/messages/{message_id}/",
   tags,
   summary: "Edit a message (its sender only)",
-  ...secured("send:messages"),
+  ...secured("send:messages", { limit: "edit" }),
   request: { params: MessageParams, body: jsonBody(EditSchema) },
-  responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409) },
+  responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
 
 const remove = createRoute({
@@ -77,9 +77,9 @@ const remove = createRoute({
   path: "/api/conversations/{id}/messages/{message_id}/",
   tags,
   summary: "Delete a message (sender or owner); it stays in order as a tombstone",
-  ...secured("send:messages"),
+  ...secured("send:messages", { limit: "edit" }),
   request: { params: MessageParams },
-  responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404) },
+  responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) },
 });
 
 const receipts = createRoute({

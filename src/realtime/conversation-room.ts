@@ -9,11 +9,12 @@ import { bySeqRange, deleteChunk, findMessage, type Sender, type StoredMessage }
 import { changeMessage, moveWatermarks } from "../messages/writes";
 import { randomToken } from "../auth/secrets";
 import { take } from "../limits/limits";
+import { config } from "../config";
 import { CLOSE, REPLAY_LIMIT, type ServerEvent, type Watermarks } from "./events";
 import { handleFrame } from "./frames";
-import { issueTicket, redeemTicket } from "./tickets";
+import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
 import { Ledger, type Committed, type SendInput, type SendResult } from "./ledger";
-import { attachmentOf, closeSocket, framesFor, grantTag, sendEvent, userTag, type Attachment, type SocketIdentity } from "./sockets";
+import { attachmentOf, closeSocket, framesFor, grantTag, sendEvent, supersedeOldest, userTag, type Attachment, type SocketIdentity } from "./sockets";
 
 export type { SendInput, SendResult } from "./ledger";
 export type SentResult = (SendResult & { ok: false }) | (SendResult & { ok: true; resource: MessageResource });
@@ -87,13 +88,16 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   /** A one-time ticket (30 s) for a browser to open a socket without putting a token in a URL. */
-  issueTicket(identity: SocketIdentity) {
-    return issueTicket(this.ctx.storage, identity);
+  async issueTicket(identity: SocketIdentity, tokenHash: string) {
+    const issued = await issueTicket(this.ctx.storage, identity, tokenHash);
+    // Never redeemed, it would stay in storage forever: the alarm sweeps it once it expires.
+    await this.#scheduleExpiry(issued.expiresAt);
+    return issued;
   }
 
-  /** Spends a ticket; null when unknown, used or expired. */
+  /** Spends a ticket; null when unknown, used, expired, or its access token is no longer live. */
   redeemTicket(ticket: string) {
-    return redeemTicket(this.ctx.storage, ticket);
+    return redeemTicket(this.ctx.storage, this.ledger.db, ticket);
   }
 
   /**
@@ -117,7 +121,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     await this.ledger.load(conversationId);
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [userTag(identity.userId), grantTag(identity.grantId)]);
-    server.serializeAttachment({ v: 1, conversationId, ...identity } satisfies Attachment);
+    server.serializeAttachment({ v: 1, conversationId, openedAt: Date.now(), ...identity } satisfies Attachment);
+    supersedeOldest(this.ctx.getWebSockets(userTag(identity.userId)), server, config(this.env).MAX_SOCKETS_PER_CONVERSATION);
     this.#replaying.set(server, []);
     this.ctx.waitUntil(this.#replay(server, conversationId, after, afterChange));
     await this.#scheduleExpiry();
@@ -247,11 +252,14 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     for (const tag of tags) for (const ws of this.ctx.getWebSockets(tag)) closeSocket(ws, target.code, target.reason);
   }
 
-  /** One alarm per room: the earliest token expiry among its sockets (or the purge, which wins). */
-  async #scheduleExpiry(): Promise<void> {
+  /**
+   * One alarm per room: the earliest token expiry among its sockets, or `ticketExpiry` (the earliest
+   * unredeemed ticket's) if sooner; the purge, when one is under way, wins.
+   */
+  async #scheduleExpiry(ticketExpiry = Infinity): Promise<void> {
     if (await this.ctx.storage.get("purge")) return;
     const expiries = this.#sockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity);
-    const next = Math.min(...expiries);
+    const next = Math.min(ticketExpiry, ...expiries);
     const current = await this.ctx.storage.getAlarm();
     if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
   }
@@ -272,10 +280,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   override async alarm(): Promise<void> {
     const conversationId = await this.ctx.storage.get<number>("purge");
     if (conversationId === undefined) {
+      const nextTicket = await sweepTickets(this.ctx.storage);
       for (const ws of this.#sockets()) {
         if ((attachmentOf(ws)?.expiresAt ?? Infinity) <= Date.now()) closeSocket(ws, CLOSE.reauthenticate, "The access token expired.");
       }
-      return this.#scheduleExpiry();
+      return this.#scheduleExpiry(nextTicket);
     }
     const db = this.ledger.db;
     if ((await deleteChunk(db, conversationId, PURGE_CHUNK)) > 0) return this.ctx.storage.setAlarm(Date.now());

@@ -40,6 +40,11 @@ export const CLOSE = {
   reauthenticate: 4001,
   /** Removed from the conversation, deactivated, or the conversation was deleted: do not reconnect. */
   gone: 4003,
+  /**
+   * The user opened more than MAX_SOCKETS_PER_CONVERSATION sockets on this conversation and this, the
+   * oldest, made way for the newest: do not reconnect on your own (the user's newer sockets are live).
+   */
+  superseded: 4029,
   policy: 1008,
   tooBig: 1009,
 } as const;
@@ -49,4 +54,10 @@ export const MAX_FRAME_BYTES = 16 * 1024;
 export const FRAME_BURST = 30;
 export const FRAMES_PER_SECOND = 10;
 export const REPLAY_LIMIT = 1000;
+/** How long a `typing` event shows the indicator. */
 export const TYPING_SECONDS = 5;
+/**
+ * A socket's typing frames are broadcast at most once per this many seconds; the rest are dropped
+ * silently, since the indicator of the last one still lasts TYPING_SECONDS.
+ */
+export const TYPING_INTERVAL_SECONDS = 2;

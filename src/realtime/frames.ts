@@ -1,10 +1,12 @@
 import type { ConversationRoom } from "./conversation-room";
-import { ClientFrameSchema, CLOSE, MAX_FRAME_BYTES, TYPING_SECONDS, type ClientFrame } from "./events";
+import { ClientFrameSchema, CLOSE, MAX_FRAME_BYTES, TYPING_INTERVAL_SECONDS, TYPING_SECONDS, type ClientFrame } from "./events";
 import { attachmentOf, closeSocket, FloodGuard, sendEvent, type Attachment } from "./sockets";
 
 const flood = new FloodGuard();
 /** Per socket, its latest send once it is queued in the ledger (in memory: nothing is in flight across hibernation). */
 const queued = new WeakMap<WebSocket, Promise<unknown>>();
+/** Per socket, when its last typing frame was broadcast (in memory: hibernation resets it, which only forgives). */
+const typedAt = new WeakMap<WebSocket, number>();
 
 const fail = (ws: WebSocket, code: string, detail: string, clientMessageId?: string | null) =>
   sendEvent(ws, { type: "error", code, detail, ...(clientMessageId !== undefined ? { client_message_id: clientMessageId } : {}) });
@@ -62,8 +64,12 @@ async function dispatch(room: ConversationRoom, ws: WebSocket, a: Attachment, fr
       await room.receipt(a.conversationId, a.userId, frame.delivered_up_to ?? 0, frame.read_up_to ?? 0);
       return;
     }
-    case "typing":
-      return room.typing(ws, a.userId, new Date(Date.now() + TYPING_SECONDS * 1000).toISOString());
+    case "typing": {
+      const now = Date.now();
+      if (now - (typedAt.get(ws) ?? -Infinity) < TYPING_INTERVAL_SECONDS * 1000) return;
+      typedAt.set(ws, now);
+      return room.typing(ws, a.userId, new Date(now + TYPING_SECONDS * 1000).toISOString());
+    }
     case "auth": {
       // In-band re-authentication: a fresh ticket for the same user and grant extends the socket's life.
       const identity = await room.redeemTicket(frame.ticket);

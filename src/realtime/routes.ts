@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { and, eq, isNull } from "drizzle-orm";
 import type { Context } from "hono";
 import { bearerToken, secured } from "../auth/bearer";
 import { verifyAccessToken } from "../auth/oauth/tokens";
@@ -7,13 +6,13 @@ import { config } from "../config";
 import { membership } from "../conversations/conversations";
 import { IdParam } from "../conversations/schemas";
 import { database } from "../db/client";
-import { oauthGrants, users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { problemResponse } from "../http/problem";
 import { validationHook } from "../http/validation";
+import { rateLimitHeaders, take } from "../limits/limits";
 import { room } from "./room";
-import type { SocketIdentity } from "./sockets";
+import { socketIdentity, type SocketIdentity } from "./sockets";
 
 const tags = ["Realtime"];
 
@@ -22,10 +21,12 @@ const ticket = createRoute({
   path: "/api/realtime/tickets/",
   tags,
   summary: "A one-time ticket to open a WebSocket from a browser",
-  description: "Valid for 30 seconds and one use. The socket inherits the user, grant, scopes and expiry of the token behind it.",
-  ...secured("read:messages"),
+  description:
+    "Valid for 30 seconds and one use, and only while the access token it was issued with is live (revoking the token voids it). " +
+    "The socket inherits the user, grant, scopes and expiry of that token. Tickets and socket opens share the per-user `connect` limit.",
+  ...secured("read:messages", { limit: "connect" }),
   request: { body: jsonBody(z.object({ conversation: z.int().positive() }).openapi("TicketRequest")) },
-  responses: { 201: jsonResponse(z.object({ ticket: z.string(), expires_at: z.iso.datetime() }).openapi("Ticket"), "The ticket."), ...problems(400, 401, 403, 404) },
+  responses: { 201: jsonResponse(z.object({ ticket: z.string(), expires_at: z.iso.datetime() }).openapi("Ticket"), "The ticket."), ...problems(400, 401, 403, 404, 429) },
 });
 
 const connect = createRoute({
@@ -36,30 +37,30 @@ const connect = createRoute({
   description:
     "Authenticate with `Authorization: Bearer` or `?ticket=`. Browsers must send an allowed `Origin`. `?after_seq=N` first replays every " +
     "message after N (and with `after_change=C`, edits and deletes after change C), then sends `ready`, then live events. Events are " +
-    "documented in src/realtime/events.ts and the README.",
+    "documented in src/realtime/events.ts and the README. Opens count against the per-user `connect` limit (429 beyond it). A user " +
+    "holds at most MAX_SOCKETS_PER_CONVERSATION (10) sockets per conversation: a newer one closes the oldest with 4029, which " +
+    "clients should not answer by reconnecting.",
   security: [{ oauth2: ["read:messages"] }],
   request: {
     params: IdParam,
     query: z.object({ ticket: z.string().max(200).optional(), after_seq: z.coerce.number().int().min(0).optional(), after_change: z.coerce.number().int().min(0).optional() }),
   },
-  responses: { 101: { description: "Switching protocols." }, ...problems(400, 401, 403, 404) },
+  responses: { 101: { description: "Switching protocols." }, ...problems(400, 401, 403, 404, 429) },
 });
 
 /** The identity behind a ticket or bearer token, or the 401/403 problem to answer. */
 async function identify(c: Context<AppEnv>, conversationId: number, ticketValue: string | undefined): Promise<SocketIdentity | Response> {
-  const db = database(c.env.DB);
   const unauthorized = (detail: string) => problemResponse(401, detail, { headers: { "WWW-Authenticate": 'Bearer realm="hey", error="invalid_token"' } });
   let identity: SocketIdentity | null = null;
   if (ticketValue) {
+    // The room also checks that the ticket's access token is still live: it may have been revoked since.
     identity = await room(c.env, conversationId).redeemTicket(ticketValue);
-    // The grant may have been revoked since the ticket was issued.
-    const live = identity && (await db.select({ id: oauthGrants.id }).from(oauthGrants).innerJoin(users, eq(users.id, oauthGrants.userId)).where(and(eq(oauthGrants.id, identity.grantId), isNull(oauthGrants.revokedAt), eq(users.isActive, true))).get());
-    if (!live || !identity) return unauthorized("The ticket is unknown, used or expired.");
+    if (!identity) return unauthorized("The ticket is unknown, used or expired, or its access token was revoked.");
   } else {
     const presented = bearerToken(c.req.header("Authorization"));
-    const auth = presented && presented !== "malformed" ? await verifyAccessToken(db, presented.token) : null;
+    const auth = presented && presented !== "malformed" ? await verifyAccessToken(database(c.env.DB), presented.token) : null;
     if (!auth) return unauthorized("A valid access token or ticket is required.");
-    identity = { userId: auth.userId, grantId: auth.grantId, scopes: [...auth.scopes], expiresAt: auth.expiresAt };
+    identity = socketIdentity(auth);
   }
   if (!identity.scopes.includes("read:messages")) return problemResponse(403, "This needs the read:messages scope.");
   return identity;
@@ -69,7 +70,7 @@ export const realtimeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   const auth = c.get("auth");
   const conversationId = c.req.valid("json").conversation;
   await membership(database(c.env.DB), conversationId, auth.userId);
-  const issued = await room(c.env, conversationId).issueTicket({ userId: auth.userId, grantId: auth.grantId, scopes: [...auth.scopes], expiresAt: auth.expiresAt });
+  const issued = await room(c.env, conversationId).issueTicket(socketIdentity(auth), auth.tokenHash);
   return c.json({ ticket: issued.ticket, expires_at: new Date(issued.expiresAt).toISOString() }, 201);
 });
 
@@ -85,6 +86,8 @@ realtimeRoutes.get(connect.path.replace("{id}", ":id"), async (c) => {
   const conversationId = params.data.id;
   const identity = await identify(c, conversationId, query.data.ticket);
   if (identity instanceof Response) return identity;
+  const { decision, policy } = await take(c.env, "connect", `user:${identity.userId}`);
+  if (!decision.allowed) return problemResponse(429, `Too many connections; retry in ${decision.retryAfterSeconds} s.`, { headers: rateLimitHeaders(policy, decision) });
   const { conversation } = await membership(database(c.env.DB), conversationId, identity.userId);
   const stub = room(c.env, conversationId);
   const nonce = await stub.admit(conversationId, identity, query.data.after_seq ?? conversation.lastSeq, query.data.after_change ?? null);

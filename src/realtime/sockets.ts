@@ -1,12 +1,19 @@
+import type { AuthContext } from "../http/auth-context";
 import type { MessageResource } from "../messages/schemas";
 import { statusOf, statusView, type Watermark } from "../messages/status";
-import { FRAME_BURST, FRAMES_PER_SECOND, type ServerEvent } from "./events";
+import { CLOSE, FRAME_BURST, FRAMES_PER_SECOND, type ServerEvent } from "./events";
 
 /** Who a socket acts for: set by the Worker after authentication, kept across hibernation. */
 export type SocketIdentity = { userId: number; grantId: string; scopes: string[]; expiresAt: number };
 
-/** Per-socket state in `serializeAttachment`, so it survives hibernation (namespaced by version). */
-export type Attachment = { v: 1; conversationId: number } & SocketIdentity;
+/** What a socket keeps of the access token that opened it (or minted its ticket). */
+export const socketIdentity = (auth: AuthContext): SocketIdentity => ({ userId: auth.userId, grantId: auth.grantId, scopes: [...auth.scopes], expiresAt: auth.expiresAt });
+
+/**
+ * Per-socket state in `serializeAttachment`, so it survives hibernation (namespaced by version).
+ * `openedAt` picks the oldest socket to displace; sockets opened before it was recorded lack it.
+ */
+export type Attachment = { v: 1; conversationId: number; openedAt?: number } & SocketIdentity;
 
 export const userTag = (userId: number) => `user:${userId}`;
 export const grantTag = (grantId: string) => `grant:${grantId}`;
@@ -14,6 +21,20 @@ export const grantTag = (grantId: string) => `grant:${grantId}`;
 export function attachmentOf(ws: WebSocket): Attachment | null {
   const a = ws.deserializeAttachment() as Attachment | null;
   return a?.v === 1 ? a : null;
+}
+
+/**
+ * Keeps one user's sockets in a room to `cap` once `newest` joined them: the oldest close with 4029. A new
+ * socket displaces rather than being refused, so sockets of a client that vanished without closing them
+ * never lock the user out.
+ */
+export function supersedeOldest(sockets: WebSocket[], newest: WebSocket, cap: number): void {
+  // Only open ones: a socket already closed for an earlier newcomer may be listed until its close completes.
+  const older = sockets.filter((ws) => ws !== newest && ws.readyState === WebSocket.READY_STATE_OPEN);
+  older.sort((x, y) => (attachmentOf(x)?.openedAt ?? 0) - (attachmentOf(y)?.openedAt ?? 0));
+  for (const ws of older.slice(0, Math.max(0, older.length - (cap - 1)))) {
+    closeSocket(ws, CLOSE.superseded, "Too many sockets on this conversation; a newer one replaced this one.");
+  }
 }
 
 /** Sends one event; a socket that is already closing is skipped rather than failing the room. */

@@ -14,15 +14,21 @@ function sharesConversation(viewerId: number) {
 export type Listing = { search?: string; email?: string; offset: number; limit: number };
 
 /**
- * The users a viewer may see. Staff see everyone (`search` matches email or names); others see
+ * Who is looking. `admin` comes from the request's token (isAdmin: staff and the admin scope), never
+ * from the user's staff flag alone: a staff user's ordinary app sees what anyone's app sees.
+ */
+export type Viewer = { id: number; admin: boolean };
+
+/**
+ * The users a viewer may see. An admin sees everyone (`search` matches email or names); others see
  * themselves and the people they share a conversation with, plus an exact `email` look-up.
  */
-export async function listUsers(db: Database, viewer: UserRow, q: Listing): Promise<{ count: number; rows: UserRow[] }> {
+export async function listUsers(db: Database, viewer: Viewer, q: Listing): Promise<{ count: number; rows: UserRow[] }> {
   const pattern = q.search && `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
   const contains = (column: AnyColumn) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
   const search = pattern ? or(contains(users.email), contains(users.firstName), contains(users.lastName)) : undefined;
   const byEmail = q.email ? eq(users.email, q.email.toLowerCase()) : undefined;
-  const visible = viewer.isStaff
+  const visible = viewer.admin
     ? and(search, byEmail)
     : byEmail ?? or(eq(users.id, viewer.id), sharesConversation(viewer.id));
   const [total] = await db.select({ n: count() }).from(users).where(visible);
@@ -30,8 +36,8 @@ export async function listUsers(db: Database, viewer: UserRow, q: Listing): Prom
   return { count: total?.n ?? 0, rows };
 }
 
-/** A user the viewer may see by id (self, staff, or someone sharing a conversation), else undefined. */
-export async function visibleUser(db: Database, viewer: UserRow, id: number): Promise<UserRow | undefined> {
-  const where = viewer.isStaff || viewer.id === id ? eq(users.id, id) : and(eq(users.id, id), sharesConversation(viewer.id));
+/** A user the viewer may see by id (self, an admin, or someone sharing a conversation), else undefined. */
+export async function visibleUser(db: Database, viewer: Viewer, id: number): Promise<UserRow | undefined> {
+  const where = viewer.admin || viewer.id === id ? eq(users.id, id) : and(eq(users.id, id), sharesConversation(viewer.id));
   return db.select().from(users).where(where).get();
 }

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { secured } from "../auth/bearer";
-import { currentUser } from "../auth/current-user";
+import { currentUser, currentViewer } from "../auth/current-user";
 import { database } from "../db/client";
 import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -12,7 +12,7 @@ import { config } from "../config";
 import { clientIp } from "../limits/client-address";
 import { limitBy } from "../limits/middleware";
 import { disconnectEverywhere } from "../realtime/notify";
-import { listUsers, visibleUser } from "./directory";
+import { listUsers, visibleUser, type Viewer } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
 import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
 import { createUser, toPublicUser, toUserResource } from "./users";
@@ -21,16 +21,21 @@ const tags = ["Users"];
 const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const AnyUser = z.union([UserSchema, PublicUserSchema]);
 
-const viewer = currentUser;
+// The defaults the descriptions quote; a deployment may set its own in wrangler.toml.
+const defaults = config({});
 
-const show = (viewer: UserRow, user: UserRow) => (viewer.isStaff || viewer.id === user.id ? toUserResource(user) : toPublicUser(user));
+/** The full record for the user themself and for an administrator; the public one for anyone else. */
+const show = (viewer: Viewer, user: UserRow) => (viewer.admin || viewer.id === user.id ? toUserResource(user) : toPublicUser(user));
 
 const signup = createRoute({
   method: "post",
   path: "/api/users/",
   tags,
   summary: "Sign up",
-  description: "Open to anyone (rate-limited per address). The email is the login name and is compared case-insensitively.",
+  description:
+    `Open to anyone; limited per address (RATE_SIGNUP_LIMIT, by default ${defaults.RATE_SIGNUP_LIMIT} per ${defaults.RATE_SIGNUP_WINDOW_SECONDS} s). ` +
+    "The email is the login name and is compared case-insensitively; 409 when it is taken. Phone numbers need not be " +
+    "unique, so sign-up never tells whether a number is on Hey.",
   middleware: limitBy("signup", (c) => `ip:${clientIp(c.req.header("CF-Connecting-IP"))}`),
   request: { body: jsonBody(SignupSchema) },
   responses: { 201: jsonResponse(UserSchema, "The new user."), ...problems(400, 409, 413, 415, 429) },
@@ -41,6 +46,7 @@ const me = createRoute({
   path: "/api/users/me/",
   tags,
   summary: "The signed-in user",
+  description: "Needs the `profile` scope. The full record, phone number and flags included.",
   ...secured("profile"),
   responses: { 200: jsonResponse(UserSchema, "The signed-in user."), ...problems(401, 403) },
 });
@@ -50,10 +56,15 @@ const updateMe = createRoute({
   path: "/api/users/me/",
   tags,
   summary: "Edit the signed-in user's profile",
-  description: "Changing the password needs `current_password` and ends every other token and session of the user.",
+  description:
+    "Needs the `profile` scope. Changing the password needs `current_password` and ends every other token and session " +
+    "of the user. Each check of `current_password` spends a guess from the account's bucket, shared with the sign-in page " +
+    `(RATE_PASSWORD_LIMIT, by default ${defaults.RATE_PASSWORD_LIMIT} per ${defaults.RATE_PASSWORD_WINDOW_SECONDS} s); a right password refills it. ` +
+    `Setting a new \`phone_number\` is limited per user (RATE_PHONE_LIMIT, by default ${defaults.RATE_PHONE_LIMIT} per ${defaults.RATE_PHONE_WINDOW_SECONDS} s); ` +
+    "removing it is not. Phone numbers need not be unique. Over a limit: 429 with Retry-After and the RateLimit fields, and nothing changes.",
   ...secured("profile"),
   request: { body: jsonBody(ProfileChangesSchema) },
-  responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 409) },
+  responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 429) },
 });
 
 const list = createRoute({
@@ -62,11 +73,13 @@ const list = createRoute({
   tags,
   summary: "List users",
   description:
-    "Staff see everyone (`search` matches email and names). Others see themselves and the people they share a " +
-    "conversation with, or look one user up by exact `email` to start a conversation.",
+    "Needs the `profile` scope. Lists the caller (in full) and the people they share a conversation with (as `PublicUser`: " +
+    "no email, phone number or flags), or looks one user up by exact `email`, in any letter case, to start a conversation. " +
+    "Only an administrator (a staff user whose token carries the `admin` scope) sees everyone in full and may `search` " +
+    "email and names; a staff user's token without `admin` sees what anyone's does, and `search` is ignored.",
   ...secured("profile"),
   request: { query: PageQuery.extend({ search: z.string().max(254).optional(), email: z.string().max(254).optional() }) },
-  responses: { 200: jsonResponse(pageOf(AnyUser, "UserPage"), "A page of users."), ...problems(400, 401, 404) },
+  responses: { 200: jsonResponse(pageOf(AnyUser, "UserPage"), "A page of users."), ...problems(400, 401, 403, 404) },
 });
 
 const detail = createRoute({
@@ -74,17 +87,22 @@ const detail = createRoute({
   path: "/api/users/{id}/",
   tags,
   summary: "One user",
+  description:
+    "Needs the `profile` scope. The caller themself in full; someone who shares a conversation with the caller as " +
+    "`PublicUser`; anyone else is 404, as if they did not exist. An administrator (staff, with the `admin` scope) sees any user in full.",
   ...secured("profile"),
   request: { params: IdParam },
-  responses: { 200: jsonResponse(AnyUser, "The user."), ...problems(401, 404) },
+  responses: { 200: jsonResponse(AnyUser, "The user."), ...problems(401, 403, 404) },
 });
 
 const staffUpdate = createRoute({
   method: "patch",
   path: "/api/users/{id}/",
   tags,
-  summary: "Activate, deactivate, or grant staff (staff only)",
-  description: "Deactivating a user ends all of their tokens and sessions at once.",
+  summary: "Activate, deactivate, or grant staff (administrators only)",
+  description:
+    "Needs the `admin` scope and a staff user, checked on every request: a staff user's token without `admin` gets 403 " +
+    "and changes nothing. Deactivating a user ends all of their tokens and sessions at once.",
   ...secured("admin"),
   request: { params: IdParam, body: jsonBody(StaffChangesSchema) },
   responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 404) },
@@ -95,23 +113,23 @@ export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const user = await createUser(database(c.env.DB), c.req.valid("json"));
     return c.json(toUserResource(user), 201);
   })
-  .openapi(me, async (c) => c.json(toUserResource(await viewer(c)), 200))
+  .openapi(me, async (c) => c.json(toUserResource(await currentUser(c)), 200))
   .openapi(updateMe, async (c) => {
     const db = database(c.env.DB);
-    const { user, revokedGrants } = await updateProfile(db, await viewer(c), c.req.valid("json"), c.get("auth").grantId);
+    const { user, revokedGrants } = await updateProfile(c.env, db, await currentUser(c), c.req.valid("json"), c.get("auth").grantId);
     await disconnectEverywhere(c.env, db, user.id, revokedGrants);
     return c.json(toUserResource(user), 200);
   })
   .openapi(list, async (c) => {
     const { page, page_size, search, email } = c.req.valid("query");
     const size = page_size ?? config(c.env).DEFAULT_PAGE_SIZE;
-    const me = await viewer(c);
+    const me = currentViewer(c);
     const { count, rows } = await listUsers(database(c.env.DB), me, { search, email, offset: (page - 1) * size, limit: size });
     assertPageExists(page, size, count);
     return c.json(pageBody(c.req.url, page, size, count, rows.map((u) => show(me, u))), 200);
   })
   .openapi(detail, async (c) => {
-    const me = await viewer(c);
+    const me = currentViewer(c);
     const user = await visibleUser(database(c.env.DB), me, c.req.valid("param").id);
     if (!user) throw new DomainError(404, "No such user.");
     return c.json(show(me, user), 200);

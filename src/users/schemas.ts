@@ -50,9 +50,13 @@ export const UserSchema = z
 
 export type UserResource = z.infer<typeof UserSchema>;
 
+// No email: people in a group would otherwise collect each other's addresses, and the one client that looks
+// users up by email (web/src/api.ts findUserByEmail) already knows it and reads only the id.
 export const PublicUserSchema = z
-  .object({ id: z.int(), email: z.string(), first_name: z.string(), last_name: z.string(), bio: z.string().nullable() })
-  .openapi("PublicUser", { description: "Another user, as people who share a conversation with them see them." });
+  .object({ id: z.int(), first_name: z.string(), last_name: z.string(), bio: z.string().nullable() })
+  .openapi("PublicUser", {
+    description: "Another user, as people who share a conversation with them see them: no email, phone number or account flags.",
+  });
 
 export const ProfileChangesSchema = z
   .object({

@@ -21,19 +21,10 @@ export function toUserResource(user: UserRow): UserResource {
   };
 }
 
-const CONFLICTS: Record<string, { path: string; message: string }> = {
-  "users.email": { path: "email", message: "A user with this email already exists." },
-  "users.phone_number": { path: "phone_number", message: "A user with this phone number already exists." },
-};
-
-/** Throws a 409 DomainError when `error` is a taken email or phone; rethrows anything else. */
-export function rethrowUserConflict(error: unknown): never {
-  const conflict = CONFLICTS[uniqueViolation(error) ?? ""];
-  if (conflict) throw new DomainError(409, conflict.message, [conflict]);
-  throw error;
-}
-
-/** Creates a user; 409 when the email (in any letter case) or phone number is taken. */
+/**
+ * Creates a user; 409 when the email (in any letter case) is taken. Phone numbers are not unique:
+ * a 409 for a taken number would tell anyone whether that number is on Hey.
+ */
 export async function createUser(db: Database, input: SignupInput, options: { isStaff?: boolean } = {}) {
   const now = new Date();
   const values = {
@@ -51,7 +42,9 @@ export async function createUser(db: Database, input: SignupInput, options: { is
     const [user] = await db.insert(users).values(values).returning();
     return user!;
   } catch (error) {
-    rethrowUserConflict(error);
+    if (uniqueViolation(error) !== "users.email") throw error;
+    const taken = { path: "email", message: "A user with this email already exists." };
+    throw new DomainError(409, taken.message, [taken]);
   }
 }
 
@@ -73,7 +66,7 @@ export async function authenticate(db: Database, email: string, password: string
   return ok && user?.isActive ? user : null;
 }
 
-/** Another user as a non-staff viewer sees them. */
+/** Another user as people who share a conversation with them see them: no contact details or flags. */
 export function toPublicUser(user: UserRow): PublicUser {
-  return { id: user.id, email: user.email, first_name: user.firstName, last_name: user.lastName, bio: user.bio };
+  return { id: user.id, first_name: user.firstName, last_name: user.lastName, bio: user.bio };
 }

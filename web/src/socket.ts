@@ -19,6 +19,7 @@ const PING_MS = 25_000;
 /** Close codes from src/realtime/events.ts. */
 const REAUTHENTICATE = 4001;
 const GONE = 4003;
+const SUPERSEDED = 4029;
 
 export class ConversationSocket {
   #ws: WebSocket | null = null;
@@ -111,6 +112,8 @@ export class ConversationSocket {
       this.#ready = false;
       if (this.#stopped) return;
       if (close.code === GONE) return this.#gone(close.reason || "You are no longer in this conversation.");
+      // Reconnecting would only push out the user's newer socket in another tab, which would push back.
+      if (close.code === SUPERSEDED) return this.#gone("This conversation is open in too many tabs or devices; reload to use it here.");
       if (close.code === REAUTHENTICATE && this.#attempt === 0) {
         // The token expired or was revoked: a refresh either gives a new one or signs the tab out.
         this.#attempt++;

@@ -6,7 +6,7 @@ import { database } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { authenticate } from "../../users/users";
 import { clientIp } from "../../limits/client-address";
-import { refill, take } from "../../limits/limits";
+import { passwordKey, refill, take } from "../../limits/limits";
 import { randomToken, safeEqual } from "../secrets";
 import { createSession, CSRF_COOKIE, SESSION_COOKIE, sessionUser } from "../sessions";
 import { checkAuthorizeRequest, redirectTo, type AuthorizeRequest } from "./authorize-request";
@@ -126,11 +126,11 @@ export const authorizeRoutes = new OpenAPIHono<AppEnv>({
       // concurrent guesses for one account get at most RATE_PASSWORD_LIMIT password checks between them.
       const flood = await take(c.env, "login", `ip:${clientIp(c.req.header("CF-Connecting-IP"))}`);
       if (!flood.decision.allowed) return tooMany();
-      const guesses = await take(c.env, "password", `email:${email}`);
+      const guesses = await take(c.env, "password", passwordKey(email));
       if (!guesses.decision.allowed) return tooMany();
       const user = await authenticate(db, email, form.password ?? "");
       if (!user) return page(c, loginPage(action(c), expected, shown(request), "That email and password do not match.", email), 400);
-      await refill(c.env, "password", `email:${email}`);
+      await refill(c.env, "password", passwordKey(email));
       const session = await createSession(db, user.id, cfg.SESSION_TTL_SECONDS);
       return redirect(action(c), cookie(SESSION_COOKIE, session, cfg.SESSION_TTL_SECONDS));
     }
