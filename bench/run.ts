@@ -1,17 +1,22 @@
-// `npm run bench`: latency and throughput of Hey against a real `wrangler dev` (workerd, local D1 on disk).
-// Starts its own servers on free loopback ports (or uses BENCH_URL), seeds through the API and SQL, runs
-// every scenario, stops what it started, prints one table and writes bench/results/latest.json.
-// Every figure is also a ratio against the floor: GET /healthz on the same server at the same concurrency.
+// `npm run bench`: latency and throughput of Hey in two runtimes, on the same local D1 and Durable Object
+// state on disk: a real `wrangler dev` (workerd behind wrangler's proxy worker and DevTools inspector), and
+// production-like, the same Worker and bindings bundled by `wrangler deploy --dry-run` and served by one
+// workerd through Miniflare (bench/lib/miniflare-server.ts). Starts its own servers on free loopback ports
+// (or uses BENCH_URL), seeds through the API and SQL, runs every scenario in each runtime, stops what it
+// started, checks the sends in D1, prints one table and writes bench/results/latest.json.
+// Every figure is also a ratio against the floor: GET /healthz on the same runtime and server at the same
+// concurrency. The production-like runtime also measures the room alone and counts D1 round trips per route.
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, release, totalmem } from "node:os";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startDevServer, UNLIMITED, type DevServer } from "../scripts/dev-server";
+import { startDevServer, UNLIMITED } from "../scripts/dev-server";
 import { HeyClient, type Session } from "../scripts/http-client";
 import { fanout, type FanoutResult } from "./lib/fanout";
 import { load, type HttpRequest, type LoadResult } from "./lib/load";
-import { FLOOR, table, targetLines, withRatios, type Row, type Target } from "./lib/report";
+import { bundleWorker, startMiniflareServer, type Bundle } from "./lib/miniflare-server";
+import { FLOOR, table, targetLines, withRatios, type Row, type Runtime, type Target } from "./lib/report";
 import { bulkSql, pool, seedThroughApi, type Fixture } from "./lib/seed";
 import { d1 } from "./lib/sql";
 import { round } from "./lib/stats";
@@ -34,8 +39,18 @@ const settings = {
   history: num(env.BENCH_HISTORY, 1_000_000),
   chats: num(env.BENCH_CHATS, 1000),
   pageSize: 20,
-  /** Which scenarios to run (the floor always runs): me, history, send, spread, fanout, off. */
-  scenarios: (env.BENCH_SCENARIOS ?? "me,history,send,spread,fanout,off").split(",").map((s) => s.trim()),
+  /** Which scenarios to run (the floor always runs): me, history, send, spread, fanout, room, d1, off. */
+  scenarios: (env.BENCH_SCENARIOS ?? "me,history,send,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
+  /** Which runtimes, in this order: wrangler-dev, production-like. */
+  runtimes: (env.BENCH_RUNTIMES ?? "wrangler-dev,production-like").split(",").map((s): Runtime => {
+    const name = s.trim() === "wrangler-dev" ? "wrangler dev" : s.trim();
+    if (name !== "wrangler dev" && name !== "production-like") throw new Error(`BENCH_RUNTIMES: unknown runtime ${s} (wrangler-dev, production-like)`);
+    return name;
+  }),
+  /** Sends the room alone keeps in flight. */
+  roomInflight: 64,
+  /** Requests whose D1 round trips are counted per route, after as many warm-ups. */
+  d1Samples: 5,
 };
 const want = (name: string) => settings.scenarios.includes(name);
 if (!want("history")) Object.assign(settings, { history: 0, chats: 0 });
@@ -50,11 +65,25 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-let current: DevServer | null = null;
-async function start(vars: Record<string, string>, persistTo?: string): Promise<DevServer> {
+/** What run.ts needs of a server it started, whichever the runtime. */
+type Server = { url: string; kill: (signal?: NodeJS.Signals) => Promise<void> };
+
+let current: Server | null = null;
+let bundle: Bundle | null = null;
+/** The production-like runtime's Worker: wrangler.toml's, behind bench/lib/production-entry.js (the room-alone and D1-count hooks). */
+async function bundled(): Promise<Bundle> {
+  if (!bundle) {
+    const t = Date.now();
+    bundle = await bundleWorker({ root, entry: "bench/lib/production-entry.js" });
+    log(`bundled with wrangler deploy --dry-run in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  return bundle;
+}
+async function start(runtime: Runtime, vars: Record<string, string>, persistTo: string): Promise<Server> {
   const t = Date.now();
-  current = await startDevServer({ vars, ...(persistTo ? { persistTo } : {}) });
-  log(`wrangler dev up on ${current.url} in ${((Date.now() - t) / 1000).toFixed(1)} s (${Object.entries(vars).filter(([k]) => !k.startsWith("RATE_")).map(([k, v]) => `${k}=${v}`).join(" ") || "default vars"})`);
+  if (runtime === "wrangler dev") current = await startDevServer({ vars, persistTo });
+  else current = await startMiniflareServer({ bundle: await bundled(), persistTo, root, vars });
+  log(`${runtime} up on ${current.url} in ${((Date.now() - t) / 1000).toFixed(1)} s (${Object.entries(vars).filter(([k]) => !k.startsWith("RATE_")).map(([k, v]) => `${k}=${v}`).join(" ") || "default vars"})`);
   return current;
 }
 async function stop(): Promise<void> {
@@ -65,6 +94,9 @@ async function stop(): Promise<void> {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
+    bundle?.remove();
+    // Signals `wrangler dev`'s process group before its first await. A Miniflare instance has its own
+    // handler, after this one, that stops its workerd and exits.
     void stop().finally(() => process.exit(130));
   });
 }
@@ -81,15 +113,15 @@ const count = (key: string | undefined, r: LoadResult) => {
   accepted.set(key, { acknowledged: a.acknowledged + r.ok, inFlightAtStop: a.inFlightAtStop + r.connections });
 };
 
-async function measure(url: string, server: Row["server"], scenario: string, c: number, request: () => HttpRequest, options: { unit?: Row["unit"]; floorC?: number; count?: string } = {}): Promise<LoadResult> {
+async function measure(url: string, runtime: Runtime, server: Row["server"], scenario: string, c: number, request: () => HttpRequest, options: { unit?: Row["unit"]; floorC?: number; count?: string } = {}): Promise<LoadResult> {
   if (settings.warmup > 0) {
     count(options.count, await load({ url, connections: c, durationSeconds: settings.warmup, request }));
   }
   const r = await load({ url, connections: c, durationSeconds: settings.duration, request });
   count(options.count, r);
   const bad = Object.entries(r.statuses).filter(([s]) => !s.startsWith("2"));
-  log(`${scenario} [${server}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
-  rows.push({ server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c });
+  log(`${scenario} [${runtime}, ${server}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
+  rows.push({ runtime, server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c });
   return r;
 }
 
@@ -112,12 +144,121 @@ function sends(senders: Session[], conversations: number[]) {
   };
 }
 
-async function floors(url: string, server: Row["server"]) {
-  for (const c of settings.concurrency) await measure(url, server, FLOOR, c, get("/healthz"));
+async function floors(url: string, runtime: Runtime, server: Row["server"]) {
+  for (const c of settings.concurrency) await measure(url, runtime, server, FLOOR, c, get("/healthz"));
 }
 
-async function sendScenarios(url: string, server: Row["server"], f: Fixture, one: number) {
-  for (const c of settings.concurrency) await measure(url, server, "send: one conversation", c, sends(f.senders, [one]), { unit: "msg/s", count: `one:${one}` });
+async function sendScenarios(url: string, runtime: Runtime, server: Row["server"], f: Fixture, one: number) {
+  for (const c of settings.concurrency) await measure(url, runtime, server, "send: one conversation", c, sends(f.senders, [one]), { unit: "msg/s", count: `one:${one}` });
+}
+
+/** Every scenario of one runtime with group commit on (the server is running at `url`). */
+async function scenarios(url: string, runtime: Runtime, fixture: Fixture, memberTokens: string[], external: boolean): Promise<FanoutResult | null> {
+  // Floor and an authenticated read.
+  await floors(url, runtime, "on");
+  if (want("me")) for (const c of settings.concurrency) await measure(url, runtime, "on", "GET /api/users/me", c, get("/api/users/me/", fixture.senders[0]!.token));
+
+  // History at depth and the chat list (read-only, on the seeded data).
+  if (!external && want("history")) {
+    for (const [name, path] of historyPaths(fixture)) for (const c of settings.historyConcurrency) await measure(url, runtime, "on", name, c, get(path, fixture.reader.token));
+  }
+
+  // Sends into one conversation and spread over many, group commit on.
+  if (want("send")) await sendScenarios(url, runtime, "on", fixture, fixture.one);
+  if (want("spread")) for (const c of settings.concurrency) await measure(url, runtime, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
+
+  // Fan-out over WebSockets.
+  if (!want("fanout")) return null;
+  log(`fan-out [${runtime}]: ${memberTokens.length} members, ${settings.fanoutMessages} messages`);
+  const fan = await fanout({ url, conversationId: fixture.fan, senderToken: fixture.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs, pingRounds: 20 });
+  const fanName = `fan-out to ${fan.members} WebSockets`;
+  rows.push(
+    { runtime, server: "on", scenario: `ws ping → pong (${fan.members} sockets)`, c: fan.members, p50: fan.ping.p50, p99: fan.ping.p99, rps: null, unit: "", floorC: 1 },
+    { runtime, server: "on", scenario: `${fanName}: ack → member`, c: fan.members, p50: fan.ackToMember.p50, p99: fan.ackToMember.p99, rps: null, unit: "", floorC: 1 },
+    { runtime, server: "on", scenario: `${fanName}: send → member`, c: fan.members, p50: fan.sendToMember.p50, p99: fan.sendToMember.p99, rps: null, unit: "", floorC: 1 },
+    { runtime, server: "on", scenario: `${fanName}: send → ack`, c: 1, p50: fan.ack.p50, p99: fan.ack.p99, rps: null, unit: "", floorC: 1 },
+  );
+  log(`fan-out [${runtime}]: ack→member p50 ${fan.ackToMember.p50.toFixed(2)} p99 ${fan.ackToMember.p99.toFixed(2)} ms; send→member p50 ${fan.sendToMember.p50.toFixed(2)} p99 ${fan.sendToMember.p99.toFixed(2)} ms; missing ${fan.missing}; ${fan.framesPerMessage} frames, ${fan.bytesPerMessage} bytes received per message`);
+  return fan;
+}
+
+function historyPaths(f: Fixture): [string, string][] {
+  const h = f.history;
+  const depth = Math.floor(settings.history / 2);
+  const page = Math.floor(depth / settings.pageSize) + 1;
+  return [
+    ["history: first page", `/api/conversations/${h}/messages/?page=1&page_size=${settings.pageSize}`],
+    [`history: cursor at ${depth.toLocaleString("en")}`, `/api/conversations/${h}/messages/?after_seq=${depth}&limit=${settings.pageSize}`],
+    [`history: page ${page.toLocaleString("en")}`, `/api/conversations/${h}/messages/?page=${page}&page_size=${settings.pageSize}`],
+    [`GET /api/chats/ (${settings.chats.toLocaleString("en")} conversations)`, "/api/chats/"],
+  ];
+}
+
+type RoomResult = { inflight: number; keys: boolean; sent: number; ok: number; failed: number; errors: Record<string, number>; seconds: number; perSecond: number; p50: number | null; p99: number | null };
+
+/**
+ * The room alone (production-like entry only): ConversationRoom's send RPC from the Worker with
+ * `roomInflight` sends in flight, each with its own idempotency key, for the warm-up and then the run.
+ */
+async function roomAlone(url: string, runtime: Runtime, f: Fixture): Promise<RoomResult> {
+  const once = async (seconds: number) => {
+    const res = await fetch(`${url}/__bench/room?conversation=${f.room}&user=${f.senders[0]!.userId}&seconds=${seconds}&inflight=${settings.roomInflight}&keys=1`);
+    const body = (await res.json()) as RoomResult & { error?: string };
+    if (res.status !== 200) throw new Error(`room alone: ${res.status} ${JSON.stringify(body)}`);
+    const a = accepted.get("room") ?? { acknowledged: 0, inFlightAtStop: 0 };
+    // A failed send's outcome is unknown: it may be stored.
+    accepted.set("room", { acknowledged: a.acknowledged + body.ok, inFlightAtStop: a.inFlightAtStop + body.failed });
+    return body;
+  };
+  if (settings.warmup > 0) await once(settings.warmup);
+  const r = await once(settings.duration);
+  log(`room alone [${runtime}]: ${Math.round(r.perSecond)} msg/s with ${r.inflight} in flight, p50 ${r.p50} ms, p99 ${r.p99} ms${r.failed ? `, failed ${JSON.stringify(r.errors)}` : ""}`);
+  rows.push({ runtime, server: "on", scenario: "room alone: send RPC with keys", c: r.inflight, p50: r.p50 ?? NaN, p99: r.p99 ?? NaN, rps: r.perSecond, unit: "msg/s", ok: r.ok, failed: r.failed, floorC: 0 });
+  return r;
+}
+
+type D1Count = { calls: number; sequential: number; shared: boolean };
+type D1Route = { route: string; status: number; calls: number; sequential: number; samples: D1Count[] };
+
+/**
+ * D1 round trips per request (production-like entry only): each route once at a time with nothing else in
+ * flight, after as many warm-ups; the most seen in any sample. A send is counted with its room's flush.
+ */
+async function d1RoundTrips(url: string, f: Fixture): Promise<D1Route[]> {
+  const tag = randomBytes(3).toString("hex");
+  let n = 0;
+  const sender = f.senders[0]!;
+  const routes: [string, () => HttpRequest][] = [
+    ["REST send (with client_message_id)", () => ({ method: "POST", path: `/api/conversations/${f.room}/messages/`, headers: { Authorization: `Bearer ${sender.token}`, "Content-Type": "application/json" }, body: JSON.stringify({ message_body: `counted ${n}`, client_message_id: `d1-${tag}-${n++}` }) })],
+    ["history: first page", () => get(`/api/conversations/${f.history}/messages/?page=1&page_size=${settings.pageSize}`, f.reader.token)()],
+    ["GET /api/chats/", () => get("/api/chats/", f.reader.token)()],
+    ["GET /api/users/me", () => get("/api/users/me/", sender.token)()],
+  ];
+  const out: D1Route[] = [];
+  for (const [route, request] of routes) {
+    const samples: D1Count[] = [];
+    let status = 0;
+    for (let i = 0; i < 2 * settings.d1Samples; i++) {
+      const r = request();
+      const res = await fetch(`${url}${r.path}`, { method: r.method ?? "GET", headers: { ...r.headers, "x-bench-count-d1": String(f.room) }, body: r.body });
+      await res.arrayBuffer();
+      status = res.status;
+      if (r.method === "POST" && res.status === 201) {
+        const a = accepted.get("room") ?? { acknowledged: 0, inFlightAtStop: 0 };
+        accepted.set("room", { ...a, acknowledged: a.acknowledged + 1 });
+      }
+      if (res.status < 200 || res.status >= 300) throw new Error(`counting D1 calls of ${route}: ${res.status}`);
+      const count = JSON.parse(res.headers.get("x-bench-d1") ?? "null") as D1Count | null;
+      if (!count) throw new Error(`counting D1 calls of ${route}: no x-bench-d1 header (is the production-like entry serving?)`);
+      if (!count.shared) throw new Error("counting D1 calls: the room runs in another isolate, its calls would be missed");
+      if (i >= settings.d1Samples) samples.push(count);
+    }
+    const calls = Math.max(...samples.map((s) => s.calls));
+    const sequential = Math.max(...samples.map((s) => s.sequential));
+    out.push({ route, status, calls, sequential, samples });
+    log(`D1 round trips, ${route}: ${sequential} in sequence, ${calls} calls`);
+  }
+  return out;
 }
 
 async function main() {
@@ -126,160 +267,188 @@ async function main() {
   if (load0[0]! > cpus().length) log(`warning: load average ${load0[0]!.toFixed(1)} on ${cpus().length} CPUs: something else is busy, figures will be noisy`);
   const external = env.BENCH_URL?.replace(/\/$/, "");
   let persistTo: string | undefined;
-  let fanResult: FanoutResult | null = null;
+  const fanouts: Partial<Record<Runtime, FanoutResult>> = {};
+  let room: RoomResult | null = null;
+  let d1Routes: D1Route[] | null = null;
   const notes: string[] = [];
-  let verify: Record<string, unknown> | null = null;
+  const verify: Partial<Record<Runtime, Record<string, unknown>>> = {};
+  let fixture: Fixture | undefined;
+
+  /** Every acknowledged send is stored once, in a gap-free order (checked in D1 with every server stopped). */
+  const check = async (after: Runtime) => {
+    if (!persistTo || !fixture) return;
+    const f = fixture;
+    const targets = [f.one, f.oneNoGroupCommit, f.room, ...f.spread];
+    const [stored] = await d1(persistTo, `SELECT conversation_id AS id, count(*) AS n, count(DISTINCT seq) AS distinct_seqs, min(seq) AS lo, max(seq) AS hi FROM messages WHERE conversation_id IN (${targets.join(",")}) GROUP BY conversation_id;`);
+    const by = new Map((stored ?? []).map((r) => [Number(r.id), r as { n: number; distinct_seqs: number; lo: number; hi: number }]));
+    const gapFree = [...by.values()].every((r) => r.n === r.distinct_seqs && r.lo === 1 && r.hi === r.n);
+    const one = (key: string, stored: number) => {
+      const a = accepted.get(key) ?? { acknowledged: 0, inFlightAtStop: 0 };
+      // Every acknowledged send is stored; beyond those, at most the ones in flight when a run stopped.
+      return { ...a, stored, ok: stored >= a.acknowledged && stored <= a.acknowledged + a.inFlightAtStop };
+    };
+    const results = {
+      one: one(`one:${f.one}`, by.get(f.one)?.n ?? 0),
+      oneNoGroupCommit: one(`one:${f.oneNoGroupCommit}`, by.get(f.oneNoGroupCommit)?.n ?? 0),
+      spread: one("spread", sum(f.spread.map((id) => by.get(id)?.n ?? 0))),
+      room: one("room", by.get(f.room)?.n ?? 0),
+    };
+    verify[after] = { gapFree, ...results, ok: gapFree && Object.values(results).every((r) => r.ok) };
+    log(`verified in D1 after ${after} (every send so far): ${JSON.stringify(verify[after])}`);
+  };
+
   try {
-    // 1. Seed through the API (real sign-ups and the OAuth flow), then the bulk through SQL while stopped.
-    let url: string;
-    let fixture: Fixture;
     let memberTokens: string[];
-    let api: HeyClient;
     if (external) {
-      url = external;
-      api = new HeyClient(url);
-      log(`using BENCH_URL=${url}; its abuse limits must be raised (see README), SQL-seeded scenarios are skipped`);
+      // 1. Seed through the API only: a server we did not start has no state folder to seed through SQL.
+      const url = external;
+      const api = new HeyClient(url);
+      // Only a label: which runtime's targets the figures are held to. production-like also asks the
+      // server for the room-alone row and the D1 counts, which need bench/lib/production-entry.js as its entry.
+      const runtime: Runtime = env.BENCH_URL_RUNTIME === "production-like" ? "production-like" : "wrangler dev";
+      log(`using BENCH_URL=${url} (reported as runtime "${runtime}"); its abuse limits must be raised (see README), SQL-seeded scenarios are skipped`);
       fixture = await seedThroughApi(api, settings);
       log(`signing up ${settings.members} fan-out members through the API`);
-      const members = await pool(Array.from({ length: settings.members }), 3, () => api.signUpAndLogin(fixture.clientId));
+      const members = await pool(Array.from({ length: settings.members }), 3, () => api.signUpAndLogin(fixture!.clientId));
       memberTokens = members.map((m) => m.token);
       const owner = fixture.senders[0]!;
       // Members join through the API: only the owner may add them.
-      const added = await pool(members, 4, (m) => api.json(`/api/conversations/${fixture.fan}/participants/`, { method: "POST", token: owner.token, body: { user_id: m.userId } }));
+      const added = await pool(members, 4, (m) => api.json(`/api/conversations/${fixture!.fan}/participants/`, { method: "POST", token: owner.token, body: { user_id: m.userId } }));
       if (added.some((r) => r.status !== 201)) throw new Error(`adding members: ${JSON.stringify(added.find((r) => r.status !== 201)?.body)}`);
+      const fan = await scenarios(url, runtime, fixture, memberTokens, true);
+      if (fan) fanouts[runtime] = fan;
+      if (want("history")) notes.push("History and chat-list scenarios need the SQL seed: skipped with BENCH_URL.");
+      if (runtime === "production-like") {
+        if (want("d1")) d1Routes = await d1RoundTrips(url, fixture);
+        if (want("room")) room = await roomAlone(url, runtime, fixture);
+      } else if (want("room") || want("d1")) notes.push("The room-alone row and the D1 round-trip counts need the production-like entry (BENCH_URL_RUNTIME=production-like): skipped.");
+      const offUrl = env.BENCH_URL_NO_GROUP_COMMIT?.replace(/\/$/, "");
+      if (want("off") && offUrl) {
+        await floors(offUrl, runtime, "off");
+        await sendScenarios(offUrl, runtime, "off", fixture, fixture.oneNoGroupCommit);
+      } else if (want("off")) notes.push("Group commit off needs BENCH_URL_NO_GROUP_COMMIT (a server with --var GROUP_COMMIT_MAX_BATCH:1) with BENCH_URL: skipped.");
     } else {
-      let server = await start(UNLIMITED);
-      persistTo = server.persistTo;
-      url = server.url;
-      api = new HeyClient(url);
+      // 1. Seed through the API (real sign-ups and the OAuth flow) on the first runtime, then the bulk
+      //    through SQL while it is stopped. Every runtime then runs on this one state folder.
+      // Built first, from the same sources as the first `wrangler dev` (which copies them when it starts).
+      if (settings.runtimes.includes("production-like")) await bundled();
+      persistTo = mkdtempSync(join(tmpdir(), "hey-bench-"));
+      const first = settings.runtimes[0]!;
+      let server = await start(first, UNLIMITED, persistTo);
+      const api = new HeyClient(server.url);
       let t = Date.now();
       fixture = await seedThroughApi(api, settings);
-      log(`seeded through the API in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.senders + 1} users (sign-up + OAuth), ${settings.spread + 4} conversations`);
+      log(`seeded through the API in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.senders + 1} users (sign-up + OAuth), ${settings.spread + 5} conversations`);
       const bulk = bulkSql(fixture, settings);
       memberTokens = bulk.members.map((m) => m.token);
+      await stop();
       if (bulk.sql) {
-        await stop();
         t = Date.now();
         await d1(persistTo, bulk.sql);
         log(`seeded through SQL in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.members} fan-out members with tokens, ${settings.history.toLocaleString("en")} history messages, ${Math.max(0, settings.chats - 1)} more conversations for the reader`);
-        server = await start(UNLIMITED, persistTo);
-        url = server.url;
-        api = new HeyClient(url);
       }
-    }
-    const seeded = await api.json(`/api/conversations/${fixture.history}/messages/?page=1&page_size=1`, { token: fixture.reader.token });
-    if (seeded.status !== 200 || (!external && seeded.body.count !== settings.history)) throw new Error(`the history seed did not take: ${seeded.status} ${JSON.stringify(seeded.body).slice(0, 300)}`);
 
-    // 2. Floor and an authenticated read.
-    await floors(url, "on");
-    if (want("me")) for (const c of settings.concurrency) await measure(url, "on", "GET /api/users/me", c, get("/api/users/me/", fixture.senders[0]!.token));
+      for (const runtime of settings.runtimes) {
+        // 2. Every scenario with group commit on.
+        server = await start(runtime, UNLIMITED, persistTo);
+        const seeded = await new HeyClient(server.url).json(`/api/conversations/${fixture.history}/messages/?page=1&page_size=1`, { token: fixture.reader.token });
+        if (seeded.status !== 200 || seeded.body.count !== settings.history) throw new Error(`${runtime} does not see the seeded state: ${seeded.status} ${JSON.stringify(seeded.body).slice(0, 300)}`);
+        const fan = await scenarios(server.url, runtime, fixture, memberTokens, false);
+        if (fan) fanouts[runtime] = fan;
+        // 3. What only the production-like entry can measure.
+        if (runtime === "production-like") {
+          if (want("d1")) d1Routes = await d1RoundTrips(server.url, fixture);
+          if (want("room")) room = await roomAlone(server.url, runtime, fixture);
+        }
+        await stop();
 
-    // 3. History at depth and the chat list (read-only, on the seeded data).
-    if (!external && want("history")) {
-      const h = fixture.history;
-      const depth = Math.floor(settings.history / 2);
-      const page = Math.floor(depth / settings.pageSize) + 1;
-      const reader = fixture.reader.token;
-      const history: [string, string][] = [
-        ["history: first page", `/api/conversations/${h}/messages/?page=1&page_size=${settings.pageSize}`],
-        [`history: cursor at ${depth.toLocaleString("en")}`, `/api/conversations/${h}/messages/?after_seq=${depth}&limit=${settings.pageSize}`],
-        [`history: page ${page.toLocaleString("en")}`, `/api/conversations/${h}/messages/?page=${page}&page_size=${settings.pageSize}`],
-        [`GET /api/chats/ (${settings.chats.toLocaleString("en")} conversations)`, "/api/chats/"],
-      ];
-      for (const [name, path] of history) for (const c of settings.historyConcurrency) await measure(url, "on", name, c, get(path, reader));
-    } else if (want("history")) notes.push("History and chat-list scenarios need the SQL seed: skipped with BENCH_URL.");
+        // 4. Group commit off: the same runtime on the same data with GROUP_COMMIT_MAX_BATCH=1.
+        if (want("off")) {
+          const off = await start(runtime, { ...UNLIMITED, GROUP_COMMIT_MAX_BATCH: "1" }, persistTo);
+          await floors(off.url, runtime, "off");
+          await sendScenarios(off.url, runtime, "off", fixture, fixture.oneNoGroupCommit);
+          await stop();
+        }
 
-    // 4. Sends into one conversation and spread over many, group commit on.
-    if (want("send")) await sendScenarios(url, "on", fixture, fixture.one);
-    if (want("spread")) for (const c of settings.concurrency) await measure(url, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
-
-    // 5. Fan-out over WebSockets.
-    if (want("fanout")) {
-      log(`fan-out: ${memberTokens.length} members, ${settings.fanoutMessages} messages`);
-      fanResult = await fanout({ url, conversationId: fixture.fan, senderToken: fixture.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs, pingRounds: 20 });
-      const fanName = `fan-out to ${fanResult.members} WebSockets`;
-      rows.push(
-        { server: "on", scenario: `ws ping → pong (${fanResult.members} sockets)`, c: fanResult.members, p50: fanResult.ping.p50, p99: fanResult.ping.p99, rps: null, unit: "", floorC: 1 },
-        { server: "on", scenario: `${fanName}: ack → member`, c: fanResult.members, p50: fanResult.ackToMember.p50, p99: fanResult.ackToMember.p99, rps: null, unit: "", floorC: 1 },
-        { server: "on", scenario: `${fanName}: send → member`, c: fanResult.members, p50: fanResult.sendToMember.p50, p99: fanResult.sendToMember.p99, rps: null, unit: "", floorC: 1 },
-        { server: "on", scenario: `${fanName}: send → ack`, c: 1, p50: fanResult.ack.p50, p99: fanResult.ack.p99, rps: null, unit: "", floorC: 1 },
-      );
-      log(`fan-out: ack→member p50 ${fanResult.ackToMember.p50.toFixed(2)} p99 ${fanResult.ackToMember.p99.toFixed(2)} ms; send→member p50 ${fanResult.sendToMember.p50.toFixed(2)} p99 ${fanResult.sendToMember.p99.toFixed(2)} ms; missing ${fanResult.missing}; ${fanResult.framesPerMessage} frames, ${fanResult.bytesPerMessage} bytes received per message`);
-    }
-
-    // 6. Group commit off: a second server on the same data with GROUP_COMMIT_MAX_BATCH=1.
-    const offUrl = external ? env.BENCH_URL_NO_GROUP_COMMIT?.replace(/\/$/, "") : undefined;
-    if (!want("off")) {
-      // Not asked for.
-    } else if (!external) {
-      await stop();
-      const off = await start({ ...UNLIMITED, GROUP_COMMIT_MAX_BATCH: "1" }, persistTo);
-      await floors(off.url, "off");
-      await sendScenarios(off.url, "off", fixture, fixture.oneNoGroupCommit);
-      await stop();
-    } else if (offUrl) {
-      await floors(offUrl, "off");
-      await sendScenarios(offUrl, "off", fixture, fixture.oneNoGroupCommit);
-    } else notes.push("Group commit off needs BENCH_URL_NO_GROUP_COMMIT (a server with --var GROUP_COMMIT_MAX_BATCH:1) with BENCH_URL: skipped.");
-
-    // 7. Every acknowledged send is stored once, in a gap-free order (checked in D1 with the server stopped).
-    if (persistTo) {
-      const targets = [fixture.one, fixture.oneNoGroupCommit, ...fixture.spread];
-      const [stored] = await d1(persistTo, `SELECT conversation_id AS id, count(*) AS n, count(DISTINCT seq) AS distinct_seqs, min(seq) AS lo, max(seq) AS hi FROM messages WHERE conversation_id IN (${targets.join(",")}) GROUP BY conversation_id;`);
-      const by = new Map((stored ?? []).map((r) => [Number(r.id), r as { n: number; distinct_seqs: number; lo: number; hi: number }]));
-      const gapFree = [...by.values()].every((r) => r.n === r.distinct_seqs && r.lo === 1 && r.hi === r.n);
-      const check = (key: string, stored: number) => {
-        const a = accepted.get(key) ?? { acknowledged: 0, inFlightAtStop: 0 };
-        // Every acknowledged send is stored; beyond those, at most the ones in flight when a run stopped.
-        return { ...a, stored, ok: stored >= a.acknowledged && stored <= a.acknowledged + a.inFlightAtStop };
-      };
-      const results = {
-        one: check(`one:${fixture.one}`, by.get(fixture.one)?.n ?? 0),
-        oneNoGroupCommit: check(`one:${fixture.oneNoGroupCommit}`, by.get(fixture.oneNoGroupCommit)?.n ?? 0),
-        spread: check("spread", sum(fixture.spread.map((id) => by.get(id)?.n ?? 0))),
-      };
-      verify = { gapFree, ...results, ok: gapFree && Object.values(results).every((r) => r.ok) };
-      log(`verified in D1: ${JSON.stringify(verify)}`);
+        // 5. Every acknowledged send so far is stored once, gap-free.
+        await check(runtime);
+      }
+      if (!settings.runtimes.includes("production-like") && (want("room") || want("d1"))) notes.push("The room-alone row and the D1 round-trip counts run in the production-like runtime only: skipped.");
     }
   } finally {
     await stop();
+    bundle?.remove();
     if (persistTo && !env.BENCH_KEEP_STATE) rmSync(persistTo, { recursive: true, force: true });
     else if (persistTo) log(`state kept in ${persistTo}`);
   }
 
   // The report.
   const final = withRatios(rows);
-  const find = (server: Row["server"], scenario: string, c: number) => final.find((r) => r.server === server && r.scenario.startsWith(scenario) && r.c === c);
-  const send1 = find("on", "send: one conversation", 1);
-  const send64 = find("on", "send: one conversation", 64);
-  const first = find("on", "history: first page", 1);
-  const cursor = find("on", "history: cursor", 1);
-  const deep = find("on", "history: page ", 1);
-  const fanRow = final.find((r) => r.scenario.endsWith("ack → member"));
-  const ms = (n: number | undefined) => (n === undefined ? "—" : `${n.toFixed(2)} ms`);
+  const find = (runtime: Runtime, scenario: string, c: number, server: Row["server"] = "on") => final.find((r) => r.runtime === runtime && r.server === server && r.scenario.startsWith(scenario) && r.c === c);
+  const ms = (n: number | null | undefined) => (n == null ? "—" : `${n.toFixed(2)} ms`);
+  const kb = 1024;
+  /** A p50 against the floor's p50 at c=1 on one runtime. */
+  const vsFloor = (name: string, runtime: Runtime, scenario: string, most: number): Target => {
+    const r = find(runtime, scenario, 1);
+    const floor = find(runtime, FLOOR, 1);
+    const x = r?.ratio?.p50;
+    return { name, goal: `≤ ${most}×`, value: x != null ? `${x}× (${ms(r!.p50)} vs ${ms(floor?.p50)})` : "—", met: x != null ? x <= most : null };
+  };
   const targets: Target[] = [
-    { name: "send p50 at c=1 vs floor p50 at c=1", goal: "≤ 3×", value: send1?.ratio?.p50 != null ? `${send1.ratio.p50}× (${ms(send1.p50)} vs ${ms(find("on", FLOOR, 1)?.p50)})` : "—", met: send1?.ratio?.p50 != null ? send1.ratio.p50 <= 3 : null },
-    { name: "one conversation at c=64, group commit on", goal: "≥ 1,000 msg/s", value: send64?.rps != null ? `${Math.round(send64.rps)} msg/s` : "—", met: send64?.rps != null ? send64.rps >= 1000 : null },
-    { name: `fan-out p99 (ack → member, ${fanResult?.members ?? 0} members)`, goal: "< 25 ms", value: fanRow ? ms(fanRow.p99) : "—", met: fanRow ? fanRow.p99 < 25 : null },
+    vsFloor("REST send p50 / floor p50, c=1, wrangler dev", "wrangler dev", "send: one conversation", 4),
+    vsFloor("REST send p50 / floor p50, c=1, production-like", "production-like", "send: one conversation", 6),
+    vsFloor("history page 1 p50 / floor p50, c=1, production-like", "production-like", "history: first page", 8),
     {
-      name: "  stricter reading: fan-out p99 from the send (includes the D1 commit)",
-      goal: "< 25 ms",
-      value: fanResult ? ms(fanResult.sendToMember.p99) : "—",
-      met: fanResult ? fanResult.sendToMember.p99 < 25 : null,
+      name: `room alone: send RPC, ${settings.roomInflight} in flight, with keys (production-like)`,
+      goal: "≥ 5,000 msg/s",
+      value: room ? `${Math.round(room.perSecond).toLocaleString("en")} msg/s` : "—",
+      met: room ? room.perSecond >= 5000 : null,
     },
-    { name: "history: cursor at depth vs first page (p50, c=1)", goal: "≤ 1.5×", value: cursor && first ? `${round(cursor.p50 / first.p50)}× (${ms(cursor.p50)} vs ${ms(first.p50)})` : "—", met: cursor && first ? cursor.p50 <= 1.5 * first.p50 : null },
-    { name: "history: page number at depth vs first page (p50, c=1)", goal: "≤ 1.5×", value: deep && first ? `${round(deep.p50 / first.p50)}× (${ms(deep.p50)} vs ${ms(first.p50)})` : "—", met: deep && first ? deep.p50 <= 1.5 * first.p50 : null },
+    ...(Object.entries(fanouts) as [Runtime, FanoutResult][]).flatMap(([runtime, fan]): Target[] => [
+      {
+        name: `bytes received per message per member (fan-out to ${fan.members}), ${runtime}`,
+        goal: "≤ 1 KB (1,024 B)",
+        value: `${Math.round(fan.bytesPerMessage / Math.max(1, fan.members)).toLocaleString("en")} B (${fan.bytesPerMessage.toLocaleString("en")} B, ${fan.framesPerMessage} frames per message)`,
+        met: fan.members > 0 ? fan.bytesPerMessage / fan.members <= kb : null,
+      },
+      {
+        name: `send → member p99 vs ws ping → pong p99 (${fan.members} sockets), ${runtime}`,
+        goal: "≤ the ping p99 of the same run",
+        value: `${ms(fan.sendToMember.p99)} vs ${ms(fan.ping.p99)}`,
+        met: Number.isFinite(fan.sendToMember.p99) && Number.isFinite(fan.ping.p99) ? fan.sendToMember.p99 <= fan.ping.p99 : null,
+      },
+    ]),
+    (() => {
+      const t = vsFloor("GET /api/chats/ p50 / floor p50, c=1, wrangler dev", "wrangler dev", "GET /api/chats/", 4);
+      const other = find("production-like", "GET /api/chats/", 1)?.ratio?.p50;
+      return other != null ? { ...t, value: `${t.value}; production-like ${other}×` } : t;
+    })(),
+    vsFloor("history page 1 p50 / floor p50, c=1, wrangler dev", "wrangler dev", "history: first page", 3.5),
+    (() => {
+      const most = 2;
+      const seq = d1Routes?.map((r) => r.sequential);
+      return {
+        name: "sequential D1 round trips: send / history page 1 / chats / users/me (production-like)",
+        goal: `≤ ${[most, most, most, most].join("/")}`,
+        value: seq ? seq.join("/") : "—",
+        met: seq ? seq.every((n) => n <= most) : null,
+      };
+    })(),
   ];
   const wranglerVersion = (JSON.parse(readFileSync(join(root, "node_modules/wrangler/package.json"), "utf8")) as { version: string }).version;
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "", memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, os: `${process.platform} ${release()}`, wrangler: wranglerVersion, loadavgBefore: load0.map((n) => round(n)), loadavgAfter: loadavg().map((n) => round(n)) };
+  const miniflareVersion = (JSON.parse(readFileSync(join(root, "node_modules/miniflare/package.json"), "utf8")) as { version: string }).version;
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "", memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, os: `${process.platform} ${release()}`, wrangler: wranglerVersion, miniflare: miniflareVersion, loadavgBefore: load0.map((n) => round(n)), loadavgAfter: loadavg().map((n) => round(n)) };
+  const verified = Object.values(verify);
   const result = {
     date: startedAt.toISOString(),
     seconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
     machine,
     settings,
     rows: final.map((r) => ({ ...r, p50: round(r.p50, 3), p99: round(r.p99, 3), rps: r.rps === null ? null : round(r.rps, 1) })),
-    fanout: fanResult,
-    verify,
+    fanout: fanouts,
+    room,
+    d1RoundTrips: d1Routes,
+    verify: verified.length ? verify : null,
     targets,
     notes,
   };
@@ -288,18 +457,24 @@ async function main() {
   writeFileSync(join(out, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
   if (env.BENCH_SAVE_DATED) copyFileSync(join(out, "latest.json"), join(out, `${startedAt.toISOString().slice(0, 10)}.json`));
 
-  console.log(`\nHey benchmarks, ${startedAt.toISOString()} — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, wrangler ${machine.wrangler}, ${result.seconds} s`);
-  console.log(`each HTTP row: ${settings.duration} s at concurrency c after a ${settings.warmup} s warm-up; ratios against GET /healthz on the same server at the same c (WebSocket rows: c=1)\n`);
+  console.log(`\nHey benchmarks, ${startedAt.toISOString()} — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, wrangler ${machine.wrangler}, miniflare ${machine.miniflare}, ${result.seconds} s`);
+  console.log(`each HTTP row: ${settings.duration} s at concurrency c after a ${settings.warmup} s warm-up; ratios against GET /healthz on the same runtime and server at the same c (WebSocket rows: c=1)\n`);
   console.log(table(final));
+  if (d1Routes) {
+    console.log(`\n| D1 round trips per request (production-like, counted around env.DB in the Worker and the room) | in sequence | calls |\n| --- | ---: | ---: |`);
+    for (const r of d1Routes) console.log(`| ${r.route} | ${r.sequential} | ${r.calls} |`);
+  }
   console.log(`\n${targetLines(targets)}`);
-  if (verify) console.log(`\nsends checked in D1 afterwards (every acknowledged send stored once, seqs 1..n): ${JSON.stringify(verify)}`);
+  for (const [runtime, v] of Object.entries(verify)) console.log(`\nsends checked in D1 after ${runtime} (every acknowledged send so far stored once, seqs 1..n): ${JSON.stringify(v)}`);
   console.log(`load average before ${machine.loadavgBefore.join(" ")}, after ${machine.loadavgAfter.join(" ")}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\nwritten: bench/results/latest.json`);
+  if (verified.some((v) => v.ok === false)) process.exitCode = 1;
 }
 
 main().catch(async (error) => {
   console.error(error);
   await stop();
+  bundle?.remove();
   process.exit(1);
 });

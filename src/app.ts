@@ -9,6 +9,7 @@ import { metadataRoutes } from "./auth/oauth/metadata";
 import { registerRoutes } from "./auth/oauth/register";
 import { revokeRoutes } from "./auth/oauth/revoke";
 import { tokenRoutes } from "./auth/oauth/token";
+import { onRevoked } from "./auth/revocation";
 import { SCOPES } from "./auth/scopes";
 import { chatRoutes } from "./chats/routes";
 import { conversationRoutes } from "./conversations/routes";
@@ -18,18 +19,25 @@ import { messageRoutes } from "./messages/routes";
 import type { AppEnv } from "./env";
 import { jsonBodies } from "./http/body";
 import { configured } from "./http/configured";
-import { notFound, onError } from "./http/errors";
+import { withDatabase } from "./http/database";
+import { methodsAllowed, notFound, onError } from "./http/errors";
 import { canonicalPath } from "./http/paths";
 import { validationHook } from "./http/validation";
+import { disconnectEverywhere } from "./realtime/disconnect";
 import { realtimeRoutes } from "./realtime/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web/routes";
 
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
 export function createApp() {
+  onRevoked(disconnectEverywhere);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, getPath: canonicalPath });
   app.use(configured);
   app.use(secureHeaders({ xFrameOptions: "DENY" }));
+  // After secureHeaders, which adds its headers once the rest has answered, so the 405 gets them too.
+  app.use(methodsAllowed(app));
+  // Before every route, so route middleware such as secured() finds c.var.db too.
+  app.use(withDatabase);
   app.use("/api/*", jsonBodies);
   app.use("/o/*", issuerRequired, oauthBodyLimit);
   app.use("/.well-known/*", issuerRequired);
@@ -68,7 +76,7 @@ export function createApp() {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.notFound(notFound(app));
+  app.notFound(notFound);
   app.onError(onError);
   return routes;
 }

@@ -53,10 +53,13 @@ const ConfigSchema = z.object({
   /** Dynamic client registrations per address. */
   RATE_REGISTER_LIMIT: whole(10),
   RATE_REGISTER_WINDOW_SECONDS: whole(3600),
+  /** A socket's frame budget: a burst, refilled per second; frames beyond it get `rate_limited`. */
+  WS_FRAME_BURST: whole(30),
+  WS_FRAMES_PER_SECOND: whole(10),
   /** Open sockets one user may hold on one conversation. */
   MAX_SOCKETS_PER_CONVERSATION: whole(10),
-  /** Most sends one group commit writes (1 turns group commit off; the benchmark compares both). */
-  GROUP_COMMIT_MAX_BATCH: whole(50, 1, 50),
+  /** Most sends one group commit writes (1 turns group commit off; the benchmark compares both); bytes bound it too. */
+  GROUP_COMMIT_MAX_BATCH: whole(500, 1, 1000),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"], { message: 'Expected "true" or "false".' }).default("true").transform((v) => v === "true"),
 });
 

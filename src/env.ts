@@ -1,3 +1,4 @@
+import type { Database } from "./db/client";
 import type { AuthContext } from "./http/auth-context";
 
 /** Bindings come from wrangler.toml through `npm run types` (worker-configuration.d.ts). */
@@ -6,6 +7,8 @@ export type Bindings = Cloudflare.Env;
 export type Variables = {
   /** Set by the bearer middleware on token-protected routes. */
   auth: AuthContext;
+  /** Set for every request by the database middleware (src/http/database.ts). */
+  db: Database;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

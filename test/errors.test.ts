@@ -18,8 +18,28 @@ describe("every error is application/problem+json", () => {
 
   it("405 with Allow for a known path under another method", async () => {
     const res = await api("/api/users/", { method: "PUT", json: {} });
-    expect(res.headers.get("Allow")).toBe("POST, GET");
+    expect(res.headers.get("Allow")).toBe("POST, GET, HEAD");
+    expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+    const body = await expectProblem(res, 405);
+    expect(body.detail).toBe("PUT is not allowed here; use POST, GET, HEAD.");
+  });
+
+  it("405 for an API path sent without its trailing slash, judged by the canonical path", async () => {
+    const res = await api("/api/users/me", { method: "DELETE" });
+    expect(res.headers.get("Allow")).toBe("GET, HEAD, PATCH");
     await expectProblem(res, 405);
+  });
+
+  it("404, not 405, when the method is served only at the path without its trailing slash", async () => {
+    const res = await api("/healthz/");
+    expect(res.headers.get("Allow")).toBeNull();
+    await expectProblem(res, 404);
+  });
+
+  it("sends GET /docs/ to the reference page at /docs rather than refusing the method", async () => {
+    const res = await api("/docs/");
+    expect(res.status).toBe(308);
+    expect(new URL(res.headers.get("Location")!, "http://hey.test").pathname).toBe("/docs");
   });
 
   it("400 for malformed JSON", async () => {

@@ -79,7 +79,7 @@ describe("rate limits", () => {
   it("keep a bucket in one Durable Object that reports what is left and refills over its window", async () => {
     const stub = env.RATE_LIMITER.getByName("test:bucket");
     await runInDurableObject(stub, (limiter: RateLimiter) => {
-      const policy = { name: "t", limit: 2, windowSeconds: 10 };
+      const policy = { name: "t", limit: 2, windowSeconds: 10, durable: true };
       const t0 = 1_000_000;
       expect(limiter.take(policy, t0)).toMatchObject({ allowed: true, remaining: 1 });
       expect(limiter.take(policy, t0)).toMatchObject({ allowed: true, remaining: 0 });

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { hashSecret } from "../src/auth/secrets";
 import { MAX_PARTICIPANTS } from "../src/conversations/schemas";
-import { TYPING_INTERVAL_SECONDS } from "../src/realtime/events";
+import { TYPING_INTERVAL_SECONDS } from "../src/realtime/protocol";
 import { json, send, start } from "./support/conversations";
 import { api, ORIGIN, problemOf } from "./support/http";
 import { login, tokenRequest, type Tokens } from "./support/oauth";

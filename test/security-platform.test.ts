@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { config, ConfigError } from "../src/config";
 import { clientIp } from "../src/limits/client-address";
-import { CLOSE } from "../src/realtime/events";
+import { CLOSE } from "../src/realtime/protocol";
 import { start } from "./support/conversations";
 import { api, appWith, ORIGIN } from "./support/http";
 import { authorizeUrl, login, pkce, registerClient } from "./support/oauth";
@@ -50,7 +50,7 @@ describe("configuration", () => {
     ["RATE_SEND_LIMIT", "abc"],
     ["RATE_SEND_LIMIT", "0"],
     ["ACCESS_TOKEN_TTL_SECONDS", "12abc"],
-    ["GROUP_COMMIT_MAX_BATCH", "500"],
+    ["GROUP_COMMIT_MAX_BATCH", "5000"],
     ["ISSUER", "not a url"],
     ["OAUTH_DYNAMIC_REGISTRATION", "yes"],
   ])("%s=%s is an error naming the var, not a silent default", (name, value) => {

@@ -38,6 +38,8 @@ export type Fixture = {
   spread: number[];
   fan: number;
   history: number;
+  /** Sends straight into the room (the room-alone row) and the REST sends whose D1 calls are counted. */
+  room: number;
 };
 
 /** Everything that goes through the API (sign-up and the OAuth flow, conversation creation). */
@@ -53,7 +55,8 @@ export async function seedThroughApi(api: HeyClient, options: { senders: number;
   const spread = await pool(Array.from({ length: options.spread }), 8, (_, i) => createConversation(api, owner!, others, `bench: spread ${i + 1}`));
   const fan = await createConversation(api, owner!, [], "bench: fan-out");
   const history = await createConversation(api, reader, [owner!.userId], "bench: history");
-  return { clientId, senders, reader, one, oneNoGroupCommit, spread, fan, history };
+  const room = await createConversation(api, owner!, others, "bench: room alone");
+  return { clientId, senders, reader, one, oneNoGroupCommit, spread, fan, history, room };
 }
 
 export type Member = { userId?: number; email: string; token: string };

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { LimitName } from "../limits/limits";
 import { limitBy } from "../limits/middleware";
-import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { problemResponse } from "../http/problem";
 import { verifyAccessToken } from "./oauth/tokens";
@@ -37,7 +36,7 @@ export function requireScope(scope: Scope) {
       const description = "The Authorization header is malformed; send Bearer and the token.";
       return problemResponse(400, description, { headers: { "WWW-Authenticate": challenge(`, error="invalid_request", error_description="${description}"`) } });
     }
-    const auth = await verifyAccessToken(database(c.env.DB), presented.token);
+    const auth = await verifyAccessToken(c.var.db, presented.token);
     if (!auth) {
       const description = "The access token is invalid, expired or revoked.";
       return problemResponse(401, description, {

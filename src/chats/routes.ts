@@ -1,12 +1,9 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { secured } from "../auth/bearer";
-import { config } from "../config";
 import { ConversationSchema } from "../conversations/schemas";
-import { database } from "../db/client";
-import type { AppEnv } from "../env";
 import { jsonResponse, problems } from "../http/openapi";
-import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
-import { validationHook } from "../http/validation";
+import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
+import { createRouter } from "../http/router";
 import { MessageSchema } from "../messages/schemas";
 import { listChats } from "./chats";
 
@@ -25,10 +22,8 @@ const list = createRoute({
   responses: { 200: jsonResponse(pageOf(ChatSchema, "ChatPage"), "A page of chats."), ...problems(400, 401, 403, 404) },
 });
 
-export const chatRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(list, async (c) => {
-  const { page, page_size, unread } = c.req.valid("query");
-  const size = page_size ?? config(c.env).DEFAULT_PAGE_SIZE;
-  const { count, results } = await listChats(database(c.env.DB), c.get("auth").userId, { unreadOnly: unread === "true", offset: (page - 1) * size, limit: size });
-  assertPageExists(page, size, count);
-  return c.json(pageBody(c.req.url, page, size, count, results), 200);
+export const chatRoutes = createRouter().openapi(list, async (c) => {
+  const query = c.req.valid("query");
+  const { count, results } = await listChats(c.var.db, c.get("auth").userId, { unreadOnly: query.unread === "true", ...pageWindow(c, query) });
+  return c.json(pageResult(c, query, count, results), 200);
 });

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
 import { DomainError } from "../errors";
@@ -19,17 +19,27 @@ export async function membership(db: Database, conversationId: number, userId: n
   return row;
 }
 
-/** Members of each conversation, for the resources (one query; ids travel as one JSON parameter). */
-export async function membersOf(db: Database, conversationIds: number[]): Promise<Map<number, Sender[]>> {
-  const rows = await db
+/** The statement listing the members of conversations (ids as one JSON parameter, or a subquery), oldest first. */
+export function membersQuery(db: Database, conversationIds: number[] | SQL) {
+  const ids = Array.isArray(conversationIds) ? sql`SELECT value FROM json_each(${JSON.stringify(conversationIds)})` : conversationIds;
+  return db
     .select({ conversationId: participants.conversationId, id: users.id, firstName: users.firstName, lastName: users.lastName })
     .from(participants)
     .innerJoin(users, eq(users.id, participants.userId))
-    .where(sql`${participants.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`)
+    .where(sql`${participants.conversationId} IN (${ids})`)
     .orderBy(asc(participants.joinedAt), asc(participants.userId));
-  const map = new Map<number, Sender[]>(conversationIds.map((id) => [id, []]));
-  for (const { conversationId, ...sender } of rows) map.get(conversationId)?.push(sender);
+}
+
+/** Groups membersQuery's rows by conversation. */
+export function byConversation(rows: ({ conversationId: number } & Sender)[]): Map<number, Sender[]> {
+  const map = new Map<number, Sender[]>();
+  for (const { conversationId, ...sender } of rows) map.set(conversationId, [...(map.get(conversationId) ?? []), sender]);
   return map;
+}
+
+/** Members of each conversation, for the resources (one query). */
+export async function membersOf(db: Database, conversationIds: number[]): Promise<Map<number, Sender[]>> {
+  return byConversation(await membersQuery(db, conversationIds));
 }
 
 export function toConversationResource(c: ConversationRow, members: Sender[]): ConversationResource {

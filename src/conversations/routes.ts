@@ -1,16 +1,13 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
-import { config } from "../config";
-import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
-import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
-import { validationHook } from "../http/validation";
-import { room } from "../realtime/room";
+import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
+import { createRouter } from "../http/router";
+import { room } from "../realtime/room-stub";
+import { unwrap } from "../realtime/outcome";
 import { createConversation, listConversations, membership, resources } from "./conversations";
-import { addParticipant, removeParticipant, renameConversation } from "./membership";
 import { ConversationChangesSchema, ConversationSchema, IdParam, MAX_PARTICIPANTS, NewConversationSchema, NewParticipantSchema } from "./schemas";
 
 const tags = ["Conversations"];
@@ -61,47 +58,37 @@ const removeMember = createRoute({
   responses: { 204: { description: "Removed." }, ...problems(401, 403, 404, 409) },
 });
 
-const db = (c: Context<AppEnv>) => database(c.env.DB);
+const db = (c: Context<AppEnv>) => c.var.db;
 const show = async (c: Context<AppEnv>, id: number) => (await resources(db(c), [(await membership(db(c), id, c.get("auth").userId)).conversation]))[0]!;
+const actor = (c: Context<AppEnv>) => c.get("auth").userId;
 
-export const conversationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const conversationRoutes = createRouter()
   .openapi(create, async (c) => {
-    const { conversation, created } = await createConversation(db(c), c.get("auth").userId, c.req.valid("json"));
+    const { conversation, created } = await createConversation(db(c), actor(c), c.req.valid("json"));
     return c.json((await resources(db(c), [conversation]))[0]!, created ? 201 : 200);
   })
   .openapi(list, async (c) => {
-    const { page, page_size } = c.req.valid("query");
-    const size = page_size ?? config(c.env).DEFAULT_PAGE_SIZE;
-    const { count, rows } = await listConversations(db(c), c.get("auth").userId, (page - 1) * size, size);
-    assertPageExists(page, size, count);
-    return c.json(pageBody(c.req.url, page, size, count, await resources(db(c), rows)), 200);
+    const query = c.req.valid("query");
+    const { offset, limit } = pageWindow(c, query);
+    const { count, rows } = await listConversations(db(c), actor(c), offset, limit);
+    return c.json(pageResult(c, query, count, await resources(db(c), rows)), 200);
   })
   .openapi(detail, async (c) => c.json(await show(c, c.req.valid("param").id), 200))
   .openapi(rename, async (c) => {
     const id = c.req.valid("param").id;
-    await renameConversation(db(c), id, c.get("auth").userId, c.req.valid("json").title);
-    const conversation = await show(c, id);
-    await room(c.env, id).conversationUpdated(conversation);
-    return c.json(conversation, 200);
+    return c.json(unwrap(await room(c.env, id).rename(id, actor(c), c.req.valid("json").title)), 200);
   })
   .openapi(remove, async (c) => {
     const id = c.req.valid("param").id;
-    const { conversation } = await membership(db(c), id, c.get("auth").userId);
-    if (conversation.ownerId !== c.get("auth").userId) throw new DomainError(403, "Only the owner deletes a conversation.");
-    await room(c.env, id).purge(id);
+    unwrap(await room(c.env, id).deleteConversation(id, actor(c)));
     return c.body(null, 204);
   })
   .openapi(addMember, async (c) => {
     const id = c.req.valid("param").id;
-    const userId = c.req.valid("json").user_id;
-    await addParticipant(db(c), id, c.get("auth").userId, userId);
-    await room(c.env, id).participantAdded(id, userId);
-    return c.json(await show(c, id), 201);
+    return c.json(unwrap(await room(c.env, id).addParticipant(id, actor(c), c.req.valid("json").user_id)), 201);
   })
   .openapi(removeMember, async (c) => {
     const { id, user_id } = c.req.valid("param");
-    await removeParticipant(db(c), id, c.get("auth").userId, user_id);
-    // Closes the removed user's sockets in this room (4003) and tells the others.
-    await room(c.env, id).participantRemoved(id, user_id);
+    unwrap(await room(c.env, id).removeParticipant(id, actor(c), user_id));
     return c.body(null, 204);
   });

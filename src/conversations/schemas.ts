@@ -32,4 +32,4 @@ export const ConversationSchema = z
 
 export type ConversationResource = z.infer<typeof ConversationSchema>;
 
-export const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
+export { IdParam } from "../http/params";

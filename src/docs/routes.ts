@@ -27,7 +27,10 @@ const CSP = [
 ].join("; ");
 
 /** The browsable API reference at /docs, rendered by Swagger UI from /openapi.json. */
-export const docsRoutes = new Hono<AppEnv>().get("/docs", (c) => {
-  c.header("Content-Security-Policy", CSP);
-  return c.html(PAGE);
-});
+export const docsRoutes = new Hono<AppEnv>()
+  .get("/docs", (c) => {
+    c.header("Content-Security-Policy", CSP);
+    return c.html(PAGE);
+  })
+  // /docs/ is the folder of the page's assets, and what people type as often as /docs: one page, one address.
+  .get("/docs/", (c) => c.redirect("/docs", 308));

@@ -1,9 +1,8 @@
-import type { Context, Hono } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { PatternRouter } from "hono/router/pattern-router";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError } from "../errors";
-import { canonical } from "./paths";
 import { problemResponse } from "./problem";
 
 /** Maps every thrown error to problem+json; unexpected ones are logged and never described. */
@@ -20,23 +19,23 @@ export function onError(error: Error, c: Context): Response {
   return problemResponse(500, "Something went wrong on our side; it has been logged.");
 }
 
-/** A not-found handler that answers 405 with `Allow` when the path exists under other methods. */
-export function notFound(app: Hono<any>) {
-  let router: PatternRouter<string> | undefined;
-  return (c: Context<any>): Response => {
-    if (!router) {
-      router = new PatternRouter<string>();
-      for (const route of app.routes) {
-        if (route.method !== "ALL") router.add("ALL", route.path, route.method);
-      }
-    }
-    const [matches] = router.match(c.req.method, canonical(c.req.path));
-    const allowed = [...new Set(matches.map(([method]) => method))];
-    if (allowed.length > 0) {
-      return problemResponse(405, `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, {
-        headers: { Allow: allowed.join(", ") },
-      });
-    }
-    return problemResponse(404, `Nothing at ${c.req.path}.`);
-  };
+/** Nothing is routed here under any method. */
+export function notFound(c: Context): Response {
+  return problemResponse(404, `Nothing at ${c.req.path}.`);
+}
+
+/**
+ * Hono's method-not-allowed, answering problem+json: a 404 on a path that other methods serve becomes
+ * a 405 with `Allow` (RFC 9110 §15.5.6). It matches the path Hey routes on (canonical, trailing slash
+ * added), so a path that only lacks its slash is judged by its canonical form, and a method that is
+ * allowed keeps its 404.
+ */
+export function methodsAllowed(app: Hono<any, any, any>): MiddlewareHandler {
+  return methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      problemResponse(405, `${c.req.method} is not allowed here; use ${methods.join(", ")}.`, {
+        headers: { Allow: methods.join(", ") },
+      }),
+  });
 }

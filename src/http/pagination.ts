@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { MAX_PAGE_SIZE } from "../config";
+import type { Context } from "hono";
+import { config, MAX_PAGE_SIZE } from "../config";
+import type { AppEnv } from "../env";
 import { DomainError } from "../errors";
 
 export const PageQuery = z.object({
@@ -33,4 +35,21 @@ export function pageBody<T>(url: string, page: number, pageSize: number, count: 
     previous: page > 1 ? link(page - 1) : null,
     results,
   };
+}
+
+type PageRequest = { page: number; page_size?: number | undefined };
+
+const sizeOf = (c: Context<AppEnv>, query: PageRequest) => query.page_size ?? config(c.env).DEFAULT_PAGE_SIZE;
+
+/** The rows a page query asks for, as `{offset, limit}`; the size is DEFAULT_PAGE_SIZE unless the query names one. */
+export function pageWindow(c: Context<AppEnv>, query: PageRequest): { offset: number; limit: number } {
+  const size = sizeOf(c, query);
+  return { offset: (query.page - 1) * size, limit: size };
+}
+
+/** The DRF page of `results` (`count` in all) for the request's query; a page past the end is a 404. */
+export function pageResult<T>(c: Context<AppEnv>, query: PageRequest, count: number, results: T[]) {
+  const size = sizeOf(c, query);
+  assertPageExists(query.page, size, count);
+  return pageBody(c.req.url, query.page, size, count, results);
 }

@@ -5,9 +5,6 @@ import { getPath } from "hono/utils/url";
  * original Django API, but clients POST to both forms, so the slash is added rather than redirected to.
  */
 export function canonicalPath(request: Request): string {
-  return canonical(getPath(request));
-}
-
-export function canonical(path: string): string {
+  const path = getPath(request);
   return (path.startsWith("/api/") || path.startsWith("/o/")) && !path.endsWith("/") ? `${path}/` : path;
 }

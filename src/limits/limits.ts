@@ -4,6 +4,9 @@ import type { Decision, Policy } from "./rate-limiter";
 
 export type LimitName = "send" | "edit" | "connect" | "signup" | "login" | "password" | "phone" | "token" | "register";
 
+/** Limits on hot paths keep their buckets in memory: approximate (an evicted bucket forgives), never waited on for a write. */
+const HOT_PATH = new Set<LimitName>(["send", "edit", "connect"]);
+
 /** The policies, from config (named constants overridable in wrangler.toml vars). */
 export function policy(env: object, name: LimitName): Policy {
   const c = config(env);
@@ -19,16 +22,20 @@ export function policy(env: object, name: LimitName): Policy {
     register: [c.RATE_REGISTER_LIMIT, c.RATE_REGISTER_WINDOW_SECONDS],
   };
   const [limit, windowSeconds] = table[name];
-  return { name, limit, windowSeconds };
+  return { name, limit, windowSeconds, durable: !HOT_PATH.has(name) };
 }
 
 /**
  * Takes one request from `key`'s bucket (e.g. `user:5`, `ip:203.0.113.7`). The take is one call to the
  * bucket's Durable Object, which runs one call at a time: concurrent requests cannot all see a free slot.
  */
-export async function take(env: Cloudflare.Env, name: LimitName, key: string): Promise<{ decision: Decision; policy: Policy }> {
-  const p = policy(env, name);
-  const decision = await env.RATE_LIMITER.getByName(`${name}:${key}`).take(p);
+export function take(env: Cloudflare.Env, name: LimitName, key: string): Promise<{ decision: Decision; policy: Policy }> {
+  return takeWith(env, policy(env, name), key);
+}
+
+/** `take` with a policy the caller already holds (a room applies the one its Worker sent along). */
+export async function takeWith(env: Cloudflare.Env, p: Policy, key: string): Promise<{ decision: Decision; policy: Policy }> {
+  const decision = await env.RATE_LIMITER.getByName(`${p.name}:${key}`).take(p);
   return { decision, policy: p };
 }
 

@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 
-/** A token bucket: `limit` requests, refilled evenly over `windowSeconds`. */
-export type Policy = { name: string; limit: number; windowSeconds: number };
+/**
+ * A token bucket: `limit` requests, refilled evenly over `windowSeconds`. A durable bucket is stored
+ * (sign-in and token limits, which must hold); another lives in memory only, so the caller never waits
+ * for a storage write (sends, edits, sockets on the hot path) and an evicted bucket forgives.
+ */
+export type Policy = { name: string; limit: number; windowSeconds: number; durable: boolean };
 
 export type Decision = { allowed: boolean; remaining: number; retryAfterSeconds: number; resetSeconds: number };
 
@@ -12,14 +16,17 @@ type Bucket = { tokens: number; at: number };
  * holds across every edge location, and in the object's own storage, so it survives eviction.
  */
 export class RateLimiter extends DurableObject<Cloudflare.Env> {
+  readonly #memory = new Map<string, Bucket>();
+
   /** Takes one token if there is one; reports what is left either way. */
   take(policy: Policy, now = Date.now()): Decision {
     const perMs = policy.limit / (policy.windowSeconds * 1000);
-    const stored = this.ctx.storage.kv.get<Bucket>(policy.name);
+    const stored = policy.durable ? this.ctx.storage.kv.get<Bucket>(policy.name) : this.#memory.get(policy.name);
     const tokens = Math.min(policy.limit, (stored?.tokens ?? policy.limit) + (now - (stored?.at ?? now)) * perMs);
     const allowed = tokens >= 1;
     const left = allowed ? tokens - 1 : tokens;
-    this.ctx.storage.kv.put<Bucket>(policy.name, { tokens: left, at: now });
+    if (policy.durable) this.ctx.storage.kv.put<Bucket>(policy.name, { tokens: left, at: now });
+    else this.#memory.set(policy.name, { tokens: left, at: now });
     return {
       allowed,
       remaining: Math.floor(left),
@@ -30,6 +37,7 @@ export class RateLimiter extends DurableObject<Cloudflare.Env> {
 
   /** Forgets the bucket: it starts full again. */
   refill(name: string): void {
+    this.#memory.delete(name);
     this.ctx.storage.kv.delete(name);
   }
 }

@@ -1,21 +1,34 @@
+// What the message routes ask of a conversation: writes go to its room (the only writer), reads to D1.
 import { and, eq, ne } from "drizzle-orm";
 import { membership } from "../conversations/conversations";
 import type { Database } from "../db/client";
 import { participants, users } from "../db/schema";
 import { DomainError } from "../errors";
-import { room } from "../realtime/room";
-import { viewOf } from "./listing";
-import { toMessageResource } from "./resource";
-import { findMessage, type Sender, type StoredMessage } from "./store";
+import type { AuthContext } from "../http/auth-context";
+import { policy } from "../limits/limits";
+import { room } from "../realtime/room-stub";
+import { unwrap } from "../realtime/outcome";
+import { findMessage } from "./store";
 
-/**
- * Sends through the conversation's room, which also checks membership (404 for strangers); `created`
- * is false for a retry of an earlier send.
- */
-export async function sendMessage(env: Cloudflare.Env, conversationId: number, sender: Sender, body: string, clientMessageId: string | null) {
-  const result = await room(env, conversationId).send({ conversationId, sender, body, clientMessageId });
-  if (!result.ok) throw new DomainError(result.status, result.detail);
-  return { message: result.resource, created: result.created };
+/** Sends as the token's user; `created` is false for a retry of an earlier send. */
+export async function sendMessage(env: Cloudflare.Env, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {
+  const request = { userId: auth.userId, firstName: auth.firstName, lastName: auth.lastName, body, clientMessageId, limit: policy(env, "send") };
+  return unwrap(await room(env, conversationId).send(conversationId, request));
+}
+
+/** Edits a message; only its sender may. */
+export async function editMessage(env: Cloudflare.Env, conversationId: number, messageId: number, userId: number, body: string) {
+  return unwrap(await room(env, conversationId).edit(conversationId, userId, messageId, body));
+}
+
+/** Deletes a message as a tombstone (it keeps its seq); its sender or the conversation's owner may. */
+export async function deleteMessage(env: Cloudflare.Env, conversationId: number, messageId: number, userId: number) {
+  unwrap(await room(env, conversationId).deleteMessage(conversationId, userId, messageId));
+}
+
+/** Moves the caller's watermarks forward through the room. */
+export async function updateReceipts(env: Cloudflare.Env, conversationId: number, userId: number, deliveredUpTo = 0, readUpTo = 0) {
+  return unwrap(await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo));
 }
 
 /**
@@ -32,28 +45,6 @@ export async function visibleMessage(db: Database, conversationId: number, messa
 function strangerAsNull(error: unknown): null {
   if (error instanceof DomainError && error.status === 404) return null;
   throw error;
-}
-
-async function applyChange(env: Cloudflare.Env, db: Database, message: StoredMessage, viewerId: number, change: { body: string; editedAt?: Date; deleted?: boolean }) {
-  const changed = await room(env, message.conversationId).change(message.conversationId, message.id, change);
-  if (!changed) throw new DomainError(409, "The message has been deleted.");
-  return toMessageResource(changed, await viewOf(db, message.conversationId, viewerId));
-}
-
-/** Edits a message; only its sender may. */
-export async function editMessage(env: Cloudflare.Env, db: Database, conversationId: number, messageId: number, userId: number, body: string) {
-  const { message } = await visibleMessage(db, conversationId, messageId, userId);
-  if (message.senderId !== userId) throw new DomainError(403, "Only the sender may edit a message.");
-  return applyChange(env, db, message, userId, { body, editedAt: new Date() });
-}
-
-/** Deletes a message as a tombstone (it keeps its seq); its sender or the conversation's owner may. */
-export async function deleteMessage(env: Cloudflare.Env, db: Database, conversationId: number, messageId: number, userId: number) {
-  const { message, conversation } = await visibleMessage(db, conversationId, messageId, userId);
-  if (message.senderId !== userId && conversation.ownerId !== userId) {
-    throw new DomainError(403, "Only the sender or the conversation's owner may delete a message.");
-  }
-  if (!message.deleted) await applyChange(env, db, message, userId, { body: "", deleted: true });
 }
 
 /** Per other participant: whether and when the message was delivered and read. */
@@ -75,12 +66,4 @@ export async function messageReceipts(db: Database, conversationId: number, mess
       read_at: read ? (p.readAt?.toISOString() ?? null) : null,
     };
   });
-}
-
-/** Moves the caller's watermarks forward through the room. */
-export async function updateReceipts(env: Cloudflare.Env, db: Database, conversationId: number, userId: number, deliveredUpTo = 0, readUpTo = 0) {
-  await membership(db, conversationId, userId);
-  const marks = await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo);
-  if (!marks) throw new DomainError(404, "No such conversation.");
-  return { user: userId, delivered_up_to: marks.deliveredSeq, read_up_to: marks.readSeq };
 }

@@ -4,16 +4,16 @@ import type { Context } from "hono";
 import { secured } from "../auth/bearer";
 import { config } from "../config";
 import { membership } from "../conversations/conversations";
-import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { PageQuery } from "../http/pagination";
-import { validationHook } from "../http/validation";
+import { createRouter } from "../http/router";
+import { rateLimitHeaders } from "../limits/limits";
 import { deleteMessage, editMessage, sendMessage, visibleMessage } from "./actions";
 import { listAllMessages, listConversationMessages, viewOf } from "./listing";
 import { toMessageResource } from "./resource";
-import { IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION, senderOf } from "./routes";
+import { IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
 import { EditSchema, FlatSendSchema, MessageListQuery, MessageSchema } from "./schemas";
 import { conversationOfMessage } from "./store";
 
@@ -26,7 +26,7 @@ const send = createRoute({
   tags,
   summary: "Send a message (original flat form)",
   description: SEND_DESCRIPTION,
-  ...secured("send:messages", { limit: "send" }),
+  ...secured("send:messages"),
   request: { headers: IdempotencyHeader, body: jsonBody(FlatSendSchema) },
   responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
@@ -46,7 +46,7 @@ const detail = createRoute({ method: "get", path: "/api/messages/{message_id}/",
 const edit = createRoute({ method: "patch", path: "/api/messages/{message_id}/", tags, summary: "Edit a message (its sender only)", ...secured("send:messages", { limit: "edit" }), request: { params: MessageParam, body: jsonBody(EditSchema) }, responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409, 429) } });
 const remove = createRoute({ method: "delete", path: "/api/messages/{message_id}/", tags, summary: "Delete a message as a tombstone (sender or owner)", ...secured("send:messages", { limit: "edit" }), request: { params: MessageParam }, responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) } });
 
-const db = (c: Context<AppEnv>) => database(c.env.DB);
+const db = (c: Context<AppEnv>) => c.var.db;
 
 /** The conversation of a message; 404 when there is no such message. */
 async function conversationOf(c: Context<AppEnv>, messageId: number): Promise<number> {
@@ -55,12 +55,12 @@ async function conversationOf(c: Context<AppEnv>, messageId: number): Promise<nu
   return id;
 }
 
-export const flatMessageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const flatMessageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created } = await sendMessage(c.env, body.conversation, senderOf(c.get("auth")), body.message_body, key);
-    return c.json(message, created ? 201 : 200);
+    const { message, created, limit } = await sendMessage(c.env, body.conversation, c.get("auth"), body.message_body, key);
+    return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
     const { conversation: conversationId, ...q } = c.req.valid("query");
@@ -84,10 +84,10 @@ export const flatMessageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   .openapi(edit, async (c) => {
     const messageId = c.req.valid("param").message_id;
     const conversationId = await conversationOf(c, messageId);
-    return c.json(await editMessage(c.env, db(c), conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body), 200);
+    return c.json(await editMessage(c.env, conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body), 200);
   })
   .openapi(remove, async (c) => {
     const messageId = c.req.valid("param").message_id;
-    await deleteMessage(c.env, db(c), await conversationOf(c, messageId), messageId, c.get("auth").userId);
+    await deleteMessage(c.env, await conversationOf(c, messageId), messageId, c.get("auth").userId);
     return c.body(null, 204);
   });

@@ -4,26 +4,21 @@ import { secured } from "../auth/bearer";
 import { config } from "../config";
 import { membership } from "../conversations/conversations";
 import { IdParam } from "../conversations/schemas";
-import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import type { AuthContext } from "../http/auth-context";
 import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery } from "../http/pagination";
-import { validationHook } from "../http/validation";
+import { createRouter } from "../http/router";
+import { rateLimitHeaders } from "../limits/limits";
 import { deleteMessage, editMessage, messageReceipts, sendMessage, updateReceipts, visibleMessage } from "./actions";
 import { listConversationMessages, viewOf } from "./listing";
 import { toMessageResource } from "./resource";
-import type { Sender } from "./store";
 import { ClientMessageIdSchema, EditSchema, MessageListQuery, MessageSchema, ReceiptInputSchema, ReceiptSchema, SendSchema, WatermarksSchema } from "./schemas";
 
 const tags = ["Messages"];
 export const MessagePage = pageOf(MessageSchema, "MessagePage");
 export const IdempotencyHeader = z.object({ "idempotency-key": ClientMessageIdSchema.optional() });
 const MessageParams = IdParam.extend({ message_id: z.coerce.number().int().positive().openapi({ param: { name: "message_id", in: "path" } }) });
-
-/** The sender as messages show it, from the token's own lookup. */
-export const senderOf = (auth: AuthContext): Sender => ({ id: auth.userId, firstName: auth.firstName, lastName: auth.lastName });
 
 /** The client's idempotency key from the body or the Idempotency-Key header (both and different → 400). */
 export function idempotencyKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {
@@ -42,7 +37,7 @@ const send = createRoute({
   tags,
   summary: "Send a message",
   description: SEND_DESCRIPTION,
-  ...secured("send:messages", { limit: "send" }),
+  ...secured("send:messages"),
   request: { params: IdParam, headers: IdempotencyHeader, body: jsonBody(SendSchema) },
   responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
@@ -103,14 +98,14 @@ const markReceipts = createRoute({
   responses: { 200: jsonResponse(WatermarksSchema, "The caller's watermarks now."), ...problems(400, 401, 403, 404) },
 });
 
-const db = (c: Context<AppEnv>) => database(c.env.DB);
+const db = (c: Context<AppEnv>) => c.var.db;
 
-export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created } = await sendMessage(c.env, c.req.valid("param").id, senderOf(c.get("auth")), body.message_body, key);
-    return c.json(message, created ? 201 : 200);
+    const { message, created, limit } = await sendMessage(c.env, c.req.valid("param").id, c.get("auth"), body.message_body, key);
+    return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
     const { conversation } = await membership(db(c), c.req.valid("param").id, c.get("auth").userId);
@@ -124,11 +119,11 @@ export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   })
   .openapi(edit, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    return c.json(await editMessage(c.env, db(c), id, message_id, c.get("auth").userId, c.req.valid("json").message_body), 200);
+    return c.json(await editMessage(c.env, id, message_id, c.get("auth").userId, c.req.valid("json").message_body), 200);
   })
   .openapi(remove, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    await deleteMessage(c.env, db(c), id, message_id, c.get("auth").userId);
+    await deleteMessage(c.env, id, message_id, c.get("auth").userId);
     return c.body(null, 204);
   })
   .openapi(receipts, async (c) => {
@@ -137,5 +132,5 @@ export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   })
   .openapi(markReceipts, async (c) => {
     const body = c.req.valid("json");
-    return c.json(await updateReceipts(c.env, db(c), c.req.valid("param").id, c.get("auth").userId, body.delivered_up_to, body.read_up_to), 200);
+    return c.json(await updateReceipts(c.env, c.req.valid("param").id, c.get("auth").userId, body.delivered_up_to, body.read_up_to), 200);
   });

@@ -80,8 +80,13 @@ export async function acrossConversations(db: Database, userId: number, offset: 
   return { count: total?.n ?? 0, rows };
 }
 
+/** The statement reading one message of a conversation, with its sender. */
+export function selectMessage(db: Database, conversationId: number, id: number) {
+  return select(db).where(and(eq(messages.conversationId, conversationId), eq(messages.id, id)));
+}
+
 export function findMessage(db: Database, conversationId: number, id: number): Promise<StoredMessage | undefined> {
-  return select(db).where(and(eq(messages.conversationId, conversationId), eq(messages.id, id))).get();
+  return selectMessage(db, conversationId, id).get();
 }
 
 /** The conversation a message belongs to, for the flat `/api/messages/{id}/` routes. */
@@ -89,16 +94,48 @@ export async function conversationOfMessage(db: Database, id: number): Promise<n
   return (await db.select({ c: messages.conversationId }).from(messages).where(eq(messages.id, id)).get())?.c;
 }
 
-/** The statement that finds an earlier send with the same idempotency key. */
-export function byKey(db: Database, conversationId: number, senderId: number, key: string) {
+/** One queued send as a flush writes it: `s` sender, `b` body, `k` client_message_id (or null). */
+export type PendingRow = { s: number; b: string; k: string | null };
+
+const field = (name: "s" | "b" | "k") => sql.raw(`json_extract(j.value, '$.${name}')`);
+
+/** The statement that finds earlier sends (retries) among a flush's keyed rows. */
+export function earlierSends(db: Database, conversationId: number, rows: PendingRow[]) {
+  const keyed = JSON.stringify(rows.filter((r) => r.k !== null));
   return select(db).where(
-    and(eq(messages.conversationId, conversationId), eq(messages.senderId, senderId), eq(messages.clientMessageId, key)),
+    and(
+      eq(messages.conversationId, conversationId),
+      sql`(${messages.senderId}, ${messages.clientMessageId}) IN (SELECT ${field("s")}, ${field("k")} FROM json_each(${keyed}) j)`,
+    ),
   );
 }
 
-/** The statement that stores one message (one per message: D1 caps bound parameters per statement). */
-export function insertMessage(db: Database, row: typeof messages.$inferInsert) {
-  return db.insert(messages).values(row).returning({ id: messages.id });
+/**
+ * The statement that stores a chunk of a flush in one go: every row but those whose key is already
+ * stored, numbered on from the conversation's highest seq in queue order, so seqs stay gap-free
+ * whichever rows turn out to be retries. Set-based over one JSON parameter: D1 caps bound parameters,
+ * not rows.
+ */
+export function insertFresh(db: Database, conversationId: number, rows: PendingRow[], sentAt: Date) {
+  const top = sql`(SELECT coalesce(max(${messages.seq}), 0) FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})`;
+  const stored = sql`SELECT 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${field("s")} AND m.client_message_id = ${field("k")}`;
+  const fresh = db
+    // drizzle's INSERT … SELECT wants every column, in table order (a NULL id takes the next one).
+    .select({
+      id: sql<null>`NULL`.as("id"),
+      conversationId: sql<number>`${conversationId}`.as("conversation_id"),
+      seq: sql<number>`${top} + row_number() OVER (ORDER BY j.key)`.as("seq"),
+      senderId: sql<number>`${field("s")}`.as("sender_id"),
+      body: sql<string>`${field("b")}`.as("body"),
+      clientMessageId: sql<string | null>`${field("k")}`.as("client_message_id"),
+      sentAt: sql<number>`${sentAt.getTime()}`.as("sent_at"),
+      editedAt: sql<null>`NULL`.as("edited_at"),
+      deleted: sql<number>`0`.as("deleted"),
+      changeSeq: sql<number>`0`.as("change_seq"),
+    })
+    .from(sql`json_each(${JSON.stringify(rows)}) j`)
+    .where(sql`${field("k")} IS NULL OR NOT EXISTS (${stored})`);
+  return db.insert(messages).select(fresh).returning({ id: messages.id, seq: messages.seq });
 }
 
 /** Deletes up to `chunk` messages of a conversation; returns how many went. */

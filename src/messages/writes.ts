@@ -2,33 +2,42 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, messages, participants } from "../db/schema";
+import { selectMessage, type StoredMessage } from "./store";
 
 const lastSeqOf = (conversationId: number) => sql`(SELECT ${conversations.lastSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`;
 
+export type Change = { kind: "edit"; body: string } | { kind: "delete"; byOwner: boolean };
+
 /**
- * Moves the conversation's change counter and stamps it on one message, in one transaction, so a
- * resuming client can ask for every change after the counter it last saw.
+ * Edits (its sender only) or tombstones (its sender, or the owner) a message, in one D1 batch: the
+ * conversation's change counter moves and is stamped on the message only when the change is allowed,
+ * so a resuming client can ask for every change after the counter it last saw. Returns the message as
+ * it stands afterwards (its sender joined) and whether this call changed it; undefined when there is no such message.
  */
-export async function changeMessage(
-  db: Database,
-  conversationId: number,
-  messageId: number,
-  change: { body: string; editedAt?: Date; deleted?: boolean },
-): Promise<boolean> {
-  const [, updated] = await db.batch([
-    db.update(conversations).set({ changeSeq: sql`${conversations.changeSeq} + 1` }).where(eq(conversations.id, conversationId)),
+export async function changeMessage(db: Database, conversationId: number, messageId: number, userId: number, change: Change): Promise<{ message: StoredMessage; changed: boolean } | undefined> {
+  const allowed = and(
+    eq(messages.id, messageId),
+    eq(messages.conversationId, conversationId),
+    eq(messages.deleted, false),
+    change.kind === "edit" || !change.byOwner ? eq(messages.senderId, userId) : undefined,
+  );
+  const [, changed, [message]] = await db.batch([
+    db
+      .update(conversations)
+      .set({ changeSeq: sql`${conversations.changeSeq} + 1` })
+      .where(and(eq(conversations.id, conversationId), sql`EXISTS (SELECT 1 FROM ${messages} WHERE ${allowed})`)),
     db
       .update(messages)
-      .set({
-        body: change.body,
-        editedAt: change.editedAt,
-        deleted: change.deleted,
-        changeSeq: sql`(SELECT ${conversations.changeSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`,
-      })
-      .where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId), eq(messages.deleted, false)))
+      .set(
+        change.kind === "edit"
+          ? { body: change.body, editedAt: new Date(), changeSeq: sql`(SELECT ${conversations.changeSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})` }
+          : { body: "", deleted: true, changeSeq: sql`(SELECT ${conversations.changeSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})` },
+      )
+      .where(allowed)
       .returning({ id: messages.id }),
+    selectMessage(db, conversationId, messageId),
   ]);
-  return updated.length > 0;
+  return message && { message, changed: changed.length > 0 };
 }
 
 /**
@@ -51,20 +60,50 @@ export async function moveWatermarks(db: Database, conversationId: number, userI
   return row ?? null;
 }
 
-/** The statement moving a sender's own watermarks to its newest message (a send implies having read). */
-export function senderWatermarks(db: Database, conversationId: number, userId: number, seq: number, now: Date) {
+/** The conversation's highest seq, read inside the flush's own transaction. */
+const topSeq = (conversationId: number) => sql`(SELECT coalesce(max(${messages.seq}), 0) FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})`;
+
+/**
+ * The statement moving every sender of a flush to its newest new message (a send implies having read
+ * what came before); returns the watermarks as they stand afterwards.
+ */
+export function sendersCaughtUp(db: Database, conversationId: number, afterSeq: number, now: Date) {
+  const newest = sql`(SELECT max(${messages.seq}) FROM ${messages} WHERE ${messages.conversationId} = ${conversationId} AND ${messages.senderId} = ${participants.userId} AND ${messages.seq} > ${afterSeq})`;
   return db
     .update(participants)
     .set({
-      readSeq: sql`max(${participants.readSeq}, ${seq})`,
+      readSeq: sql`max(${participants.readSeq}, ${newest})`,
       readAt: now,
-      deliveredSeq: sql`max(${participants.deliveredSeq}, ${seq})`,
+      deliveredSeq: sql`max(${participants.deliveredSeq}, ${newest})`,
       deliveredAt: now,
     })
-    .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)));
+    .where(and(eq(participants.conversationId, conversationId), sql`${newest} IS NOT NULL`))
+    .returning({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq });
 }
 
-/** The statement recording a flush on the conversation row: the chat list reads these columns. */
-export function conversationAdvanced(db: Database, conversationId: number, lastSeq: number, at: Date) {
-  return db.update(conversations).set({ lastSeq, lastMessageAt: at, lastActivityAt: at }).where(eq(conversations.id, conversationId));
+/**
+ * The statement marking a flush delivered to the participants with a live socket (they get it as it is
+ * broadcast), when the flush stored anything; returns their watermarks afterwards.
+ */
+export function deliveredToConnected(db: Database, conversationId: number, userIds: number[], afterSeq: number, now: Date) {
+  return db
+    .update(participants)
+    .set({ deliveredSeq: sql`max(${participants.deliveredSeq}, ${topSeq(conversationId)})`, deliveredAt: now })
+    .where(
+      and(
+        eq(participants.conversationId, conversationId),
+        sql`${participants.userId} IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))`,
+        sql`${participants.deliveredSeq} < ${topSeq(conversationId)}`,
+        sql`${topSeq(conversationId)} > ${afterSeq}`,
+      ),
+    )
+    .returning({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq });
+}
+
+/** The statement recording a flush on the conversation row (the chat list reads these columns), if it stored anything. */
+export function conversationAdvanced(db: Database, conversationId: number, at: Date) {
+  return db
+    .update(conversations)
+    .set({ lastSeq: topSeq(conversationId), lastMessageAt: at, lastActivityAt: at })
+    .where(and(eq(conversations.id, conversationId), sql`${conversations.lastSeq} < ${topSeq(conversationId)}`));
 }

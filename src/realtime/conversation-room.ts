@@ -1,249 +1,176 @@
 import { DurableObject } from "cloudflare:workers";
-import { and, asc, eq, gt, lte } from "drizzle-orm";
+import { eq } from "drizzle-orm";
+import { randomToken } from "../auth/secrets";
+import { config } from "../config";
+import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
-import { conversations, messages, participants, users } from "../db/schema";
+import { database } from "../db/client";
+import { conversations, participants, users } from "../db/schema";
+import { DomainError } from "../errors";
+import { policy, takeWith } from "../limits/limits";
+import type { Policy } from "../limits/rate-limiter";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
-import { bySeqRange, deleteChunk, findMessage, type Sender, type StoredMessage } from "../messages/store";
-import { changeMessage, moveWatermarks } from "../messages/writes";
-import { randomToken } from "../auth/secrets";
-import { take } from "../limits/limits";
-import { config } from "../config";
-import { CLOSE, REPLAY_LIMIT, type ServerEvent, type Watermarks } from "./events";
-import { handleFrame } from "./frames";
+import { deleteChunk, type Sender, type StoredMessage } from "../messages/store";
+import { changeMessage, moveWatermarks, type Change } from "../messages/writes";
+import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
+import { Fanout } from "./fanout";
+import { Ledger, type SendResult } from "./ledger";
+import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
+import { CLOSE, TYPING_SECONDS } from "./protocol";
+import { replay } from "./replay";
+import { handleFrame, type FrameActions } from "./socket-frames";
+import { ConversationState } from "./state";
 import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
-import { Ledger, type Committed, type SendInput, type SendResult } from "./ledger";
-import { attachmentOf, closeSocket, framesFor, grantTag, sendEvent, supersedeOldest, userTag, type Attachment, type SocketIdentity } from "./sockets";
-
-export type { SendInput, SendResult } from "./ledger";
-export type SentResult = (SendResult & { ok: false }) | (SendResult & { ok: true; resource: MessageResource });
 
 const PURGE_CHUNK = 1000;
-const REPLAY_PAGE = 200;
-
-type Buffered = { seq: number | null; send: (ws: WebSocket) => void };
-const wire = (w: { userId: number; deliveredSeq: number; readSeq: number }): Watermarks => ({ user: w.userId, delivered_up_to: w.deliveredSeq, read_up_to: w.readSeq });
-const plain = (m: StoredMessage) => toMessageResource(m, statusView(m.senderId, []));
+const NO_CONVERSATION = "No such conversation.";
+// The same words whether the message is missing or the caller is a stranger to its conversation.
+const NO_MESSAGE = "No such message.";
 
 /**
- * One per conversation: the single writer of its message order (see Ledger) and the hub of its
- * WebSockets (hibernation API). Events go out strictly in seq order; a socket still replaying history
- * buffers live events and switches to live with no await in between, so it sees no gap and no duplicate.
+ * A send as a route hands it over: the names come from the token's own lookup, so they are fresh, and
+ * the limit's policy from the Worker's configuration.
+ */
+export type SendRequest = { userId: number; firstName: string; lastName: string; body: string; clientMessageId: string | null; limit: Policy };
+type Admission = { identity: SocketIdentity; after: number | null; afterChange: number | null };
+
+/**
+ * One per conversation, and the only writer of it: it checks membership and permissions from the
+ * state it loaded (owner, members, watermarks), writes D1, then broadcasts, in one order. Its RPC
+ * surface is the methods below `// RPC`; everything else is private or a runtime hook.
  */
 export class ConversationRoom extends DurableObject<Cloudflare.Env> {
-  readonly ledger: Ledger;
-  readonly #replaying = new Map<WebSocket, Buffered[]>();
-  readonly senders = new Map<number, Sender>();
-  readonly #admissions = new Map<string, { conversationId: number; identity: SocketIdentity; after: number; afterChange: number | null }>();
+  #state: ConversationState | null = null;
+  #ledger: Ledger | null = null;
+  readonly #fanout = new Fanout(() => this.ctx.getWebSockets());
+  readonly #admissions = new Map<string, Admission>();
+  /** Sender names for socket sends, refreshed by every REST send (whose token lookup read them). */
+  readonly #names = new Map<number, Sender>();
+  /** Membership changes run one at a time: each checks the state the one before left. */
+  #serial: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    this.ledger = new Ledger(ctx, env, () => this.#connectedUsers(), (batch) => this.#committed(batch));
   }
 
-  async lastSeq(conversationId: number): Promise<number> {
-    return (await this.ledger.load(conversationId)) ?? 0;
+  // RPC
+
+  /** Stores a message from a participant; the resource is as its sender sees it. */
+  async send(conversationId: number, request: SendRequest): Promise<Outcome<{ message: MessageResource; created: boolean; limit: Limit }>> {
+    this.#names.set(request.userId, { id: request.userId, firstName: request.firstName, lastName: request.lastName });
+    const prepared = await this.#prepareSend(conversationId, request.userId, request.limit);
+    if ("ok" in prepared) return prepared;
+    const result = await this.#ledger!.send({ sender: prepared.sender, body: request.body, clientMessageId: request.clientMessageId });
+    return result.ok ? ok({ message: this.#resource(result.message, request.userId), created: result.created, limit: prepared.limit }) : result;
+  }
+
+  /** Edits a message; only its sender may. */
+  edit(conversationId: number, userId: number, messageId: number, body: string): Promise<Outcome<MessageResource>> {
+    return this.#change(conversationId, userId, messageId, { kind: "edit", body });
+  }
+
+  /** Tombstones a message (it keeps its seq); its sender or the owner may. Deleting it again is fine. */
+  async deleteMessage(conversationId: number, userId: number, messageId: number): Promise<Outcome<null>> {
+    const state = await this.#loaded(conversationId);
+    const changed = await this.#change(conversationId, userId, messageId, { kind: "delete", byOwner: state.ownerId === userId });
+    return changed.ok ? ok(null) : changed;
+  }
+
+  /** Moves a participant's watermarks forward (never back, never past the last message). */
+  async receipt(conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number) {
+    return this.#outcome(async () => {
+      const state = await this.#member(conversationId, userId, NO_CONVERSATION);
+      const marks = await moveWatermarks(database(this.env.DB), conversationId, userId, deliveredUpTo, readUpTo, new Date());
+      if (!marks) throw new DomainError(404, NO_CONVERSATION);
+      state.mark({ userId, ...marks });
+      this.#fanout.progress(state.progress());
+      return { user: userId, delivered_up_to: marks.deliveredSeq, read_up_to: marks.readSeq };
+    });
+  }
+
+  /** The owner adds an active user. */
+  addParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<ConversationResource>> {
+    return this.#exclusive(async () => {
+      const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
+      const added = await addParticipant(database(this.env.DB), state, actorId, userId);
+      state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
+      this.#fanout.broadcast({ type: "participant.added", user: userId });
+      return added.conversation;
+    });
+  }
+
+  /** The owner removes anyone, anyone removes themself; the removed user's sockets close with 4003. */
+  removeParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<null>> {
+    return this.#exclusive(async () => {
+      const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
+      state.ownerId = await removeParticipant(database(this.env.DB), state, actorId, userId);
+      state.members.delete(userId);
+      this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
+      this.#fanout.broadcast({ type: "participant.removed", user: userId });
+      this.#fanout.progress(state.progress());
+      return null;
+    });
+  }
+
+  /** Any participant renames the conversation (or clears its title). */
+  rename(conversationId: number, actorId: number, title: string | null): Promise<Outcome<ConversationResource>> {
+    return this.#exclusive(async () => {
+      await this.#member(conversationId, actorId, NO_CONVERSATION);
+      const conversation = await renameConversation(database(this.env.DB), conversationId, title);
+      this.#fanout.broadcast({ type: "conversation.updated", conversation });
+      return conversation;
+    });
   }
 
   /**
-   * Stores a message for a participant; the answer carries the resource as its sender sees it. Membership
-   * is read from the room's watermarks (loaded from D1, kept current by the participant notifications),
-   * so a send costs the Worker no D1 read of its own.
+   * The owner deletes the conversation: membership goes at once (everyone gets 404 from then on), sockets
+   * close, and messages follow in chunks from the alarm so a long history never exceeds one request's limits.
    */
-  async send(input: SendInput): Promise<SentResult> {
-    if ((await this.ledger.load(input.conversationId)) === null || !this.ledger.marks.has(input.sender.id)) {
-      return { ok: false, status: 404, detail: "No such conversation." };
-    }
-    this.senders.set(input.sender.id, input.sender);
-    const result = await this.ledger.send(input);
-    if (!result.ok) return result;
-    return { ...result, resource: toMessageResource(result.message, statusView(input.sender.id, [...this.ledger.marks.values()])) };
+  deleteConversation(conversationId: number, actorId: number): Promise<Outcome<null>> {
+    return this.#exclusive(async () => {
+      const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
+      if (state.ownerId !== actorId) throw new DomainError(403, "Only the owner deletes a conversation.");
+      await database(this.env.DB).delete(participants).where(eq(participants.conversationId, conversationId));
+      state.exists = false;
+      for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
+      await this.ctx.storage.put("purge", conversationId);
+      await this.ctx.storage.setAlarm(Date.now());
+      return null;
+    });
   }
 
-  /** Edits or tombstones a message (the caller checked who may); null when it is gone or already deleted. */
-  async change(conversationId: number, messageId: number, change: { body: string; editedAt?: Date; deleted?: boolean }): Promise<StoredMessage | null> {
-    const db = this.ledger.db;
-    await this.ledger.load(conversationId);
-    if (!(await changeMessage(db, conversationId, messageId, change))) return null;
-    const message = (await findMessage(db, conversationId, messageId)) ?? null;
-    if (message) this.#broadcastMessage(change.deleted ? "message.deleted" : "message.updated", message);
-    return message;
-  }
-
-  /** Moves a participant's receipt watermarks forward and tells the room; null for a non-participant. */
-  async receipt(conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number) {
-    await this.ledger.load(conversationId);
-    const marks = await moveWatermarks(this.ledger.db, conversationId, userId, deliveredUpTo, readUpTo, new Date());
-    if (marks) {
-      const previous = this.ledger.marks.get(userId);
-      this.ledger.marks.set(userId, { userId, ...marks });
-      if (previous?.deliveredSeq !== marks.deliveredSeq || previous?.readSeq !== marks.readSeq) {
-        this.#broadcast({ type: "receipt", ...wire({ userId, ...marks }) });
-      }
-    }
-    return marks;
-  }
-
-  /** A one-time ticket (30 s) for a browser to open a socket without putting a token in a URL. */
-  async issueTicket(identity: SocketIdentity, tokenHash: string) {
-    const issued = await issueTicket(this.ctx.storage, identity, tokenHash);
-    // Never redeemed, it would stay in storage forever: the alarm sweeps it once it expires.
-    await this.#scheduleExpiry(issued.expiresAt);
-    return issued;
+  /** A one-time ticket (30 s) for a participant's browser to open a socket without a token in a URL. */
+  async issueTicket(conversationId: number, identity: SocketIdentity, tokenHash: string) {
+    return this.#outcome(async () => {
+      await this.#member(conversationId, identity.userId, NO_CONVERSATION);
+      const issued = await issueTicket(this.ctx.storage, identity, tokenHash);
+      // Never redeemed, it would stay in storage forever: the alarm sweeps it once it expires.
+      await this.#scheduleAlarm(issued.expiresAt);
+      return issued;
+    });
   }
 
   /** Spends a ticket; null when unknown, used, expired, or its access token is no longer live. */
-  redeemTicket(ticket: string) {
-    return redeemTicket(this.ctx.storage, this.ledger.db, ticket);
+  redeemTicket(ticket: string): Promise<SocketIdentity | null> {
+    return redeemTicket(this.ctx.storage, database(this.env.DB), ticket);
   }
 
   /**
-   * Admits an authenticated participant: the identity arrives here as typed RPC arguments, and the
-   * upgrade that follows (`fetch`, built by the Worker, never by the client) redeems the returned nonce.
+   * Admits an authenticated participant: the identity arrives as typed RPC arguments, and the upgrade
+   * that follows (`fetch`, built by the Worker, never by the client) redeems the returned nonce.
    */
-  async admit(conversationId: number, identity: SocketIdentity, after: number, afterChange: number | null): Promise<string> {
-    const nonce = randomToken();
-    this.#admissions.set(nonce, { conversationId, identity, after, afterChange });
-    setTimeout(() => this.#admissions.delete(nonce), 10_000);
-    return nonce;
-  }
-
-  /** The WebSocket upgrade for an admission; replays what the client missed, then goes live. */
-  override async fetch(request: Request): Promise<Response> {
-    const nonce = new URL(request.url).searchParams.get("admission") ?? "";
-    const admission = this.#admissions.get(nonce);
-    this.#admissions.delete(nonce);
-    if (!admission || request.headers.get("Upgrade") !== "websocket") return new Response("Not admitted; reconnect.", { status: 503 });
-    const { conversationId, identity, after, afterChange } = admission;
-    await this.ledger.load(conversationId);
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server, [userTag(identity.userId), grantTag(identity.grantId)]);
-    server.serializeAttachment({ v: 1, conversationId, openedAt: Date.now(), ...identity } satisfies Attachment);
-    supersedeOldest(this.ctx.getWebSockets(userTag(identity.userId)), server, config(this.env).MAX_SOCKETS_PER_CONVERSATION);
-    this.#replaying.set(server, []);
-    this.ctx.waitUntil(this.#replay(server, conversationId, after, afterChange));
-    await this.#scheduleExpiry();
-    return new Response(null, { status: 101, webSocket: client });
-  }
-
-  async #replay(ws: WebSocket, conversationId: number, after: number, afterChange: number | null): Promise<void> {
-    const db = this.ledger.db;
-    try {
-      const top = this.ledger.lastSeq ?? 0;
-      // A client cannot have seen past the last message; a larger after_seq would hide live ones.
-      let sent = Math.min(after, top);
-      if (top - after > REPLAY_LIMIT) {
-        sendEvent(ws, { type: "resync", last_seq: top });
-        sent = top;
-      }
-      const catchUp = async () => {
-        while (sent < (this.ledger.lastSeq ?? 0)) {
-          // Capped at the committed counter: a row whose flush has not returned yet goes out live, not twice.
-          const rows = await bySeqRange(db, conversationId, sent, Math.min(sent + REPLAY_PAGE, this.ledger.lastSeq ?? 0));
-          if (rows.length === 0) break;
-          for (const m of rows) sendEvent(ws, framesFor("message.created", plain(m), this.ledger.marks)(attachmentOf(ws)!.userId));
-          sent = rows.at(-1)!.seq;
-        }
-      };
-      await catchUp();
-      // Edits and deletes of older messages made while the client was away, in change order.
-      const [conversation, changed] = await db.batch([
-        db.select({ changeSeq: conversations.changeSeq }).from(conversations).where(eq(conversations.id, conversationId)),
-        db.select({ id: messages.id }).from(messages).where(and(eq(messages.conversationId, conversationId), lte(messages.seq, after), gt(messages.changeSeq, afterChange ?? Number.MAX_SAFE_INTEGER))).orderBy(asc(messages.changeSeq)).limit(REPLAY_LIMIT),
-      ]);
-      for (const { id } of changed) {
-        const m = await findMessage(db, conversationId, id);
-        if (m) sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", plain(m), this.ledger.marks)(attachmentOf(ws)!.userId));
-      }
-      await catchUp();
-      // From here to the end there is no await: the switch to live cannot interleave with a flush.
-      const receipts = [...this.ledger.marks.values()].map(wire);
-      sendEvent(ws, { type: "ready", last_seq: sent, change_seq: conversation[0]?.changeSeq ?? 0, receipts });
-      for (const event of this.#replaying.get(ws) ?? []) if (event.seq === null || event.seq > sent) event.send(ws);
-      this.#replaying.delete(ws);
-    } catch (error) {
-      console.error("replay failed", error);
-      this.#replaying.delete(ws);
-      closeSocket(ws, 1011, "Replay failed; reconnect with after_seq.");
-    }
-  }
-
-  #sockets(): WebSocket[] {
-    return this.ctx.getWebSockets();
-  }
-
-  #connectedUsers(): number[] {
-    return [...new Set(this.#sockets().filter((ws) => !this.#replaying.has(ws)).map((ws) => attachmentOf(ws)?.userId).filter((id): id is number => id !== undefined))];
-  }
-
-  /** Sends to live sockets, buffers for replaying ones (`seq` lets the switch drop what replay covered). */
-  #deliver(send: (ws: WebSocket, viewerId: number) => void, seq: number | null = null, except?: WebSocket): void {
-    for (const ws of this.#sockets()) {
-      if (ws === except) continue;
-      const a = attachmentOf(ws);
-      if (!a) continue;
-      const buffer = this.#replaying.get(ws);
-      if (buffer) buffer.push({ seq, send: (s) => send(s, a.userId) });
-      else send(ws, a.userId);
-    }
-  }
-
-  #broadcast(event: ServerEvent, except?: WebSocket): void {
-    const frame = JSON.stringify(event);
-    this.#deliver((ws) => sendEvent(ws, frame), null, except);
-  }
-
-  #broadcastMessage(type: "message.created" | "message.updated" | "message.deleted", m: StoredMessage): void {
-    const frames = framesFor(type, plain(m), this.ledger.marks);
-    this.#deliver((ws, viewer) => sendEvent(ws, frames(viewer)), type === "message.created" ? m.seq : null);
-  }
-
-  #committed({ messages: created, delivered }: Committed): void {
-    for (const m of created) this.#broadcastMessage("message.created", m);
-    // One combined event per flush instead of one per member per message.
-    if (delivered.length) this.#broadcast({ type: "receipts", receipts: delivered.map(wire) });
-  }
-
-  /** The sender as messages show it, cached: a WebSocket send carries only the user id. */
-  async senderOf(userId: number): Promise<Sender> {
-    let sender = this.senders.get(userId);
-    if (!sender) {
-      const row = await this.ledger.db.select({ id: users.id, firstName: users.firstName, lastName: users.lastName }).from(users).where(eq(users.id, userId)).get();
-      sender = row ?? { id: userId, firstName: "", lastName: "" };
-      this.senders.set(userId, sender);
-    }
-    return sender;
-  }
-
-  /** The per-user send limit, shared with REST sends; seconds to wait, or null when allowed. */
-  async sendLimit(userId: number): Promise<number | null> {
-    const { decision } = await take(this.env, "send", `user:${userId}`);
-    return decision.allowed ? null : decision.retryAfterSeconds;
-  }
-
-  typing(ws: WebSocket, userId: number, until: string): void {
-    this.#broadcast({ type: "typing", user: userId, until }, ws);
-  }
-
-  /** After a commit elsewhere: a participant joined (its watermarks start at last_seq). */
-  async participantAdded(conversationId: number, userId: number): Promise<void> {
-    const lastSeq = (await this.ledger.load(conversationId)) ?? 0;
-    this.ledger.marks.set(userId, { userId, deliveredSeq: lastSeq, readSeq: lastSeq });
-    this.#broadcast({ type: "participant.added", user: userId });
-  }
-
-  /** After a commit elsewhere: a participant left or was removed; its sockets close with 4003. */
-  async participantRemoved(_conversationId: number, userId: number): Promise<void> {
-    this.ledger.marks.delete(userId);
-    this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
-    this.#broadcast({ type: "participant.removed", user: userId });
-  }
-
-  async conversationUpdated(conversation: ConversationResource): Promise<void> {
-    this.#broadcast({ type: "conversation.updated", conversation });
+  async admit(conversationId: number, identity: SocketIdentity, after: number | null, afterChange: number | null): Promise<Outcome<string>> {
+    return this.#outcome(async () => {
+      await this.#member(conversationId, identity.userId, NO_CONVERSATION);
+      const nonce = randomToken();
+      this.#admissions.set(nonce, { identity, after, afterChange });
+      setTimeout(() => this.#admissions.delete(nonce), 10_000);
+      return nonce;
+    });
   }
 
   /** Closes the sockets of a user or of grants (revocation, deactivation, password change). */
@@ -252,57 +179,169 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     for (const tag of tags) for (const ws of this.ctx.getWebSockets(tag)) closeSocket(ws, target.code, target.reason);
   }
 
-  /**
-   * One alarm per room: the earliest token expiry among its sockets, or `ticketExpiry` (the earliest
-   * unredeemed ticket's) if sooner; the purge, when one is under way, wins.
-   */
-  async #scheduleExpiry(ticketExpiry = Infinity): Promise<void> {
-    if (await this.ctx.storage.get("purge")) return;
-    const expiries = this.#sockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity);
-    const next = Math.min(ticketExpiry, ...expiries);
-    const current = await this.ctx.storage.getAlarm();
-    if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
-  }
+  // Runtime hooks
 
-  /**
-   * Deletes the conversation: membership goes at once (everyone gets 404 from then on), sockets close,
-   * and messages follow in chunks from the alarm so a long history never exceeds one request's limits.
-   */
-  async purge(conversationId: number): Promise<void> {
-    await this.ledger.db.delete(participants).where(eq(participants.conversationId, conversationId));
-    // Reloaded on the next send, with no members left: every later send is a 404.
-    this.ledger.lastSeq = null;
-    for (const ws of this.#sockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
-    await this.ctx.storage.put("purge", conversationId);
-    await this.ctx.storage.setAlarm(Date.now());
+  /** The WebSocket upgrade for an admission; replays what the client missed, then goes live. */
+  override async fetch(request: Request): Promise<Response> {
+    const nonce = new URL(request.url).searchParams.get("admission") ?? "";
+    const admission = this.#admissions.get(nonce);
+    this.#admissions.delete(nonce);
+    const state = this.#state;
+    if (!admission || !state?.exists || request.headers.get("Upgrade") !== "websocket") return new Response("Not admitted; reconnect.", { status: 503 });
+    const { identity, after, afterChange } = admission;
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [userTag(identity.userId), grantTag(identity.grantId)]);
+    attach(server, { v: 1, conversationId: state.conversationId, openedAt: Date.now(), ...identity });
+    supersedeOldest(this.ctx.getWebSockets(userTag(identity.userId)), server, config(this.env).MAX_SOCKETS_PER_CONVERSATION);
+    this.#fanout.replaying.set(server, []);
+    this.ctx.waitUntil(replay(server, database(this.env.DB), state, this.#fanout, after ?? state.lastSeq, afterChange));
+    await this.#scheduleAlarm();
+    return new Response(null, { status: 101, webSocket: client });
   }
 
   override async alarm(): Promise<void> {
     const conversationId = await this.ctx.storage.get<number>("purge");
     if (conversationId === undefined) {
       const nextTicket = await sweepTickets(this.ctx.storage);
-      for (const ws of this.#sockets()) {
+      for (const ws of this.ctx.getWebSockets()) {
         if ((attachmentOf(ws)?.expiresAt ?? Infinity) <= Date.now()) closeSocket(ws, CLOSE.reauthenticate, "The access token expired.");
       }
-      return this.#scheduleExpiry(nextTicket);
+      return this.#scheduleAlarm(nextTicket);
     }
-    const db = this.ledger.db;
+    const db = database(this.env.DB);
     if ((await deleteChunk(db, conversationId, PURGE_CHUNK)) > 0) return this.ctx.storage.setAlarm(Date.now());
     await db.delete(conversations).where(eq(conversations.id, conversationId));
-    this.ledger.lastSeq = null;
+    this.#state = null;
     await this.ctx.storage.deleteAll();
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    await handleFrame(this, ws, data);
+    const a = attachmentOf(ws);
+    if (a) await this.#loaded(a.conversationId);
+    await handleFrame(ws, data, this.#frameActions);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    this.#replaying.delete(ws);
+    this.#fanout.replaying.delete(ws);
     closeSocket(ws, code, "Closed by the client.");
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.#replaying.delete(ws);
+    this.#fanout.replaying.delete(ws);
+  }
+
+  // Private
+
+  /** The conversation's state, loaded from D1 once (under the input gate, so nothing sees it half-loaded). */
+  async #loaded(conversationId: number): Promise<ConversationState> {
+    if (this.#state?.conversationId !== conversationId) {
+      const state = new ConversationState(conversationId);
+      this.#state = state;
+      this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), () => this.#fanout.liveUsers(), ({ messages }) => this.#committed(messages));
+    }
+    const state = this.#state;
+    if (!state.loaded) {
+      let failure: unknown;
+      // Errors are rethrown outside: a throw inside blockConcurrencyWhile would reset the object.
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (!state.loaded) await state.load(database(this.env.DB)).catch((error: unknown) => (failure = error));
+      });
+      if (failure) throw failure;
+    }
+    return state;
+  }
+
+  /** The state, when `userId` is a participant; otherwise the 404 a stranger gets. */
+  async #member(conversationId: number, userId: number, notFound: string): Promise<ConversationState> {
+    const state = await this.#loaded(conversationId);
+    if (!state.isMember(userId)) throw new DomainError(404, notFound);
+    return state;
+  }
+
+  /** Expected failures as plain objects: they cross the RPC boundary, where classes do not survive. */
+  async #outcome<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+    try {
+      return ok(await run());
+    } catch (error) {
+      if (error instanceof DomainError) return fail(error.status as Failure["status"], error.message, error.errors ? { errors: error.errors } : {});
+      throw error;
+    }
+  }
+
+  #exclusive<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+    const next = this.#serial.then(() => this.#outcome(run));
+    this.#serial = next.catch(() => undefined);
+    return next;
+  }
+
+  /** REST and socket sends alike: membership, the sender's limit (what is left goes back to the client), then the sender's names. */
+  async #prepareSend(conversationId: number, userId: number, sendPolicy = policy(this.env, "send")): Promise<Failure | { sender: Sender; limit: Limit }> {
+    const state = await this.#loaded(conversationId);
+    if (!state.isMember(userId)) return fail(404, NO_CONVERSATION);
+    const limit = await takeWith(this.env, sendPolicy, `user:${userId}`);
+    if (!limit.decision.allowed) return fail(429, `Too many messages; retry in ${limit.decision.retryAfterSeconds} s.`, { limit });
+    return { sender: this.#names.get(userId) ?? (await this.#nameOf(userId)), limit };
+  }
+
+  async #nameOf(userId: number): Promise<Sender> {
+    const row = await database(this.env.DB).select({ id: users.id, firstName: users.firstName, lastName: users.lastName }).from(users).where(eq(users.id, userId)).get();
+    const sender = row ?? { id: userId, firstName: "", lastName: "" };
+    this.#names.set(userId, sender);
+    return sender;
+  }
+
+  async #change(conversationId: number, userId: number, messageId: number, change: Change): Promise<Outcome<MessageResource>> {
+    return this.#outcome(async () => {
+      const state = await this.#member(conversationId, userId, NO_MESSAGE);
+      const result = await changeMessage(database(this.env.DB), conversationId, messageId, userId, change);
+      if (!result) throw new DomainError(404, NO_MESSAGE);
+      const { message, changed } = result;
+      if (!changed && !(change.kind === "delete" && message.deleted)) {
+        if (message.deleted) throw new DomainError(409, "The message has been deleted.");
+        throw new DomainError(403, change.kind === "edit" ? "Only the sender may edit a message." : "Only the sender or the conversation's owner may delete a message.");
+      }
+      if (changed) this.#fanout.message(message.deleted ? "message.deleted" : "message.updated", plain(message), state.watermarks());
+      return this.#resource(message, userId);
+    });
+  }
+
+  #resource(message: StoredMessage, viewerId: number): MessageResource {
+    return toMessageResource(message, statusView(viewerId, this.#state!.watermarks()));
+  }
+
+  /** Right after a flush committed: its messages in seq order, then each viewer's moved progress. */
+  #committed(messages: StoredMessage[]): void {
+    const state = this.#state!;
+    for (const m of messages) this.#fanout.message("message.created", plain(m), state.watermarks());
+    this.#fanout.progress(state.progress());
+  }
+
+  readonly #frameActions: FrameActions = {
+    budget: { perSecond: config(this.env).WS_FRAMES_PER_SECOND, burst: config(this.env).WS_FRAME_BURST },
+    prepareSend: async (userId) => {
+      const prepared = await this.#prepareSend(this.#state!.conversationId, userId);
+      return "ok" in prepared ? prepared : prepared.sender;
+    },
+    queueSend: (sender, body, clientMessageId): Promise<SendResult> => this.#ledger!.send({ sender, body, clientMessageId }),
+    resourceOf: (result, viewerId) => this.#resource(result.message, viewerId),
+    receipt: async (userId, delivered, read) => {
+      const outcome = await this.receipt(this.#state!.conversationId, userId, delivered, read);
+      return outcome.ok ? null : outcome;
+    },
+    typing: (ws, userId) => this.#fanout.broadcast({ type: "typing", user: userId, until: new Date(Date.now() + TYPING_SECONDS * 1000).toISOString() }, ws),
+    redeem: (ticket) => this.redeemTicket(ticket),
+  };
+
+  /**
+   * One alarm per room: the earliest token expiry among its sockets, or `ticketExpiry` (the earliest
+   * unredeemed ticket's) if sooner; the purge, when one is under way, wins.
+   */
+  async #scheduleAlarm(ticketExpiry = Infinity): Promise<void> {
+    if (await this.ctx.storage.get("purge")) return;
+    const next = Math.min(ticketExpiry, ...this.ctx.getWebSockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity));
+    const current = await this.ctx.storage.getAlarm();
+    if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
   }
 }
+
+const plain = (m: StoredMessage) => toMessageResource(m, statusView(m.senderId, []));

@@ -1,67 +1,51 @@
-import { and, eq, sql } from "drizzle-orm";
 import { config } from "../config";
-import { database, type Database } from "../db/client";
-import { conversations, participants } from "../db/schema";
+import type { Database } from "../db/client";
 import type { Watermark } from "../messages/status";
-import { byKey, insertMessage, type Sender, type StoredMessage } from "../messages/store";
-import { conversationAdvanced, senderWatermarks } from "../messages/writes";
+import { earlierSends, insertFresh, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
+import { conversationAdvanced, deliveredToConnected, sendersCaughtUp } from "../messages/writes";
+import type { Failure } from "./outcome";
+import type { ConversationState } from "./state";
 
-/** A send as the room receives it; the Worker has authenticated the sender and checked membership. */
-export type SendInput = { conversationId: number; sender: Sender; body: string; clientMessageId: string | null };
+/** A send as the room's ledger takes it: the room has checked the sender is a participant. */
+export type SendInput = { sender: Sender; body: string; clientMessageId: string | null };
 
-export type SendResult = { ok: true; message: StoredMessage; created: boolean } | { ok: false; status: 404 | 409 | 503; detail: string };
+export type SendResult = { ok: true; message: StoredMessage; created: boolean } | Failure;
 
-type Pending = { input: SendInput; resolve: (result: SendResult) => void };
-
-// D1 allows 100 bound parameters per statement and a batch is one transaction: one insert per
-// message, at most this many messages per flush (GROUP_COMMIT_MAX_BATCH may lower it; 1 turns group commit off).
-export const MAX_BATCH = 50;
-
-export type Committed = { messages: StoredMessage[]; delivered: Watermark[] };
+type Pending = { input: SendInput; row: PendingRow; bytes: number; resolve: (result: SendResult) => void };
 
 /**
- * The room's message order: the seq counter, every participant's watermarks, and the send queue.
- * Sends are written in group commits: while one D1 batch is in flight, later sends wait and go together
- * in the next. Everything here is rebuilt from D1 after eviction or after a failed or unknown write.
+ * D1 takes at most 100 KB per statement: a flush's rows travel as JSON chunks below this many bytes
+ * (a 4,000-character body is at most ~24 KB of JSON), and a flush holds at most FLUSH_BYTES.
+ */
+const CHUNK_BYTES = 90_000;
+const FLUSH_BYTES = 4 * CHUNK_BYTES;
+
+export type Committed = { messages: StoredMessage[] };
+
+const encoder = new TextEncoder();
+
+/**
+ * The room's message order: the send queue over the conversation's state. Sends are written in group
+ * commits: while one flush is in flight, later sends wait and go together in the next. A flush is one
+ * D1 batch (one round trip, one transaction): the retries it holds are found, the rest stored with the
+ * next seqs, the conversation row and the senders' and connected members' watermarks moved.
  */
 export class Ledger {
-  lastSeq: number | null = null;
-  readonly marks = new Map<number, Watermark>();
   #queue: Pending[] = [];
   #flushing = false;
   readonly #inflight = new Map<string, Promise<SendResult>>();
 
   constructor(
-    private readonly ctx: DurableObjectState,
     private readonly env: Cloudflare.Env,
+    private readonly state: ConversationState,
+    private readonly db: () => Database,
+    /** Loads the state (under the room's input gate) when it is not loaded. */
+    private readonly ready: () => Promise<void>,
     /** Users with a live socket: their delivered watermark moves with each flush. */
     private readonly connectedUsers: () => number[],
     /** Called once per flush, in seq order, right after the batch committed. */
     private readonly committed: (batch: Committed) => void,
   ) {}
-
-  get db(): Database {
-    return database(this.env.DB);
-  }
-
-  /** Loads the counter and watermarks under the input gate, so nothing sees them half-loaded. */
-  async load(conversationId: number): Promise<number | null> {
-    if (this.lastSeq === null) {
-      await this.ctx.blockConcurrencyWhile(async () => {
-        const [row, marks] = await this.db.batch([
-          this.db.select({ lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, conversationId)),
-          this.db
-            .select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq })
-            .from(participants)
-            .where(eq(participants.conversationId, conversationId)),
-        ]);
-        this.marks.clear();
-        for (const m of marks) this.marks.set(m.userId, m);
-        this.lastSeq = row[0]?.lastSeq ?? null;
-      });
-    }
-    return this.lastSeq;
-  }
 
   /**
    * Queues a send. A retry with the same client_message_id returns the first message (created: false),
@@ -71,7 +55,8 @@ export class Ledger {
     const key = input.clientMessageId && `${input.sender.id}:${input.clientMessageId}`;
     const earlier = key ? this.#inflight.get(key) : undefined;
     if (earlier) return asRetry(await earlier, input.body);
-    const result = new Promise<SendResult>((resolve) => this.#queue.push({ input, resolve }));
+    const row = { s: input.sender.id, b: input.body, k: input.clientMessageId };
+    const result = new Promise<SendResult>((resolve) => this.#queue.push({ input, row, bytes: encoder.encode(JSON.stringify(row)).length, resolve }));
     if (key) {
       this.#inflight.set(key, result);
       void result.finally(() => this.#inflight.delete(key));
@@ -84,74 +69,85 @@ export class Ledger {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      const max = Math.min(MAX_BATCH, config(this.env).GROUP_COMMIT_MAX_BATCH);
-      while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, max));
+      const most = config(this.env).GROUP_COMMIT_MAX_BATCH;
+      while (this.#queue.length > 0) {
+        let n = 0;
+        for (let bytes = 0; n < this.#queue.length && n < most && (n === 0 || bytes + this.#queue[n]!.bytes <= FLUSH_BYTES); n++) bytes += this.#queue[n]!.bytes;
+        await this.#commit(this.#queue.splice(0, n));
+      }
     } finally {
       this.#flushing = false;
     }
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    const db = this.db;
-    const conversationId = batch[0]!.input.conversationId;
+    const db = this.db();
+    const state = this.state;
+    const id = state.conversationId;
     try {
-      const lastSeq = await this.load(conversationId);
-      if (lastSeq === null) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
-      // A batch is all-or-nothing, so duplicates are settled before it, not by its UNIQUE backstop.
-      const fresh = await this.#settleDuplicates(db, batch);
-      if (fresh.length === 0) return;
-      // Seqs are assigned here, by the only flush running, with no await before the batch starts.
+      await this.ready();
+      if (!state.exists) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
+      const after = state.lastSeq;
       const now = new Date();
-      const rows = fresh.map((p, i) => ({
-        conversationId,
-        seq: lastSeq + 1 + i,
-        senderId: p.input.sender.id,
-        body: p.input.body,
-        clientMessageId: p.input.clientMessageId,
-        sentAt: now,
-      }));
-      const newest = new Map(rows.map((r) => [r.senderId, r.seq]));
-      const top = lastSeq + fresh.length;
-      const connected = this.connectedUsers().filter((id) => !newest.has(id));
-      const [, delivered, ...rest] = await db.batch([
-        conversationAdvanced(db, conversationId, top, now),
-        // Connected recipients have the messages delivered as they are broadcast: one statement for all.
-        db
-          .update(participants)
-          .set({ deliveredSeq: sql`max(${participants.deliveredSeq}, ${top})`, deliveredAt: now })
-          .where(and(eq(participants.conversationId, conversationId), sql`${participants.userId} IN (SELECT value FROM json_each(${JSON.stringify(connected)}))`))
-          .returning({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq }),
-        ...[...newest].map(([userId, seq]) => senderWatermarks(db, conversationId, userId, seq, now)),
-        ...rows.map((row) => insertMessage(db, row)),
+      const rows = batch.map((p) => p.row);
+      const chunks = chunk(batch);
+      const [earlier, ...rest] = await db.batch([
+        // A retry's first copy, looked up before the inserts (which skip it), in the same transaction.
+        earlierSends(db, id, rows),
+        ...chunks.map((c) => insertFresh(db, id, c.map((p) => p.row), now)),
+        conversationAdvanced(db, id, now),
+        sendersCaughtUp(db, id, after, now),
+        deliveredToConnected(db, id, this.connectedUsers(), after, now),
       ]);
-      this.lastSeq = top;
-      for (const [userId, seq] of newest) this.marks.set(userId, { userId, deliveredSeq: Math.max(seq, this.marks.get(userId)?.deliveredSeq ?? 0), readSeq: Math.max(seq, this.marks.get(userId)?.readSeq ?? 0) });
-      for (const m of delivered) this.marks.set(m.userId, m);
-      const ids = rest.slice(newest.size) as { id: number }[][];
-      const messages = fresh.map((p, i) => ({ ...rows[i]!, id: ids[i]![0]!.id, editedAt: null, deleted: false, changeSeq: 0, sender: p.input.sender }));
-      this.committed({ messages, delivered });
+      const inserted = (rest.slice(0, chunks.length) as { id: number; seq: number }[][]).flat().sort((a, b) => a.seq - b.seq);
+      const marks = rest.slice(chunks.length + 1) as Watermark[][];
+      const stored = new Map((earlier as StoredMessage[]).map((m) => [`${m.senderId}:${m.clientMessageId}`, m]));
+      const fresh = batch.filter((p) => !(p.row.k !== null && stored.has(`${p.row.s}:${p.row.k}`)));
+      if (inserted.length !== fresh.length) throw new Error(`a flush of ${fresh.length} new messages stored ${inserted.length}`);
+
+      if (inserted.length) state.lastSeq = inserted.at(-1)!.seq;
+      for (const list of marks) for (const m of list) state.mark(m);
+      const messages: StoredMessage[] = fresh.map((p, i) => ({
+        id: inserted[i]!.id,
+        conversationId: id,
+        seq: inserted[i]!.seq,
+        senderId: p.row.s,
+        body: p.row.b,
+        clientMessageId: p.row.k,
+        sentAt: now,
+        editedAt: null,
+        deleted: false,
+        changeSeq: 0,
+        sender: p.input.sender,
+      }));
+      if (messages.length) this.committed({ messages });
       fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true }));
+      for (const p of batch) {
+        const first = p.row.k !== null ? stored.get(`${p.row.s}:${p.row.k}`) : undefined;
+        if (first) p.resolve(asRetry({ ok: true, message: first, created: true }, p.input.body));
+      }
     } catch (error) {
       console.error("message flush failed", error);
       // The outcome is unknown (the batch may have committed): rebuild from D1 before the next flush.
-      this.lastSeq = null;
+      state.invalidate();
       for (const p of batch) p.resolve({ ok: false, status: 503, detail: "The message could not be stored; retry with the same client_message_id." });
     }
   }
+}
 
-  /** Resolves sends whose key is already stored; returns the rest. */
-  async #settleDuplicates(db: Database, batch: Pending[]): Promise<Pending[]> {
-    const keyed = batch.filter((p) => p.input.clientMessageId);
-    if (keyed.length === 0) return batch;
-    const [first, ...rest] = keyed.map((p) => byKey(db, p.input.conversationId, p.input.sender.id, p.input.clientMessageId!));
-    const found = await db.batch([first!, ...rest]);
-    const stored = new Map(keyed.map((p, i) => [p, found[i]![0]]));
-    return batch.filter((p) => {
-      const existing = stored.get(p);
-      if (existing) p.resolve(asRetry({ ok: true, message: existing, created: true }, p.input.body));
-      return !existing;
-    });
+/** Splits a flush into statements of at most CHUNK_BYTES of JSON, in queue order. */
+function chunk(batch: Pending[]): Pending[][] {
+  const chunks: Pending[][] = [];
+  let bytes = Infinity;
+  for (const p of batch) {
+    if (bytes + p.bytes > CHUNK_BYTES) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks.at(-1)!.push(p);
+    bytes += p.bytes;
   }
+  return chunks;
 }
 
 /** A retry's answer: the first message if the body matches, 409 if not, or the first attempt's failure. */

@@ -3,16 +3,15 @@ import type { Context } from "hono";
 import { bearerToken, secured } from "../auth/bearer";
 import { verifyAccessToken } from "../auth/oauth/tokens";
 import { config } from "../config";
-import { membership } from "../conversations/conversations";
-import { IdParam } from "../conversations/schemas";
-import { database } from "../db/client";
+import { IdParam } from "../http/params";
 import type { AppEnv } from "../env";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { problemResponse } from "../http/problem";
-import { validationHook } from "../http/validation";
+import { createRouter } from "../http/router";
 import { rateLimitHeaders, take } from "../limits/limits";
-import { room } from "./room";
-import { socketIdentity, type SocketIdentity } from "./sockets";
+import { room } from "./room-stub";
+import { socketIdentity, type SocketIdentity } from "./connections";
+import { unwrap } from "./outcome";
 
 const tags = ["Realtime"];
 
@@ -37,7 +36,7 @@ const connect = createRoute({
   description:
     "Authenticate with `Authorization: Bearer` or `?ticket=`. Browsers must send an allowed `Origin`. `?after_seq=N` first replays every " +
     "message after N (and with `after_change=C`, edits and deletes after change C), then sends `ready`, then live events. Events are " +
-    "documented in src/realtime/events.ts and the README. Opens count against the per-user `connect` limit (429 beyond it). A user " +
+    "documented in src/realtime/protocol.ts and the README. Opens count against the per-user `connect` limit (429 beyond it). A user " +
     "holds at most MAX_SOCKETS_PER_CONVERSATION (10) sockets per conversation: a newer one closes the oldest with 4029, which " +
     "clients should not answer by reconnecting.",
   security: [{ oauth2: ["read:messages"] }],
@@ -58,7 +57,7 @@ async function identify(c: Context<AppEnv>, conversationId: number, ticketValue:
     if (!identity) return unauthorized("The ticket is unknown, used or expired, or its access token was revoked.");
   } else {
     const presented = bearerToken(c.req.header("Authorization"));
-    const auth = presented && presented !== "malformed" ? await verifyAccessToken(database(c.env.DB), presented.token) : null;
+    const auth = presented && presented !== "malformed" ? await verifyAccessToken(c.var.db, presented.token) : null;
     if (!auth) return unauthorized("A valid access token or ticket is required.");
     identity = socketIdentity(auth);
   }
@@ -66,11 +65,10 @@ async function identify(c: Context<AppEnv>, conversationId: number, ticketValue:
   return identity;
 }
 
-export const realtimeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(ticket, async (c) => {
+export const realtimeRoutes = createRouter().openapi(ticket, async (c) => {
   const auth = c.get("auth");
   const conversationId = c.req.valid("json").conversation;
-  await membership(database(c.env.DB), conversationId, auth.userId);
-  const issued = await room(c.env, conversationId).issueTicket(socketIdentity(auth), auth.tokenHash);
+  const issued = unwrap(await room(c.env, conversationId).issueTicket(conversationId, socketIdentity(auth), auth.tokenHash));
   return c.json({ ticket: issued.ticket, expires_at: new Date(issued.expiresAt).toISOString() }, 201);
 });
 
@@ -88,9 +86,8 @@ realtimeRoutes.get(connect.path.replace("{id}", ":id"), async (c) => {
   if (identity instanceof Response) return identity;
   const { decision, policy } = await take(c.env, "connect", `user:${identity.userId}`);
   if (!decision.allowed) return problemResponse(429, `Too many connections; retry in ${decision.retryAfterSeconds} s.`, { headers: rateLimitHeaders(policy, decision) });
-  const { conversation } = await membership(database(c.env.DB), conversationId, identity.userId);
   const stub = room(c.env, conversationId);
-  const nonce = await stub.admit(conversationId, identity, query.data.after_seq ?? conversation.lastSeq, query.data.after_change ?? null);
+  const nonce = unwrap(await stub.admit(conversationId, identity, query.data.after_seq ?? null, query.data.after_change ?? null));
   // A fresh request: nothing the client sent reaches the room but the upgrade itself.
   const upgraded = await stub.fetch(`https://room/connect?admission=${nonce}`, { headers: { Upgrade: "websocket" } });
   // Re-wrapped so its headers are mutable for the app's middleware.

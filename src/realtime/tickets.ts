@@ -1,7 +1,7 @@
 import { accessTokenLive } from "../auth/oauth/tokens";
 import { hashSecret, randomToken } from "../auth/secrets";
 import type { Database } from "../db/client";
-import type { SocketIdentity } from "./sockets";
+import type { SocketIdentity } from "./connections";
 
 const TICKET_SECONDS = 30;
 const PREFIX = "ticket:";

@@ -1,24 +1,22 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { secured } from "../auth/bearer";
 import { currentUser, currentViewer } from "../auth/current-user";
-import { database } from "../db/client";
 import type { UserRow } from "../db/schema";
-import type { AppEnv } from "../env";
 import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
-import { assertPageExists, pageBody, pageOf, PageQuery } from "../http/pagination";
-import { validationHook } from "../http/validation";
+import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
+import { IdParam } from "../http/params";
+import { createRouter } from "../http/router";
 import { config } from "../config";
 import { clientIp } from "../limits/client-address";
 import { limitBy } from "../limits/middleware";
-import { disconnectEverywhere } from "../realtime/notify";
+import { revoked } from "../auth/revocation";
 import { listUsers, visibleUser, type Viewer } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
 import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
 import { createUser, toPublicUser, toUserResource } from "./users";
 
 const tags = ["Users"];
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const AnyUser = z.union([UserSchema, PublicUserSchema]);
 
 // The defaults the descriptions quote; a deployment may set its own in wrangler.toml.
@@ -108,35 +106,31 @@ const staffUpdate = createRoute({
   responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 404) },
 });
 
-export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const userRoutes = createRouter()
   .openapi(signup, async (c) => {
-    const user = await createUser(database(c.env.DB), c.req.valid("json"));
+    const user = await createUser(c.var.db, c.req.valid("json"));
     return c.json(toUserResource(user), 201);
   })
   .openapi(me, async (c) => c.json(toUserResource(await currentUser(c)), 200))
   .openapi(updateMe, async (c) => {
-    const db = database(c.env.DB);
-    const { user, revokedGrants } = await updateProfile(c.env, db, await currentUser(c), c.req.valid("json"), c.get("auth").grantId);
-    await disconnectEverywhere(c.env, db, user.id, revokedGrants);
+    const { user, revokedGrants } = await updateProfile(c.env, c.var.db, await currentUser(c), c.req.valid("json"), c.get("auth").grantId);
+    await revoked(c.env, c.var.db, user.id, revokedGrants);
     return c.json(toUserResource(user), 200);
   })
   .openapi(list, async (c) => {
-    const { page, page_size, search, email } = c.req.valid("query");
-    const size = page_size ?? config(c.env).DEFAULT_PAGE_SIZE;
+    const { search, email, ...query } = c.req.valid("query");
     const me = currentViewer(c);
-    const { count, rows } = await listUsers(database(c.env.DB), me, { search, email, offset: (page - 1) * size, limit: size });
-    assertPageExists(page, size, count);
-    return c.json(pageBody(c.req.url, page, size, count, rows.map((u) => show(me, u))), 200);
+    const { count, rows } = await listUsers(c.var.db, me, { search, email, ...pageWindow(c, query) });
+    return c.json(pageResult(c, query, count, rows.map((u) => show(me, u))), 200);
   })
   .openapi(detail, async (c) => {
     const me = currentViewer(c);
-    const user = await visibleUser(database(c.env.DB), me, c.req.valid("param").id);
+    const user = await visibleUser(c.var.db, me, c.req.valid("param").id);
     if (!user) throw new DomainError(404, "No such user.");
     return c.json(show(me, user), 200);
   })
   .openapi(staffUpdate, async (c) => {
-    const db = database(c.env.DB);
-    const { user } = await updateUserFlags(db, c.req.valid("param").id, c.req.valid("json"));
-    if (!user.isActive) await disconnectEverywhere(c.env, db, user.id, null);
+    const { user } = await updateUserFlags(c.var.db, c.req.valid("param").id, c.req.valid("json"));
+    if (!user.isActive) await revoked(c.env, c.var.db, user.id, null);
     return c.json(toUserResource(user), 200);
   });

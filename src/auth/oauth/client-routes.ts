@@ -1,15 +1,14 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { database, type Database } from "../../db/client";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Database } from "../../db/client";
 import type { ClientRow } from "../../db/schema";
-import type { AppEnv } from "../../env";
 import { DomainError } from "../../errors";
 import { jsonBody, jsonResponse, problems } from "../../http/openapi";
-import { validationHook } from "../../http/validation";
+import { createRouter } from "../../http/router";
 import { secured } from "../bearer";
 import { ClientSchema, NewClientSchema } from "./client-schemas";
 import { createClient, deleteClient, listClients } from "./clients";
 import type { RevokedGrant } from "./grants";
-import { disconnectEverywhere } from "../../realtime/notify";
+import { revoked } from "../revocation";
 
 const tags = ["OAuth clients (staff)"];
 
@@ -59,17 +58,17 @@ const remove = createRoute({
 async function closeSocketsOf(env: Cloudflare.Env, db: Database, grants: RevokedGrant[]): Promise<void> {
   const byUser = new Map<number, string[]>();
   for (const g of grants) byUser.set(g.userId, [...(byUser.get(g.userId) ?? []), g.grantId]);
-  await Promise.all([...byUser].map(([userId, ids]) => disconnectEverywhere(env, db, userId, ids)));
+  await Promise.all([...byUser].map(([userId, ids]) => revoked(env, db, userId, ids)));
 }
 
 /** Staff-only management of OAuth clients. */
-export const clientRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+export const clientRoutes = createRouter();
 
 clientRoutes
-  .openapi(list, async (c) => c.json((await listClients(database(c.env.DB))).map((client) => toResource(client)), 200))
+  .openapi(list, async (c) => c.json((await listClients(c.var.db)).map((client) => toResource(client)), 200))
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
-    const { client, secret } = await createClient(database(c.env.DB), {
+    const { client, secret } = await createClient(c.var.db, {
       name: body.name,
       redirectUris: body.redirect_uris,
       confidential: body.confidential,
@@ -79,9 +78,8 @@ clientRoutes
     return c.json(toResource(client, secret), 201);
   })
   .openapi(remove, async (c) => {
-    const db = database(c.env.DB);
-    const grants = await deleteClient(db, c.req.valid("param").client_id);
+    const grants = await deleteClient(c.var.db, c.req.valid("param").client_id);
     if (!grants) throw new DomainError(404, "No such client.");
-    await closeSocketsOf(c.env, db, grants);
+    await closeSocketsOf(c.env, c.var.db, grants);
     return c.body(null, 204);
   });

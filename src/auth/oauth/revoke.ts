@@ -5,7 +5,7 @@ import { authenticateClient } from "./clients";
 import { oauthError, oauthJson } from "./errors";
 import { formBody, oauthErrorResponse, oauthForm, oauthOnError } from "./forms";
 import { issuerOf } from "./issuer";
-import { disconnectEverywhere } from "../../realtime/notify";
+import { revoked } from "../revocation";
 import { introspectToken, revokeToken } from "./tokens";
 
 const TokenForm = z
@@ -53,9 +53,9 @@ revokeRoutes.post(revoke.path, oauthForm(TokenForm), async (c) => {
   const db = database(c.env.DB);
   const auth = await authenticateClient(db, c.req.header("Authorization"), form);
   if (auth.response) return auth.response;
-  const revoked = await revokeToken(db, form.token, auth.client.id);
+  const ended = await revokeToken(db, form.token, auth.client.id);
   // Sockets opened with the grant's tokens close with 4001 (a socket does not record which access token).
-  if (revoked) await disconnectEverywhere(c.env, db, revoked.userId, [revoked.grantId]);
+  if (ended) await revoked(c.env, db, ended.userId, [ended.grantId]);
   return oauthJson({});
 });
 

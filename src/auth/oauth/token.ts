@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { config } from "../../config";
 import { database, type Database } from "../../db/client";
-import { disconnectEverywhere } from "../../realtime/notify";
+import { revoked } from "../revocation";
 import type { RevokedGrant } from "./grants";
 import type { AppEnv } from "../../env";
 import { parseScopes } from "../scopes";
@@ -59,8 +59,8 @@ const token = createRoute({
 });
 
 /** A reused code or refresh token ended its grant: sockets opened with that grant close too. */
-async function closeRevoked(env: Cloudflare.Env, db: Database, revoked: RevokedGrant | null | undefined): Promise<void> {
-  if (revoked) await disconnectEverywhere(env, db, revoked.userId, [revoked.grantId]);
+async function closeRevoked(env: Cloudflare.Env, db: Database, grant: RevokedGrant | null | undefined): Promise<void> {
+  if (grant) await revoked(env, db, grant.userId, [grant.grantId]);
 }
 
 /**

@@ -1,38 +1,50 @@
-// The WebSocket wire protocol: one JSON object per frame, each with a `type`. Shared with clients.
-import { z } from "zod";
+// The WebSocket wire protocol, shared with every client: the web app imports this module (types and
+// constants), so it stays free of zod; src/realtime/client-frames.ts validates what clients send.
 import type { ConversationResource } from "../conversations/schemas";
 import type { MessageResource } from "../messages/schemas";
-import { ClientMessageIdSchema, MessageBodySchema } from "../messages/schemas";
 
-export type Watermarks = { user: number; delivered_up_to: number; read_up_to: number };
+/**
+ * How far the viewer's own messages have been delivered to, and read by, every other participant.
+ * One small event per viewer, however many members there are: a message of the viewer's with
+ * seq ≤ read_up_to is read, ≤ delivered_up_to delivered, else sent.
+ */
+export type Progress = { delivered_up_to: number; read_up_to: number };
 
-/** Server → client. */
+/** Server → client, one JSON object per frame. */
 export type ServerEvent =
   | { type: "message.created"; message: MessageResource }
   | { type: "message.updated"; message: MessageResource }
   | { type: "message.deleted"; message: MessageResource }
-  | ({ type: "receipt" } & Watermarks)
-  | { type: "receipts"; receipts: Watermarks[] }
+  | ({ type: "status" } & Progress)
   | { type: "typing"; user: number; until: string }
   | { type: "participant.added"; user: number }
   | { type: "participant.removed"; user: number }
   | { type: "conversation.updated"; conversation: ConversationResource }
-  | { type: "ready"; last_seq: number; change_seq: number; receipts: Watermarks[] }
+  /** Replay is over: live events follow. `read_seq` is the viewer's own read watermark. */
+  | ({ type: "ready"; last_seq: number; change_seq: number; read_seq: number } & Progress)
   | { type: "resync"; last_seq: number }
   | { type: "ack"; client_message_id: string | null; message: MessageResource }
-  | { type: "error"; code: string; detail: string; client_message_id?: string | null };
+  /** `retry_after` (seconds) comes with `rate_limited`; the frame was dropped, send it again then. */
+  | { type: "error"; code: ErrorCode; detail: string; client_message_id?: string | null; retry_after?: number };
 
-/** Client → server, validated with the same rules as REST. */
-export const ClientFrameSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("send"), message_body: MessageBodySchema, client_message_id: ClientMessageIdSchema.optional() }),
-  z
-    .object({ type: z.literal("receipt"), delivered_up_to: z.int().min(0).optional(), read_up_to: z.int().min(0).optional() })
-    .refine((r) => r.delivered_up_to !== undefined || r.read_up_to !== undefined, "Give delivered_up_to, read_up_to, or both."),
-  z.object({ type: z.literal("typing") }),
-  z.object({ type: z.literal("auth"), ticket: z.string().min(1).max(200) }),
-]);
+export type ErrorCode =
+  | "invalid_frame"
+  | "invalid_json"
+  | "unknown_type"
+  | "insufficient_scope"
+  | "invalid_ticket"
+  | "rate_limited"
+  | "not_found"
+  | "forbidden"
+  | "conflict"
+  | "unavailable";
 
-export type ClientFrame = z.infer<typeof ClientFrameSchema>;
+/** Client → server. */
+export type ClientFrame =
+  | { type: "send"; message_body: string; client_message_id?: string }
+  | { type: "receipt"; delivered_up_to?: number; read_up_to?: number }
+  | { type: "typing" }
+  | { type: "auth"; ticket: string };
 
 /** Close codes clients act on. */
 export const CLOSE = {
@@ -45,14 +57,12 @@ export const CLOSE = {
    * oldest, made way for the newest: do not reconnect on your own (the user's newer sockets are live).
    */
   superseded: 4029,
+  /** A gross flood (far beyond the frame budget): frames past the budget alone only get `rate_limited`. */
   policy: 1008,
   tooBig: 1009,
 } as const;
 
 export const MAX_FRAME_BYTES = 16 * 1024;
-/** Per socket: a burst of this many frames, refilled at FRAMES_PER_SECOND; beyond it the socket is closed. */
-export const FRAME_BURST = 30;
-export const FRAMES_PER_SECOND = 10;
 export const REPLAY_LIMIT = 1000;
 /** How long a `typing` event shows the indicator. */
 export const TYPING_SECONDS = 5;

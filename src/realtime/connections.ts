@@ -1,7 +1,5 @@
 import type { AuthContext } from "../http/auth-context";
-import type { MessageResource } from "../messages/schemas";
-import { statusOf, statusView, type Watermark } from "../messages/status";
-import { CLOSE, FRAME_BURST, FRAMES_PER_SECOND, type ServerEvent } from "./events";
+import { CLOSE, type ServerEvent } from "./protocol";
 
 /** Who a socket acts for: set by the Worker after authentication, kept across hibernation. */
 export type SocketIdentity = { userId: number; grantId: string; scopes: string[]; expiresAt: number };
@@ -18,9 +16,25 @@ export type Attachment = { v: 1; conversationId: number; openedAt?: number } & S
 export const userTag = (userId: number) => `user:${userId}`;
 export const grantTag = (grantId: string) => `grant:${grantId}`;
 
+// Deserializing on every frame and every broadcast costs more than the send itself: cached per socket
+// object (a woken room gets new objects, so the cache never outlives hibernation).
+const cache = new WeakMap<WebSocket, Attachment | null>();
+
+/** The socket's attachment (namespaced by version), from the cache. */
 export function attachmentOf(ws: WebSocket): Attachment | null {
-  const a = ws.deserializeAttachment() as Attachment | null;
-  return a?.v === 1 ? a : null;
+  let a = cache.get(ws);
+  if (a === undefined) {
+    const raw = ws.deserializeAttachment() as Attachment | null;
+    a = raw?.v === 1 ? raw : null;
+    cache.set(ws, a);
+  }
+  return a;
+}
+
+/** Stores the socket's attachment, so it survives hibernation, and caches it. */
+export function attach(ws: WebSocket, a: Attachment): void {
+  ws.serializeAttachment(a);
+  cache.set(ws, a);
 }
 
 /**
@@ -52,37 +66,5 @@ export function closeSocket(ws: WebSocket, code: number, reason: string): void {
     ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
   } catch {
     // Already closed.
-  }
-}
-
-/**
- * The frames of one message event for each viewer: a message's status depends on who looks, but there
- * are at most three statuses, so each distinct frame is serialized once however many members watch.
- */
-export function framesFor(type: "message.created" | "message.updated" | "message.deleted", message: MessageResource, marks: Map<number, Watermark>) {
-  const cache = new Map<string, string>();
-  const all = [...marks.values()];
-  return (viewerId: number): string => {
-    const status = statusOf(statusView(viewerId, all), { seq: message.seq, senderId: message.sender.id });
-    let frame = cache.get(status);
-    if (!frame) {
-      frame = JSON.stringify({ type, message: { ...message, status } } satisfies ServerEvent);
-      cache.set(status, frame);
-    }
-    return frame;
-  };
-}
-
-/** A token bucket per socket, in memory: hibernation resets it, which only forgives. */
-export class FloodGuard {
-  readonly #buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
-
-  /** False when the socket has sent frames faster than FRAMES_PER_SECOND beyond a burst of FRAME_BURST. */
-  allow(ws: WebSocket, now = Date.now()): boolean {
-    const b = this.#buckets.get(ws) ?? { tokens: FRAME_BURST, at: now };
-    b.tokens = Math.min(FRAME_BURST, b.tokens + ((now - b.at) / 1000) * FRAMES_PER_SECOND) - 1;
-    b.at = now;
-    this.#buckets.set(ws, b);
-    return b.tokens >= 0;
   }
 }

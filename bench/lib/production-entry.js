@@ -1,0 +1,141 @@
+// The entry of the benchmark's production-like runtime (bench/lib/miniflare-server.ts), bundled with
+// wrangler.toml's bindings. Plain JS, so the Node-side typecheck of bench/ leaves it alone; wrangler bundles it.
+// Every request goes to the app unchanged (one header lookup and one substring test on the way) except:
+//   GET /__bench/room?conversation=…&user=…&seconds=…&inflight=64&keys=1
+//     the room alone: ConversationRoom's `send` RPC from the Worker, kept `inflight` deep for `seconds`,
+//     each send with its own idempotency key (keys=1) or none; sends stored per second, each send's latency.
+//   any request with `x-bench-count-d1: <conversation id>`
+//     goes to the app with env.DB wrapped so that every D1 call is counted, the rooms' calls included (they
+//     run in this isolate; the room of that conversation is asked, so a room elsewhere would show);
+//     the answer carries `x-bench-d1: {"calls":N,"sequential":M,"shared":true}`.
+import app, { ConversationRoom as Room } from "../../src/index";
+import { room } from "../../src/realtime/room";
+
+export { RateLimiter } from "../../src/index";
+
+/**
+ * D1 calls while a counting request runs. One `prepare().run/all/first/raw`, one `batch`, one `exec` is
+ * one round trip. `sequential` is the longest chain of calls each starting after the previous one ended:
+ * calls in flight together (Promise.all) count once, as they cost one round trip of waiting.
+ */
+const tally = { active: false, calls: 0, sequential: 0, marker: 0 };
+
+function counted(work) {
+  if (!tally.active) return work();
+  tally.calls++;
+  const depth = tally.sequential + 1;
+  return work().finally(() => {
+    tally.sequential = Math.max(tally.sequential, depth);
+  });
+}
+
+const unwrap = new WeakMap();
+function countingD1(db) {
+  const statement = (stmt) => {
+    const wrapped = {
+      bind: (...args) => statement(stmt.bind(...args)),
+      run: (...args) => counted(() => stmt.run(...args)),
+      all: (...args) => counted(() => stmt.all(...args)),
+      first: (...args) => counted(() => stmt.first(...args)),
+      raw: (...args) => counted(() => stmt.raw(...args)),
+    };
+    unwrap.set(wrapped, stmt);
+    return wrapped;
+  };
+  return {
+    prepare: (query) => statement(db.prepare(query)),
+    batch: (statements) => counted(() => db.batch(statements.map((s) => unwrap.get(s) ?? s))),
+    exec: (query) => counted(() => db.exec(query)),
+    dump: () => counted(() => db.dump()),
+    withSession: (...args) => db.withSession(...args),
+  };
+}
+
+/** The app's room; its env.DB is the counting wrapper while a counting request runs, the binding otherwise. */
+export class ConversationRoom extends Room {
+  constructor(ctx, env) {
+    const plain = env.DB;
+    const wrapped = countingD1(plain);
+    const probed = { ...env };
+    Object.defineProperty(probed, "DB", { enumerable: true, get: () => (tally.active ? wrapped : plain) });
+    super(ctx, probed);
+  }
+
+  /** The marker of the counting request in flight, as this object's isolate sees it. */
+  benchMarker() {
+    return tally.marker;
+  }
+}
+
+async function countD1(request, env, ctx, conversationId) {
+  const headers = new Headers(request.headers);
+  headers.delete("x-bench-count-d1");
+  const inner = new Request(request, { headers });
+  tally.marker = Math.random();
+  const shared = (await room(env, conversationId).benchMarker()) === tally.marker;
+  Object.assign(tally, { active: true, calls: 0, sequential: 0 });
+  let response;
+  try {
+    response = await app.fetch(inner, { ...env, DB: countingD1(env.DB) }, ctx);
+    // Read the body while counting: a route may still be producing it.
+    response = new Response(await response.arrayBuffer(), response);
+  } finally {
+    tally.active = false;
+  }
+  response.headers.set("x-bench-d1", JSON.stringify({ calls: tally.calls, sequential: tally.sequential, shared }));
+  return response;
+}
+
+/** The room alone: its `send` RPC kept `inflight` deep for `seconds`, as a REST send calls it. */
+async function roomAlone(env, q) {
+  const conversationId = Number(q.get("conversation"));
+  const sender = await env.DB.prepare("SELECT id, first_name AS firstName, last_name AS lastName FROM users WHERE id = ?").bind(Number(q.get("user"))).first();
+  if (!sender) throw new Error("no such user");
+  const inflight = Number(q.get("inflight") ?? 64);
+  const keys = q.get("keys") !== "0";
+  const tag = crypto.randomUUID().slice(0, 8);
+  const stub = room(env, conversationId);
+  const latencies = [];
+  const errors = {};
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  // Time in workerd advances at I/O; every send is I/O.
+  const t0 = Date.now();
+  const deadline = t0 + Number(q.get("seconds") ?? 5) * 1000;
+  await Promise.all(
+    Array.from({ length: inflight }, async () => {
+      while (Date.now() < deadline) {
+        const i = next++;
+        const begin = Date.now();
+        const result = await stub.send({ conversationId, sender, body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null });
+        if (result.ok) {
+          ok++;
+          latencies.push(Date.now() - begin);
+        } else {
+          failed++;
+          errors[result.status] = (errors[result.status] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (p) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))] ?? null;
+  return { inflight, keys, sent: next, ok, failed, errors, seconds, perSecond: ok / seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const counting = request.headers.get("x-bench-count-d1");
+    if (counting) return countD1(request, env, ctx, Number(counting));
+    if (!request.url.includes("/__bench/")) return app.fetch(request, env, ctx);
+    const url = new URL(request.url);
+    if (url.pathname !== "/__bench/room") return app.fetch(request, env, ctx);
+    try {
+      return Response.json(await roomAlone(env, url.searchParams));
+    } catch (error) {
+      return Response.json({ error: String(error), stack: error?.stack }, { status: 500 });
+    }
+  },
+};

@@ -1,0 +1,85 @@
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { conversations, participants } from "../db/schema";
+import type { Watermark } from "../messages/status";
+import type { Progress } from "./protocol";
+
+export type Member = Watermark & { joinedAt: number };
+
+/**
+ * What the room knows of its conversation, loaded from D1 once and then kept current by the room itself,
+ * the only writer of its conversation: the owner, the members with their watermarks, the last seq.
+ */
+export class ConversationState {
+  loaded = false;
+  exists = false;
+  ownerId = 0;
+  lastSeq = 0;
+  readonly members = new Map<number, Member>();
+
+  constructor(readonly conversationId: number) {}
+
+  /** Reads the conversation and its members in one D1 batch. */
+  async load(db: Database): Promise<void> {
+    const [row, members] = await db.batch([
+      db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, this.conversationId)),
+      db
+        .select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq, joinedAt: participants.joinedAt })
+        .from(participants)
+        .where(eq(participants.conversationId, this.conversationId)),
+    ]);
+    this.members.clear();
+    for (const m of members) this.members.set(m.userId, { ...m, joinedAt: m.joinedAt.getTime() });
+    this.exists = row.length > 0 && members.length > 0;
+    this.ownerId = row[0]?.ownerId ?? 0;
+    this.lastSeq = row[0]?.lastSeq ?? 0;
+    this.loaded = true;
+  }
+
+  /** Forgets everything: the next use reloads from D1 (after a write whose outcome is unknown). */
+  invalidate(): void {
+    this.loaded = false;
+  }
+
+  isMember(userId: number): boolean {
+    return this.exists && this.members.has(userId);
+  }
+
+  /** Moves a member's watermarks to what D1 returned (they only ever grow there). */
+  mark(w: Watermark): void {
+    const m = this.members.get(w.userId);
+    if (m) this.members.set(w.userId, { ...m, deliveredSeq: w.deliveredSeq, readSeq: w.readSeq });
+  }
+
+  watermarks(): Watermark[] {
+    return [...this.members.values()];
+  }
+
+  /**
+   * Every viewer's progress (see Progress) in O(members): the lowest watermark among the others is the
+   * lowest overall, unless the viewer alone holds it, then the second lowest.
+   */
+  progress(): (viewerId: number) => Progress {
+    const lowest = (pick: (m: Member) => number) => {
+      let first = Infinity;
+      let second = Infinity;
+      let holders = 0;
+      for (const m of this.members.values()) {
+        const v = pick(m);
+        if (v < first) [second, first, holders] = [first, v, 1];
+        else if (v === first) holders++;
+        else if (v < second) second = v;
+      }
+      return (viewer: Member | undefined) => {
+        const value = viewer && pick(viewer) === first && holders === 1 ? second : first;
+        return Number.isFinite(value) ? value : 0;
+      };
+    };
+    const delivered = lowest((m) => m.deliveredSeq);
+    const read = lowest((m) => m.readSeq);
+    return (viewerId) => {
+      const viewer = this.members.get(viewerId);
+      return { delivered_up_to: delivered(viewer), read_up_to: read(viewer) };
+    };
+  }
+}
