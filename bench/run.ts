@@ -91,15 +91,20 @@ async function stop(): Promise<void> {
   current = null;
   await server?.kill("SIGTERM");
 }
+/** The state folder of this run, removed however the run ends (unless BENCH_KEEP_STATE). */
+let stateDir: string | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
-    bundle?.remove();
     // Signals `wrangler dev`'s process group before its first await. A Miniflare instance has its own
     // handler, after this one, that stops its workerd and exits.
     void stop().finally(() => process.exit(130));
   });
 }
+process.on("exit", () => {
+  bundle?.remove();
+  if (stateDir && !env.BENCH_KEEP_STATE) rmSync(stateDir, { recursive: true, force: true });
+});
 
 const rows: Row[] = [];
 /**
@@ -332,7 +337,7 @@ async function main() {
       //    through SQL while it is stopped. Every runtime then runs on this one state folder.
       // Built first, from the same sources as the first `wrangler dev` (which copies them when it starts).
       if (settings.runtimes.includes("production-like")) await bundled();
-      persistTo = mkdtempSync(join(tmpdir(), "hey-bench-"));
+      persistTo = stateDir = mkdtempSync(join(tmpdir(), "hey-bench-"));
       const first = settings.runtimes[0]!;
       let server = await start(first, UNLIMITED, persistTo);
       const api = new HeyClient(server.url);

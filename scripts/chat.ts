@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import type { ServerEvent } from "../src/realtime/events";
+import type { ServerEvent } from "../src/realtime/protocol";
 
 const { values } = parseArgs({
   options: { conversation: { type: "string" }, url: { type: "string", default: "http://127.0.0.1:8787" }, "after-seq": { type: "string" } },
@@ -57,7 +57,7 @@ function connect(): void {
     process.exit(1);
   });
   socket.on("close", (code, reason) => {
-    if (code === 4001 || code === 4003 || code === 1008) {
+    if (code === 4001 || code === 4003 || code === 4029 || code === 1008) {
       console.error(`closed (${code}): ${reason}`);
       process.exit(1);
     }

@@ -8,8 +8,11 @@
 //     goes to the app with env.DB wrapped so that every D1 call is counted, the rooms' calls included (they
 //     run in this isolate; the room of that conversation is asked, so a room elsewhere would show);
 //     the answer carries `x-bench-d1: {"calls":N,"sequential":M,"shared":true}`.
+// What it needs of the app: the Worker, the room class, the room's stub and its send RPC as
+// src/messages/actions.ts calls it (update roomAlone below when that changes).
 import app, { ConversationRoom as Room } from "../../src/index";
-import { room } from "../../src/realtime/room";
+import { policy } from "../../src/limits/limits";
+import { room } from "../../src/realtime/room-stub";
 
 export { RateLimiter } from "../../src/index";
 
@@ -86,11 +89,15 @@ async function countD1(request, env, ctx, conversationId) {
   return response;
 }
 
-/** The room alone: its `send` RPC kept `inflight` deep for `seconds`, as a REST send calls it. */
+/**
+ * The room alone: its `send` RPC kept `inflight` deep for `seconds`, called as a REST send calls it
+ * (sendMessage in src/messages/actions.ts: the sender's names, the send limit's policy), minus the route.
+ */
 async function roomAlone(env, q) {
   const conversationId = Number(q.get("conversation"));
   const sender = await env.DB.prepare("SELECT id, first_name AS firstName, last_name AS lastName FROM users WHERE id = ?").bind(Number(q.get("user"))).first();
   if (!sender) throw new Error("no such user");
+  const limit = policy(env, "send");
   const inflight = Number(q.get("inflight") ?? 64);
   const keys = q.get("keys") !== "0";
   const tag = crypto.randomUUID().slice(0, 8);
@@ -108,7 +115,8 @@ async function roomAlone(env, q) {
       while (Date.now() < deadline) {
         const i = next++;
         const begin = Date.now();
-        const result = await stub.send({ conversationId, sender, body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null });
+        const request = { userId: sender.id, firstName: sender.firstName, lastName: sender.lastName, body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, limit };
+        const result = await stub.send(conversationId, request);
         if (result.ok) {
           ok++;
           latencies.push(Date.now() - begin);

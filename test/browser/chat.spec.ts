@@ -157,6 +157,27 @@ describe("the web app", { timeout: 180_000 }, () => {
     }
   });
 
+  it("queues 40 sends while the server is down, then delivers all 40 once and in order, paced under the frame budget", async () => {
+    await server.kill();
+    await adaPage.locator(".offline-banner").waitFor();
+    const bodies = Array.from({ length: 40 }, (_, i) => `Queued ${i + 1}`);
+    for (const body of bodies) {
+      await adaPage.getByLabel("Message", { exact: true }).fill(body);
+      await adaPage.keyboard.press("Enter");
+    }
+    await until(async () => (await adaPage.locator(".pending-list .msg").count()) === 40, "40 sends pending");
+    server = await startDevServer({ persistTo: server.persistTo, port: server.port, vars: VARS });
+    await inLog(bobPage, "Queued 40", true).waitFor({ timeout: 40_000 });
+    await until(async () => (await adaPage.locator(".pending-list .msg").count()) === 0, "all 40 acknowledged", 40_000);
+    for (const page of [adaPage, bobPage]) {
+      const texts = await bubbles(page).allInnerTexts();
+      assert.deepEqual(texts.filter((t) => t.startsWith("Queued ")), bodies, "each once, in the order typed");
+      const seqs = await seqsIn(page);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), "gap-free seqs");
+    }
+    assert.equal(await adaPage.locator(".send-error").count(), 0, "no send failed for going too fast");
+  });
+
   it("keeps the history and the sign-in across a reload", async () => {
     const before = await bubbles(bobPage).allInnerTexts();
     await bobPage.reload();

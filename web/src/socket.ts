@@ -2,6 +2,7 @@
 // with after_seq/after_change, reconnect with jittered backoff, re-authenticate in band after a refresh.
 import { ApiError, ticket } from "./api";
 import { onAuthChange, refresh, signedIn } from "./auth";
+import { CLOSE } from "../../src/realtime/protocol";
 import type { ClientFrame, ServerEvent } from "./types";
 
 export type SocketState = "connecting" | "live" | "offline" | "gone";
@@ -16,10 +17,7 @@ type Handlers = {
 const MAX_BACKOFF_MS = 15_000;
 const PING_MS = 25_000;
 
-/** Close codes from src/realtime/events.ts. */
-const REAUTHENTICATE = 4001;
-const GONE = 4003;
-const SUPERSEDED = 4029;
+const { reauthenticate: REAUTHENTICATE, gone: GONE, superseded: SUPERSEDED } = CLOSE;
 
 export class ConversationSocket {
   #ws: WebSocket | null = null;

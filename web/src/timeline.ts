@@ -1,6 +1,6 @@
 // One conversation's messages as the client knows them: keyed by seq (so nothing shows twice, and
 // order is the server's), plus the sends still waiting for their ack, keyed by client_message_id.
-import type { MessageResource, Watermarks } from "./types";
+import type { MessageResource, Progress } from "./types";
 
 export type Status = "pending" | "failed" | "sent" | "delivered" | "read";
 const RANK: Record<Status, number> = { failed: 0, pending: 0, sent: 1, delivered: 2, read: 3 };
@@ -15,10 +15,10 @@ function fresher(a: MessageResource, b: MessageResource): MessageResource {
 export class Timeline {
   readonly bySeq = new Map<number, MessageResource>();
   readonly pending = new Map<string, PendingSend>();
-  /** Each participant's delivered/read watermarks, from `ready`, `receipt` and `receipts` events. */
-  readonly marks = new Map<number, { delivered: number; read: number }>();
-  /** True once `ready` listed every participant's watermarks (before that, only the server's statuses count). */
-  marksComplete = false;
+  /** How far my messages got with everyone else, from `ready` and `status` events (null until `ready`). */
+  progress: { delivered: number; read: number } | null = null;
+  /** My own read watermark. */
+  #myRead = 0;
   /** The highest seq the socket has brought (resume with after_seq = this). */
   streamSeq = 0;
 
@@ -40,8 +40,8 @@ export class Timeline {
   /** Adds or refreshes a message; an own message settles its pending send. True when anything changed. */
   upsert(message: MessageResource): boolean {
     if (message.sender.id === this.me && message.client_message_id) this.pending.delete(message.client_message_id);
-    // A send moves its sender's own watermarks (the server sends no receipt for that).
-    this.setMarks([{ user: message.sender.id, delivered_up_to: message.seq, read_up_to: message.seq }]);
+    // A send of mine moves my own read watermark (the server says nothing of that).
+    if (message.sender.id === this.me) this.#myRead = Math.max(this.#myRead, message.seq);
     const known = this.bySeq.get(message.seq);
     const next = known ? fresher(known, message) : message;
     if (known === next) return false;
@@ -56,26 +56,21 @@ export class Timeline {
     return send;
   }
 
-  setMarks(list: Watermarks[], replace = false): void {
-    if (replace) {
-      this.marks.clear();
-      this.marksComplete = true;
-    }
-    for (const w of list) {
-      const old = this.marks.get(w.user);
-      // Watermarks only move forward; events may be older than what `ready` reported.
-      this.marks.set(w.user, { delivered: Math.max(old?.delivered ?? 0, w.delivered_up_to), read: Math.max(old?.read ?? 0, w.read_up_to) });
-    }
+  /** Progress only moves forward; an event may be older than what `ready` reported. */
+  setProgress(p: Progress): void {
+    this.progress = { delivered: Math.max(this.progress?.delivered ?? 0, p.delivered_up_to), read: Math.max(this.progress?.read ?? 0, p.read_up_to) };
   }
 
-  /** As the sender sees it: delivered/read once every other participant's watermark passed it. */
+  setMyRead(seq: number): void {
+    this.#myRead = Math.max(this.#myRead, seq);
+  }
+
+  /** As I see my message: delivered/read once everyone else's watermark passed it. */
   statusOf(message: MessageResource): Status {
     const reported = message.status === "pending" ? "sent" : message.status;
-    const others = [...this.marks].filter(([user]) => user !== this.me).map(([, m]) => m);
-    if (message.sender.id !== this.me || others.length === 0 || !this.marksComplete) return reported;
-    const seq = message.seq;
-    const seen: Status = Math.min(...others.map((m) => m.read)) >= seq ? "read" : Math.min(...others.map((m) => m.delivered)) >= seq ? "delivered" : "sent";
-    // The resource may be newer than the watermarks this client has heard of, never the reverse.
+    if (message.sender.id !== this.me || !this.progress) return reported;
+    const seen: Status = this.progress.read >= message.seq ? "read" : this.progress.delivered >= message.seq ? "delivered" : "sent";
+    // The resource may be newer than the progress this client has heard of, never the reverse.
     return RANK[seen] >= RANK[reported] ? seen : reported;
   }
 
@@ -87,6 +82,6 @@ export class Timeline {
   }
 
   myRead(): number {
-    return this.marks.get(this.me)?.read ?? 0;
+    return this.#myRead;
   }
 }

@@ -3,6 +3,7 @@
 import { ApiError, conversation as fetchConversation, deleteMessage, editMessage, messagesBefore } from "../api";
 import { el, nameOf } from "../dom";
 import { ConversationSocket, type SocketState } from "../socket";
+import { Pacer } from "../pacer";
 import { Timeline, type PendingSend } from "../timeline";
 import { BASE, type ConversationResource, type MessageResource, type ServerEvent, type UserResource } from "../types";
 import type { ChatList } from "./chat-list";
@@ -30,6 +31,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   let sentRead = 0;
   let readTimer: number | undefined;
   let typingTimer: number | undefined;
+  const pacer = new Pacer();
 
   const heading = el("h2", { class: "conversation-title", tabindex: -1 }, "Loading…");
   const state = el("p", { class: "conversation-state", role: "status" });
@@ -131,8 +133,9 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     }, 200);
   }
 
+  /** Sends go through the pacer, in order, under the server's frame budget. */
   function sendPending(send: PendingSend): void {
-    socket.send({ type: "send", message_body: send.body, client_message_id: send.cid });
+    pacer.push(() => !timeline.pending.has(send.cid) || socket.send({ type: "send", message_body: send.body, client_message_id: send.cid }));
   }
 
   function retry(send: PendingSend): void {
@@ -153,9 +156,8 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       case "message.deleted":
       case "ack":
         return apply(event.message);
-      case "receipt":
-      case "receipts":
-        timeline.setMarks(event.type === "receipt" ? [event] : event.receipts);
+      case "status":
+        timeline.setProgress(event);
         return refreshTicks();
       case "typing":
         if (event.user !== me) typing.set(event.user, Date.parse(event.until));
@@ -163,9 +165,11 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       case "ready":
         lastChange = event.change_seq;
         timeline.streamSeq = Math.max(timeline.streamSeq, event.last_seq);
-        timeline.setMarks(event.receipts, true);
+        timeline.setProgress(event);
+        timeline.setMyRead(event.read_seq);
         refreshTicks();
-        // Unacknowledged sends go again: their client_message_id makes a duplicate impossible.
+        // Unacknowledged sends go again, paced: their client_message_id makes a duplicate impossible.
+        pacer.clear();
         for (const send of timeline.pending.values()) if (!send.error) sendPending(send);
         return scheduleRead();
       case "resync":
@@ -184,7 +188,12 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       case "error":
         if (event.client_message_id) {
           const send = timeline.pending.get(event.client_message_id);
-          if (send) send.error = event.code === "rate_limited" ? "Too fast; wait a moment." : event.detail;
+          // Dropped for going too fast: it goes again once the server said it may (still in order behind it).
+          if (send && event.code === "rate_limited") {
+            pacer.pause(event.retry_after ?? 1);
+            return sendPending(send);
+          }
+          if (send) send.error = event.detail;
           return renderPending();
         }
         return console.warn(`hey: ${event.code}: ${event.detail}`);
@@ -289,6 +298,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   return {
     element,
     stop() {
+      pacer.clear();
       socket.stop();
       observer.disconnect();
       document.removeEventListener("visibilitychange", onVisible);
