@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
 import { DomainError } from "../errors";
@@ -7,26 +7,35 @@ import type { ConversationResource } from "./schemas";
 
 const NOT_FOUND = "No such conversation.";
 
-/** The conversation and the caller's membership; a non-participant gets the same 404 as a missing one. */
-export async function membership(db: Database, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; participant: ParticipantRow }> {
-  const row = await db
+/** The statement reading the conversation with the caller's membership row (none for a stranger). */
+export function membershipQuery(db: Database, conversationId: number, userId: number) {
+  return db
     .select({ conversation: conversations, participant: participants })
     .from(participants)
     .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-    .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)))
-    .get();
-  if (!row) throw new DomainError(404, NOT_FOUND);
-  return row;
+    .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)));
+}
+
+/** membershipQuery's answer, or the 404 a stranger gets: the same as for a missing conversation. */
+export function member<T>(rows: T[]): T {
+  if (!rows[0]) throw new DomainError(404, NOT_FOUND);
+  return rows[0];
+}
+
+/** The conversation and the caller's membership; a non-participant gets the same 404 as a missing one. */
+export async function membership(db: Database, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; participant: ParticipantRow }> {
+  return member(await membershipQuery(db, conversationId, userId));
 }
 
 /** The statement listing the members of conversations (ids as one JSON parameter, or a subquery), oldest first. */
 export function membersQuery(db: Database, conversationIds: number[] | SQL) {
-  const ids = Array.isArray(conversationIds) ? sql`SELECT value FROM json_each(${JSON.stringify(conversationIds)})` : conversationIds;
+  // A subquery renders in its own parentheses; wrapped again, `IN ((SELECT …))` would read only its first row.
+  const ids = Array.isArray(conversationIds) ? sql`(SELECT value FROM json_each(${JSON.stringify(conversationIds)}))` : conversationIds;
   return db
     .select({ conversationId: participants.conversationId, id: users.id, firstName: users.firstName, lastName: users.lastName })
     .from(participants)
     .innerJoin(users, eq(users.id, participants.userId))
-    .where(sql`${participants.conversationId} IN (${ids})`)
+    .where(sql`${participants.conversationId} IN ${ids}`)
     .orderBy(asc(participants.joinedAt), asc(participants.userId));
 }
 

@@ -1,8 +1,7 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
 import { config } from "../config";
-import { membership } from "../conversations/conversations";
 import { IdParam } from "../conversations/schemas";
 import type { AppEnv } from "../env";
 import { DomainError } from "../errors";
@@ -108,8 +107,7 @@ export const messageRoutes = createRouter()
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
-    const { conversation } = await membership(db(c), c.req.valid("param").id, c.get("auth").userId);
-    const page = await listConversationMessages(db(c), conversation, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
+    const page = await listConversationMessages(db(c), c.req.valid("param").id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
     return c.json(page, 200);
   })
   .openapi(detail, async (c) => {

@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bearerToken, secured } from "../auth/bearer";
 import { verifyAccessToken } from "../auth/oauth/tokens";

@@ -111,9 +111,9 @@ export const userRoutes = createRouter()
     const user = await createUser(c.var.db, c.req.valid("json"));
     return c.json(toUserResource(user), 201);
   })
-  .openapi(me, async (c) => c.json(toUserResource(await currentUser(c)), 200))
+  .openapi(me, async (c) => c.json(toUserResource(currentUser(c)), 200))
   .openapi(updateMe, async (c) => {
-    const { user, revokedGrants } = await updateProfile(c.env, c.var.db, await currentUser(c), c.req.valid("json"), c.get("auth").grantId);
+    const { user, revokedGrants } = await updateProfile(c.env, c.var.db, currentUser(c), c.req.valid("json"), c.get("auth").grantId);
     await revoked(c.env, c.var.db, user.id, revokedGrants);
     return c.json(toUserResource(user), 200);
   })

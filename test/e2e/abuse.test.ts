@@ -53,14 +53,22 @@ it("limits one user's sends across all conversations, over REST and WebSocket al
   expect((await client.json(`/api/conversations/${ids[1]}/messages/`, { method: "POST", token: b.token, body: { message_body: "hi" } })).status).toBe(201);
 });
 
-it("closes a WebSocket that floods frames with 1008", async () => {
+it("answers frames past the budget with rate_limited and closes a gross flood with 1008", async () => {
   const [, b] = users as [Session, Session];
   const id = (await client.json("/api/conversations/", { method: "POST", token: b.token, body: { participants: [] } })).body.id;
   const ws = new WebSocket(`${server.url.replace("http", "ws")}/api/conversations/${id}/ws`, { headers: { Authorization: `Bearer ${b.token}` } });
   await new Promise((r) => ws.on("open", r));
+  const errors: { code: string; retry_after?: number }[] = [];
+  ws.on("message", (d) => {
+    const event = JSON.parse(String(d));
+    if (event.type === "error") errors.push(event);
+  });
   const closed = new Promise<number>((r) => ws.on("close", (code) => r(code)));
-  for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ type: "typing" }));
+  // Ten times the default burst of 30 and more: the first frames past the budget are only dropped.
+  for (let i = 0; i < 500; i++) ws.send(JSON.stringify({ type: "typing" }));
   expect(await closed).toBe(1008);
+  expect(errors.length).toBeGreaterThan(100);
+  expect(errors[0]).toMatchObject({ code: "rate_limited", retry_after: expect.any(Number) });
 });
 
 it("answers a token flood with 429 in the RFC 6749 shape", async () => {

@@ -43,11 +43,7 @@ async function findTokenByHash(db: Database, hash: string) {
       grantRevokedAt: oauthGrants.revokedAt,
       clientId: oauthGrants.clientId,
       userId: oauthGrants.userId,
-      userActive: users.isActive,
-      userStaff: users.isStaff,
-      firstName: users.firstName,
-      lastName: users.lastName,
-      email: users.email,
+      user: users,
     })
     .from(oauthTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
@@ -60,13 +56,14 @@ async function findTokenByHash(db: Database, hash: string) {
 type FoundToken = NonNullable<Awaited<ReturnType<typeof findTokenByHash>>>;
 
 const isLive = (t: FoundToken, now = Date.now()) =>
-  !t.revokedAt && !t.grantRevokedAt && !t.rotatedAt && t.userActive && t.expiresAt.getTime() > now;
+  !t.revokedAt && !t.grantRevokedAt && !t.rotatedAt && t.user.isActive && t.expiresAt.getTime() > now;
 
 /** The identity behind a live access token, or null (unknown, expired, revoked, or inactive user). */
 export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
   const t = await findToken(db, token);
   if (!t || t.kind !== "access" || !isLive(t)) return null;
-  return { userId: t.userId, isStaff: t.userStaff, firstName: t.firstName, lastName: t.lastName, grantId: t.grantId, tokenHash: t.hash, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
+  const { user } = t;
+  return { userId: t.userId, user, isStaff: user.isStaff, firstName: user.firstName, lastName: user.lastName, grantId: t.grantId, tokenHash: t.hash, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
 }
 
 /**
@@ -146,7 +143,7 @@ export async function introspectToken(db: Database, token: string, issuer: strin
     active: true as const,
     scope: t.scopes,
     client_id: t.clientId,
-    username: t.email,
+    username: t.user.email,
     token_type: t.kind === "access" ? "Bearer" : "refresh_token",
     exp: Math.floor(t.expiresAt.getTime() / 1000),
     iat: Math.floor(t.createdAt.getTime() / 1000),
