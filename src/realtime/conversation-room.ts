@@ -1,30 +1,29 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { randomToken } from "../auth/secrets";
 import { config } from "../config";
 import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
 import { database } from "../db/client";
-import { conversations, participants, users } from "../db/schema";
 import { DomainError } from "../errors";
 import { policy, takeWith } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
-import { deleteChunk, type Sender, type StoredMessage } from "../messages/store";
+import type { Sender, StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks, type Change } from "../messages/writes";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
 import { Ledger, type SendResult } from "./ledger";
 import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
+import { purgeStep, purging, startPurge } from "./purge";
 import { replay } from "./replay";
+import { SenderNames } from "./sender-names";
 import { handleFrame, type FrameActions } from "./socket-frames";
 import { ConversationState } from "./state";
 import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
 
-const PURGE_CHUNK = 1000;
 const NO_CONVERSATION = "No such conversation.";
 // The same words whether the message is missing or the caller is a stranger to its conversation.
 const NO_MESSAGE = "No such message.";
@@ -46,8 +45,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   #ledger: Ledger | null = null;
   readonly #fanout = new Fanout(() => this.ctx.getWebSockets());
   readonly #admissions = new Map<string, Admission>();
-  /** Sender names for socket sends, refreshed by every REST send (whose token lookup read them). */
-  readonly #names = new Map<number, Sender>();
+  readonly #names = new SenderNames();
   /** Membership changes run one at a time: each checks the state the one before left. */
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -61,7 +59,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /** Stores a message from a participant; the resource is as its sender sees it. */
   async send(conversationId: number, request: SendRequest): Promise<Outcome<{ message: MessageResource; created: boolean; limit: Limit }>> {
-    this.#names.set(request.userId, { id: request.userId, firstName: request.firstName, lastName: request.lastName });
+    this.#names.remember({ id: request.userId, firstName: request.firstName, lastName: request.lastName });
     const prepared = await this.#prepareSend(conversationId, request.userId, request.limit);
     if ("ok" in prepared) return prepared;
     const result = await this.#ledger!.send({ sender: prepared.sender, body: request.body, clientMessageId: request.clientMessageId });
@@ -134,11 +132,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return this.#exclusive(async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       if (state.ownerId !== actorId) throw new DomainError(403, "Only the owner deletes a conversation.");
-      await database(this.env.DB).delete(participants).where(eq(participants.conversationId, conversationId));
+      await startPurge(this.ctx.storage, database(this.env.DB), conversationId);
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
-      await this.ctx.storage.put("purge", conversationId);
-      await this.ctx.storage.setAlarm(Date.now());
       return null;
     });
   }
@@ -200,7 +196,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   override async alarm(): Promise<void> {
-    const conversationId = await this.ctx.storage.get<number>("purge");
+    const conversationId = await purging(this.ctx.storage);
     if (conversationId === undefined) {
       const nextTicket = await sweepTickets(this.ctx.storage);
       for (const ws of this.ctx.getWebSockets()) {
@@ -208,11 +204,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       }
       return this.#scheduleAlarm(nextTicket);
     }
-    const db = database(this.env.DB);
-    if ((await deleteChunk(db, conversationId, PURGE_CHUNK)) > 0) return this.ctx.storage.setAlarm(Date.now());
-    await db.delete(conversations).where(eq(conversations.id, conversationId));
-    this.#state = null;
-    await this.ctx.storage.deleteAll();
+    if (await purgeStep(this.ctx.storage, database(this.env.DB), conversationId)) this.#state = null;
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -280,14 +272,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     if (!state.isMember(userId)) return fail(404, NO_CONVERSATION);
     const limit = await takeWith(this.env, sendPolicy, `user:${userId}`);
     if (!limit.decision.allowed) return fail(429, `Too many messages; retry in ${limit.decision.retryAfterSeconds} s.`, { limit });
-    return { sender: this.#names.get(userId) ?? (await this.#nameOf(userId)), limit };
-  }
-
-  async #nameOf(userId: number): Promise<Sender> {
-    const row = await database(this.env.DB).select({ id: users.id, firstName: users.firstName, lastName: users.lastName }).from(users).where(eq(users.id, userId)).get();
-    const sender = row ?? { id: userId, firstName: "", lastName: "" };
-    this.#names.set(userId, sender);
-    return sender;
+    return { sender: await this.#names.of(database(this.env.DB), userId), limit };
   }
 
   async #change(conversationId: number, userId: number, messageId: number, change: Change): Promise<Outcome<MessageResource>> {
@@ -337,7 +322,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * unredeemed ticket's) if sooner; the purge, when one is under way, wins.
    */
   async #scheduleAlarm(ticketExpiry = Infinity): Promise<void> {
-    if (await this.ctx.storage.get("purge")) return;
+    if ((await purging(this.ctx.storage)) !== undefined) return;
     const next = Math.min(ticketExpiry, ...this.ctx.getWebSockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity));
     const current = await this.ctx.storage.getAlarm();
     if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
