@@ -36,6 +36,19 @@ describe("rate limits", () => {
     expect(page.count).toBe(1);
   });
 
+  it("spend exactly one token per send when a burst of sends asks the limiter together", async () => {
+    const a = await login();
+    const id = ((await (await api("/api/conversations/", { method: "POST", token: a.token, json: { participants: [] } })).json()) as { id: number }).id;
+    const call = limitedApp({ RATE_SEND_LIMIT: "5", RATE_SEND_WINDOW_SECONDS: "60" });
+    const send = (n: number) =>
+      call(`/api/conversations/${id}/messages/`, { method: "POST", headers: { Authorization: `Bearer ${a.token}`, "Content-Type": "application/json" }, body: JSON.stringify({ message_body: `burst ${n}` }) });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, n) => send(n)));
+    expect(answers.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(7);
+    const page = (await (await api(`/api/conversations/${id}/messages/`, { token: a.token })).json()) as { count: number };
+    expect(page.count).toBe(5);
+  });
+
   it("limit sign-ups per address, not across addresses", async () => {
     const call = limitedApp({ RATE_SIGNUP_LIMIT: "2" });
     const signUp = (ip: string, n: number) =>

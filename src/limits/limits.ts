@@ -33,9 +33,9 @@ export function take(env: Cloudflare.Env, name: LimitName, key: string): Promise
   return takeWith(env, policy(env, name), key);
 }
 
-/** `take` with a policy the caller already holds (a room applies the one its Worker sent along). */
-export async function takeWith(env: Cloudflare.Env, p: Policy, key: string): Promise<{ decision: Decision; policy: Policy }> {
-  const decision = await env.RATE_LIMITER.getByName(`${p.name}:${key}`).take(p);
+/** `take` with a policy the caller already holds (a room applies the one its Worker sent along), for `count` tokens. */
+export async function takeWith(env: Cloudflare.Env, p: Policy, key: string, count = 1): Promise<{ decision: Decision; policy: Policy }> {
+  const decision = await env.RATE_LIMITER.getByName(`${p.name}:${key}`).take(p, undefined, count);
   return { decision, policy: p };
 }
 

@@ -5,7 +5,7 @@ import { addParticipant, removeParticipant, renameConversation } from "../conver
 import type { ConversationResource } from "../conversations/schemas";
 import { database } from "../db/client";
 import { DomainError } from "../errors";
-import { policy, takeWith } from "../limits/limits";
+import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
@@ -19,6 +19,7 @@ import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
 import { purgeStep, purging, startPurge } from "./purge";
 import { replay } from "./replay";
+import { SendLimits } from "./send-limits";
 import { SenderNames } from "./sender-names";
 import { handleFrame, type FrameActions } from "./socket-frames";
 import { ConversationState } from "./state";
@@ -46,6 +47,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   readonly #fanout = new Fanout(() => this.ctx.getWebSockets());
   readonly #admissions = new Map<string, Admission>();
   readonly #names = new SenderNames();
+  readonly #limits = new SendLimits(this.env);
   /** Membership changes run one at a time: each checks the state the one before left. */
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -270,7 +272,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async #prepareSend(conversationId: number, userId: number, sendPolicy = policy(this.env, "send")): Promise<Failure | { sender: Sender; limit: Limit }> {
     const state = await this.#loaded(conversationId);
     if (!state.isMember(userId)) return fail(404, NO_CONVERSATION);
-    const limit = await takeWith(this.env, sendPolicy, `user:${userId}`);
+    const limit = await this.#limits.take(sendPolicy, userId);
     if (!limit.decision.allowed) return fail(429, `Too many messages; retry in ${limit.decision.retryAfterSeconds} s.`, { limit });
     return { sender: await this.#names.of(database(this.env.DB), userId), limit };
   }

@@ -45,10 +45,13 @@ export class ConversationState {
     return this.exists && this.members.has(userId);
   }
 
-  /** Moves a member's watermarks to what D1 returned (they only ever grow there). */
+  /**
+   * Moves a member's watermarks to what D1 returned. They only grow there, but answers of concurrent
+   * writes (a flush, a receipt) may arrive in any order, so an older answer never moves them back.
+   */
   mark(w: Watermark): void {
     const m = this.members.get(w.userId);
-    if (m) this.members.set(w.userId, { ...m, deliveredSeq: w.deliveredSeq, readSeq: w.readSeq });
+    if (m) this.members.set(w.userId, { ...m, deliveredSeq: Math.max(m.deliveredSeq, w.deliveredSeq), readSeq: Math.max(m.readSeq, w.readSeq) });
   }
 
   watermarks(): Watermark[] {
