@@ -73,8 +73,18 @@ export function createApp() {
       description:
         "Edge-hosted messaging API. Paths end with a slash; the same path without it is served too. " +
         "Errors are application/problem+json (RFC 9457); OAuth endpoints answer RFC 6749 JSON.",
+      contact: { name: "Hey", url: `${new URL(c.req.url).origin}/docs` },
     },
     servers: [{ url: new URL(c.req.url).origin }],
+    tags: [
+      { name: "Users", description: "Sign-up, the signed-in user's profile, and the people the caller may see." },
+      { name: "Conversations", description: "Conversations and their participants; the owner adds people, anyone may leave." },
+      { name: "Messages", description: "Sending, listing, editing and deleting messages, and delivery and read receipts. The `Flat` operations are the original API's `/api/messages/` routes." },
+      { name: "Chats", description: "The chat list: each conversation with its last message and unread count." },
+      { name: "Realtime", description: "WebSockets per conversation, and the one-time tickets browsers open them with." },
+      { name: "OAuth", description: "The OAuth 2.1 authorization server: sign-in and consent pages, tokens, revocation, introspection, registration." },
+      { name: "OAuth clients (staff)", description: "Administrators register, list and delete OAuth clients." },
+    ],
   }));
   app.notFound(notFound);
   app.onError(onError);

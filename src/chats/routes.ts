@@ -16,6 +16,7 @@ const list = createRoute({
   path: "/api/chats/",
   tags: ["Chats"],
   summary: "The caller's chat history: each conversation with its last message and unread count",
+  operationId: "listChats",
   description: "Newest activity first. `unread=true` keeps only conversations with unread messages.",
   ...secured("read:messages"),
   request: { query: PageQuery.extend({ unread: z.enum(["true", "false"]).optional() }) },

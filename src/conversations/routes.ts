@@ -19,19 +19,51 @@ const create = createRoute({
   path: "/api/conversations/",
   tags,
   summary: "Start a conversation",
+  operationId: "createConversation",
   description: "The caller is always a participant and the owner. Unknown or inactive user ids are a 400 that names them.",
   ...secured("manage:conversations"),
   request: { body: jsonBody(NewConversationSchema) },
   responses: { 201: one("Created."), 200: one("The existing direct conversation (reuse_direct)."), ...problems(400, 401, 403) },
 });
-const list = createRoute({ method: "get", path: "/api/conversations/", tags, summary: "The caller's conversations, newest activity first", ...secured("read:messages"), request: { query: PageQuery }, responses: { 200: jsonResponse(pageOf(ConversationSchema, "ConversationPage"), "A page."), ...problems(400, 401, 403, 404) } });
-const detail = createRoute({ method: "get", path: "/api/conversations/{id}/", tags, summary: "One conversation", ...secured("read:messages"), request: { params: IdParam }, responses: { 200: one("The conversation."), ...problems(401, 403, 404) } });
-const rename = createRoute({ method: "patch", path: "/api/conversations/{id}/", tags, summary: "Rename", ...secured("manage:conversations"), request: { params: IdParam, body: jsonBody(ConversationChangesSchema) }, responses: { 200: one("The conversation."), ...problems(400, 401, 403, 404) } });
+const list = createRoute({
+  method: "get",
+  path: "/api/conversations/",
+  tags,
+  summary: "The caller's conversations, newest activity first",
+  operationId: "listConversations",
+  description: "Every conversation the caller takes part in, with its participants and `last_seq`, paged with `page` and `page_size`; a page past the end is 404.",
+  ...secured("read:messages"),
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse(pageOf(ConversationSchema, "ConversationPage"), "A page."), ...problems(400, 401, 403, 404) },
+});
+const detail = createRoute({
+  method: "get",
+  path: "/api/conversations/{id}/",
+  tags,
+  summary: "One conversation",
+  operationId: "getConversation",
+  description: "Only for its participants: to anyone else it is 404, as if it did not exist.",
+  ...secured("read:messages"),
+  request: { params: IdParam },
+  responses: { 200: one("The conversation."), ...problems(401, 403, 404) },
+});
+const rename = createRoute({
+  method: "patch",
+  path: "/api/conversations/{id}/",
+  tags,
+  summary: "Rename",
+  operationId: "renameConversation",
+  description: "Any participant may set the title, or clear it with `null`; every socket open on the conversation gets `conversation.updated`.",
+  ...secured("manage:conversations"),
+  request: { params: IdParam, body: jsonBody(ConversationChangesSchema) },
+  responses: { 200: one("The conversation."), ...problems(400, 401, 403, 404) },
+});
 const remove = createRoute({
   method: "delete",
   path: "/api/conversations/{id}/",
   tags,
   summary: "Delete the conversation (owner only)",
+  operationId: "deleteConversation",
   description: "Everyone loses it at once; its messages are deleted in chunks in the background.",
   ...secured("manage:conversations"),
   request: { params: IdParam },
@@ -42,6 +74,7 @@ const addMember = createRoute({
   path: "/api/conversations/{id}/participants/",
   tags,
   summary: "Add a participant (owner only)",
+  operationId: "addParticipant",
   description: `409 if the user is already a participant, or if the conversation already has ${MAX_PARTICIPANTS} participants (the most it may have).`,
   ...secured("manage:conversations"),
   request: { params: IdParam, body: jsonBody(NewParticipantSchema) },
@@ -52,6 +85,7 @@ const removeMember = createRoute({
   path: "/api/conversations/{id}/participants/{user_id}/",
   tags,
   summary: "Remove a participant (owner), or leave (anyone)",
+  operationId: "removeParticipant",
   description: "An owner who leaves hands ownership to the longest member. The last participant cannot leave.",
   ...secured("manage:conversations"),
   request: { params: ParticipantParams },

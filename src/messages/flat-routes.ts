@@ -12,7 +12,7 @@ import { rateLimitHeaders } from "../limits/limits";
 import { deleteMessage, editMessage, sendMessage, visibleMessage } from "./actions";
 import { listAllMessages, listConversationMessages, viewOf } from "./listing";
 import { toMessageResource } from "./resource";
-import { IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
+import { DELETE_DESCRIPTION, EDIT_DESCRIPTION, IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
 import { EditSchema, FlatSendSchema, MessageListQuery, MessageSchema } from "./schemas";
 import { conversationOfMessage } from "./store";
 
@@ -24,6 +24,7 @@ const send = createRoute({
   path: "/api/messages/",
   tags,
   summary: "Send a message (original flat form)",
+  operationId: "sendMessageFlat",
   description: SEND_DESCRIPTION,
   ...secured("send:messages"),
   request: { headers: IdempotencyHeader, body: jsonBody(FlatSendSchema) },
@@ -35,15 +36,46 @@ const list = createRoute({
   path: "/api/messages/",
   tags,
   summary: "Messages of one conversation (`?conversation=`) or of all the caller's, newest first",
+  operationId: "listMessagesFlat",
   description: "With `conversation`, as the nested list. Without it, only pages (no cursors or filters), and slower as history grows.",
   ...secured("read:messages"),
   request: { query: PageQuery.extend(MessageListQuery.shape).extend({ conversation: z.coerce.number().int().positive().optional() }) },
   responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
 });
 
-const detail = createRoute({ method: "get", path: "/api/messages/{message_id}/", tags, summary: "One message", ...secured("read:messages"), request: { params: MessageParam }, responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) } });
-const edit = createRoute({ method: "patch", path: "/api/messages/{message_id}/", tags, summary: "Edit a message (its sender only)", ...secured("send:messages", { limit: "edit" }), request: { params: MessageParam, body: jsonBody(EditSchema) }, responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409, 429) } });
-const remove = createRoute({ method: "delete", path: "/api/messages/{message_id}/", tags, summary: "Delete a message as a tombstone (sender or owner)", ...secured("send:messages", { limit: "edit" }), request: { params: MessageParam }, responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) } });
+const detail = createRoute({
+  method: "get",
+  path: "/api/messages/{message_id}/",
+  tags,
+  summary: "One message",
+  operationId: "getMessageFlat",
+  description: "The original API's form of `getMessage`. 404 unless the caller takes part in the message's conversation.",
+  ...secured("read:messages"),
+  request: { params: MessageParam },
+  responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) },
+});
+const edit = createRoute({
+  method: "patch",
+  path: "/api/messages/{message_id}/",
+  tags,
+  summary: "Edit a message (its sender only)",
+  operationId: "editMessageFlat",
+  description: `The original API's form of \`editMessage\`. ${EDIT_DESCRIPTION}`,
+  ...secured("send:messages", { limit: "edit" }),
+  request: { params: MessageParam, body: jsonBody(EditSchema) },
+  responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409, 429) },
+});
+const remove = createRoute({
+  method: "delete",
+  path: "/api/messages/{message_id}/",
+  tags,
+  summary: "Delete a message as a tombstone (sender or owner)",
+  operationId: "deleteMessageFlat",
+  description: `The original API's form of \`deleteMessage\`. ${DELETE_DESCRIPTION}`,
+  ...secured("send:messages", { limit: "edit" }),
+  request: { params: MessageParam },
+  responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) },
+});
 
 const db = (c: Context<AppEnv>) => c.var.db;
 

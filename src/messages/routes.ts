@@ -30,11 +30,20 @@ export const SEND_DESCRIPTION =
   "(or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key " +
   "with another body is 409.";
 
+export const EDIT_DESCRIPTION =
+  "Only the sender may edit, and not once the message is deleted (409). The message keeps its `seq`; open sockets get " +
+  "`message.updated`. Edits and deletes share the per-user `edit` limit.";
+
+export const DELETE_DESCRIPTION =
+  "The sender or the conversation's owner may delete. The message stays in order as a tombstone with an empty body, and " +
+  "open sockets get `message.deleted`; deleting it again changes nothing. Edits and deletes share the per-user `edit` limit.";
+
 const send = createRoute({
   method: "post",
   path: "/api/conversations/{id}/messages/",
   tags,
   summary: "Send a message",
+  operationId: "sendMessage",
   description: SEND_DESCRIPTION,
   ...secured("send:messages"),
   request: { params: IdParam, headers: IdempotencyHeader, body: jsonBody(SendSchema) },
@@ -46,6 +55,7 @@ const list = createRoute({
   path: "/api/conversations/{id}/messages/",
   tags,
   summary: "A conversation's messages, oldest first",
+  operationId: "listMessages",
   description:
     "Pages (`page`, `page_size`) or cursors (`after_seq` / `before_seq` with `limit`). Unfiltered pages and cursors cost the same " +
     "at any depth. Filters (`status` as the caller sees it, `sender`, `since`) count and skip matches, so they slow down as history grows.",
@@ -54,13 +64,25 @@ const list = createRoute({
   responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
 });
 
-const detail = createRoute({ method: "get", path: "/api/conversations/{id}/messages/{message_id}/", tags, summary: "One message", ...secured("read:messages"), request: { params: MessageParams }, responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) } });
+const detail = createRoute({
+  method: "get",
+  path: "/api/conversations/{id}/messages/{message_id}/",
+  tags,
+  summary: "One message",
+  operationId: "getMessage",
+  description: "Its `status` is as the caller sees it. 404 unless the caller takes part in the conversation and the message is in it.",
+  ...secured("read:messages"),
+  request: { params: MessageParams },
+  responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) },
+});
 
 const edit = createRoute({
   method: "patch",
   path: "/api/conversations/{id}/messages/{message_id}/",
   tags,
   summary: "Edit a message (its sender only)",
+  operationId: "editMessage",
+  description: EDIT_DESCRIPTION,
   ...secured("send:messages", { limit: "edit" }),
   request: { params: MessageParams, body: jsonBody(EditSchema) },
   responses: { 200: jsonResponse(MessageSchema, "The edited message."), ...problems(400, 401, 403, 404, 409, 429) },
@@ -71,6 +93,8 @@ const remove = createRoute({
   path: "/api/conversations/{id}/messages/{message_id}/",
   tags,
   summary: "Delete a message (sender or owner); it stays in order as a tombstone",
+  operationId: "deleteMessage",
+  description: DELETE_DESCRIPTION,
   ...secured("send:messages", { limit: "edit" }),
   request: { params: MessageParams },
   responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) },
@@ -81,6 +105,8 @@ const receipts = createRoute({
   path: "/api/conversations/{id}/messages/{message_id}/receipts/",
   tags,
   summary: "Delivery and read receipts of a message, per other participant",
+  operationId: "listMessageReceipts",
+  description: "Any participant may ask. Each participant other than the sender, with whether and when their watermarks passed the message.",
   ...secured("read:messages"),
   request: { params: MessageParams },
   responses: { 200: jsonResponse(z.array(ReceiptSchema), "One entry per participant other than the sender."), ...problems(401, 403, 404) },
@@ -91,6 +117,7 @@ const markReceipts = createRoute({
   path: "/api/conversations/{id}/receipts/",
   tags,
   summary: "Move the caller's delivered/read watermarks forward",
+  operationId: "markReceipts",
   description: "Watermarks never move back nor past the last message; reading implies delivery.",
   ...secured("read:messages"),
   request: { params: IdParam, body: jsonBody(ReceiptInputSchema) },

@@ -5,7 +5,7 @@ import { verifyAccessToken } from "../auth/oauth/tokens";
 import { config } from "../config";
 import { IdParam } from "../http/params";
 import type { AppEnv } from "../env";
-import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { jsonBody, jsonResponse, problems, ProblemSchema } from "../http/openapi";
 import { problemResponse } from "../http/problem";
 import { createRouter } from "../http/router";
 import { rateLimitHeaders, take } from "../limits/limits";
@@ -20,6 +20,7 @@ const ticket = createRoute({
   path: "/api/realtime/tickets/",
   tags,
   summary: "A one-time ticket to open a WebSocket from a browser",
+  operationId: "createTicket",
   description:
     "Valid for 30 seconds and one use, and only while the access token it was issued with is live (revoking the token voids it). " +
     "The socket inherits the user, grant, scopes and expiry of that token. Tickets and socket opens share the per-user `connect` limit.",
@@ -33,6 +34,7 @@ const connect = createRoute({
   path: "/api/conversations/{id}/ws/",
   tags,
   summary: "Open the conversation's WebSocket",
+  operationId: "openConversationSocket",
   description:
     "Authenticate with `Authorization: Bearer` or `?ticket=`. Browsers must send an allowed `Origin`. `?after_seq=N` first replays every " +
     "message after N (and with `after_change=C`, edits and deletes after change C), then sends `ready`, then live events. Events are " +
@@ -44,7 +46,12 @@ const connect = createRoute({
     params: IdParam,
     query: z.object({ ticket: z.string().max(200).optional(), after_seq: z.coerce.number().int().min(0).optional(), after_change: z.coerce.number().int().min(0).optional() }),
   },
-  responses: { 101: { description: "Switching protocols." }, ...problems(400, 401, 403, 404, 429) },
+  responses: {
+    101: { description: "Switching protocols: the socket is open." },
+    ...problems(400, 401, 403, 404, 429),
+    426: { description: "Not a WebSocket upgrade request.", content: { "application/problem+json": { schema: ProblemSchema } } },
+    503: { description: "The room could not take the socket; reconnect.", content: { "application/problem+json": { schema: ProblemSchema } } },
+  },
 });
 
 /** The identity behind a ticket or bearer token, or the 401/403 problem to answer. */

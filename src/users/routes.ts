@@ -30,10 +30,12 @@ const signup = createRoute({
   path: "/api/users/",
   tags,
   summary: "Sign up",
+  operationId: "signUp",
   description:
     `Open to anyone; limited per address (RATE_SIGNUP_LIMIT, by default ${defaults.RATE_SIGNUP_LIMIT} per ${defaults.RATE_SIGNUP_WINDOW_SECONDS} s). ` +
     "The email is the login name and is compared case-insensitively; 409 when it is taken. Phone numbers need not be " +
     "unique, so sign-up never tells whether a number is on Hey.",
+  security: [],
   middleware: limitBy("signup", (c) => `ip:${clientIp(c.req.header("CF-Connecting-IP"))}`),
   request: { body: jsonBody(SignupSchema) },
   responses: { 201: jsonResponse(UserSchema, "The new user."), ...problems(400, 409, 413, 415, 429) },
@@ -44,6 +46,7 @@ const me = createRoute({
   path: "/api/users/me/",
   tags,
   summary: "The signed-in user",
+  operationId: "getMe",
   description: "Needs the `profile` scope. The full record, phone number and flags included.",
   ...secured("profile"),
   responses: { 200: jsonResponse(UserSchema, "The signed-in user."), ...problems(401, 403) },
@@ -54,6 +57,7 @@ const updateMe = createRoute({
   path: "/api/users/me/",
   tags,
   summary: "Edit the signed-in user's profile",
+  operationId: "updateMe",
   description:
     "Needs the `profile` scope. Changing the password needs `current_password` and ends every other token and session " +
     "of the user. Each check of `current_password` spends a guess from the account's bucket, shared with the sign-in page " +
@@ -70,6 +74,7 @@ const list = createRoute({
   path: "/api/users/",
   tags,
   summary: "List users",
+  operationId: "listUsers",
   description:
     "Needs the `profile` scope. Lists the caller (in full) and the people they share a conversation with (as `PublicUser`: " +
     "no email, phone number or flags), or looks one user up by exact `email`, in any letter case, to start a conversation. " +
@@ -85,6 +90,7 @@ const detail = createRoute({
   path: "/api/users/{id}/",
   tags,
   summary: "One user",
+  operationId: "getUser",
   description:
     "Needs the `profile` scope. The caller themself in full; someone who shares a conversation with the caller as " +
     "`PublicUser`; anyone else is 404, as if they did not exist. An administrator (staff, with the `admin` scope) sees any user in full.",
@@ -98,6 +104,7 @@ const staffUpdate = createRoute({
   path: "/api/users/{id}/",
   tags,
   summary: "Activate, deactivate, or grant staff (administrators only)",
+  operationId: "updateUser",
   description:
     "Needs the `admin` scope and a staff user, checked on every request: a staff user's token without `admin` gets 403 " +
     "and changes nothing. Deactivating a user ends all of their tokens and sessions at once.",

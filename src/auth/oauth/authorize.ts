@@ -43,7 +43,9 @@ const show = createRoute({
   path: "/o/authorize/",
   tags: ["OAuth"],
   summary: "Authorization endpoint (sign-in and consent pages)",
+  operationId: "authorize",
   description: "RFC 6749 §4.1.1 with PKCE S256 required (RFC 7636).",
+  security: [],
   request: { query: Query },
   responses,
 });
@@ -53,6 +55,11 @@ const submit = createRoute({
   path: "/o/authorize/",
   tags: ["OAuth"],
   summary: "Submits the sign-in or consent form",
+  operationId: "submitAuthorization",
+  description:
+    "The pages' own form, not for API clients: signs in (email and password, limited per address and per account) or records " +
+    "the consent decision, then redirects back to the client with a code or an error (RFC 6749 §4.1.2). CSRF-checked with the page's form token.",
+  security: [],
   request: { query: Query, body: { required: true, content: { "application/x-www-form-urlencoded": { schema: Form } } } },
   responses,
 });

@@ -16,6 +16,9 @@ const show = createRoute({
   path: "/o/logout/",
   tags: ["OAuth"],
   summary: "Sign-out page of the browser's Hey sign-in",
+  operationId: "showLogout",
+  description: "An HTML page: the signed-in account and a Sign out button that posts here with the page's form token, or a note that this browser is not signed in.",
+  security: [],
   responses: { 200: html },
 });
 
@@ -24,10 +27,12 @@ const submit = createRoute({
   path: "/o/logout/",
   tags: ["OAuth"],
   summary: "Ends the browser's Hey sign-in (RP-initiated logout)",
+  operationId: "logout",
   description:
     "Deletes the sign-in session and clears its cookie, so the next authorization asks for the password again. " +
     "Apps' tokens are not touched: revoke them at /o/revoke_token/ first. CSRF-checked: the page's form token, " +
     "or a same-origin `fetch` from the web app (its `Origin` header).",
+  security: [],
   request: { body: { required: false, content: { "application/x-www-form-urlencoded": { schema: Form } } } },
   responses: { 200: html, 403: html },
 });

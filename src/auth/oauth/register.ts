@@ -26,11 +26,13 @@ const register = createRoute({
   path: "/o/register/",
   tags: ["OAuth"],
   summary: "Dynamic client registration (RFC 7591), public clients only",
+  operationId: "registerClient",
   description:
     "Redirect URIs must be https, http on a loopback host, or a private-use scheme in reverse-domain form (RFC 8252). " +
     "The `admin` scope cannot be registered, nor a name that looks like one of Hey's own apps; the consent page marks " +
     "these clients unverified and shows their redirect host. Limited per address (RATE_REGISTER_LIMIT). " +
     "Turned off when OAUTH_DYNAMIC_REGISTRATION is \"false\".",
+  security: [],
   request: { body: { required: true, content: { "application/json": { schema: Metadata } } } },
   responses: {
     201: { description: "The registered client." },

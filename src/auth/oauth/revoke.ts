@@ -23,7 +23,9 @@ const revoke = createRoute({
   path: "/o/revoke_token/",
   tags: ["OAuth"],
   summary: "Token revocation (RFC 7009)",
+  operationId: "revokeToken",
   description: "Revoking a refresh token ends its whole grant, access tokens included. Always 200 for unknown tokens.",
+  security: [],
   request: { body: formBody(TokenForm) },
   responses: { 200: { description: "Revoked, or nothing to revoke." }, 400: oauthErrorResponse("invalid_request."), 401: oauthErrorResponse("invalid_client.") },
 });
@@ -33,9 +35,11 @@ const introspect = createRoute({
   path: "/o/introspect/",
   tags: ["OAuth"],
   summary: "Token introspection (RFC 7662), for confidential clients",
+  operationId: "introspectToken",
   description:
     "A client learns about its own tokens only; another client's token answers `{active: false}`. Staff may give a " +
     "client (a resource server) the `introspect` permission to look up any token.",
+  security: [],
   request: { body: formBody(TokenForm) },
   responses: {
     200: { description: "`{active: false}` or the token's details.", content: { "application/json": { schema: z.object({ active: z.boolean() }).passthrough() } } },

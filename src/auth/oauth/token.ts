@@ -42,12 +42,15 @@ const token = createRoute({
   path: "/o/token/",
   tags: ["OAuth"],
   summary: "Token endpoint",
+  operationId: "token",
   description:
     "RFC 6749 §4.1.3 (authorization_code with PKCE code_verifier) and §6 (refresh_token, rotated on every use). " +
     "Reuse detection is strict (RFC 9700 §4.14.2, no grace window): presenting a spent refresh token revokes the " +
     "whole grant, so of two concurrent refreshes one wins and the other's `invalid_grant` revokes the winner's new " +
     "tokens too. Clients must send one refresh at a time. Clients authenticate with client_secret_basic, " +
     "client_secret_post, or client_id alone when public. Limited per address and, for refreshes, per grant.",
+  // Clients authenticate in the form or with HTTP Basic (RFC 6749 §2.3), not with a bearer token.
+  security: [],
   request: { body: formBody(TokenForm) },
   responses: {
     200: { description: "Tokens.", content: { "application/json": { schema: TokenResponse } } },
