@@ -77,6 +77,8 @@ export async function approve(browser: Browser, url: string, user: { email: stri
     page = await browser.fetch(login.headers.get("Location")!);
     html = await page.text();
   }
+  // Consent already given to this (staff-registered) app by a live grant: straight back with a code.
+  if (page.status === 303 && decision === "approve") return new URL(page.headers.get("Location")!);
   const res = await browser.post(url, { csrf_token: csrfOf(html), decision });
   if (res.status !== 303) throw new Error(`consent failed: ${res.status} ${await res.text()}`);
   return new URL(res.headers.get("Location")!);

@@ -95,8 +95,11 @@ export function onAuthChange(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-/** Starts the authorization request; the browser leaves for Hey's sign-in and consent pages. */
-export async function signIn(returnTo = location.pathname + location.search): Promise<void> {
+/**
+ * Starts the authorization request; the browser leaves for Hey's sign-in and consent pages.
+ * `email` (OIDC's login_hint) prefills the sign-in form, e.g. right after creating the account.
+ */
+export async function signIn(returnTo = location.pathname + location.search, email?: string): Promise<void> {
   const { authorization_endpoint } = await serverMetadata();
   const verifier = random(48);
   const challenge = b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
@@ -111,6 +114,7 @@ export async function signIn(returnTo = location.pathname + location.search): Pr
     code_challenge: challenge,
     code_challenge_method: "S256",
   });
+  if (email) query.set("login_hint", email);
   location.assign(`${authorization_endpoint}?${query}`);
 }
 

@@ -11,7 +11,7 @@ import { randomToken, safeEqual } from "../secrets";
 import { createSession, CSRF_COOKIE, SESSION_COOKIE, sessionUser } from "../sessions";
 import { checkAuthorizeRequest, redirectTo, type AuthorizeRequest } from "./authorize-request";
 import { issueCode } from "./codes";
-import { createGrant } from "./grants";
+import { createGrant, hasLiveGrant } from "./grants";
 import { issuerOf } from "./issuer";
 import { consentPage, errorPage, loginPage, type AppShown } from "./pages";
 import { cookie, page, redirect } from "./page-responses";
@@ -26,6 +26,8 @@ const Query = z.object({
   state: z.string().optional(),
   code_challenge: z.string().optional(),
   code_challenge_method: z.string().optional(),
+  /** OpenID Connect's hint: the email to prefill on the sign-in form. */
+  login_hint: z.string().max(254).optional(),
 });
 
 const Form = z.object({
@@ -108,10 +110,16 @@ export const authorizeRoutes = new OpenAPIHono<AppEnv>({
     const request = await authorizeRequest(c, c.req.valid("query"));
     if (request instanceof Response) return request;
     const csrf = getCookie(c, CSRF_COOKIE) ?? randomToken();
-    const user = await sessionUser(database(c.env.DB), getCookie(c, SESSION_COOKIE));
-    if (!user) return page(c, loginPage(action(c), csrf, shown(request)), 200, csrf);
+    const db = database(c.env.DB);
+    const user = await sessionUser(db, getCookie(c, SESSION_COOKIE));
+    if (!user) return page(c, loginPage(action(c), csrf, shown(request), undefined, c.req.valid("query").login_hint ?? ""), 200, csrf);
     const scopes = grantable(request.scopes, user);
     if (!scopes) return noScopeLeft(c, request);
+    // Consent once: an app staff registered, already allowed these scopes by a grant still alive, is
+    // not asked again (a self-registered app always is, and so is any request for admin).
+    if (!request.client.dynamic && !scopes.includes("admin") && (await hasLiveGrant(db, user.id, request.client.id, scopes))) {
+      return approved(c, request, user, scopes);
+    }
     return page(c, consentPage(action(c), csrf, shown(request), user.email, scopes), 200, csrf);
   })
   .openapi(submit, async (c) => {
@@ -150,8 +158,14 @@ export const authorizeRoutes = new OpenAPIHono<AppEnv>({
     }
     const scopes = grantable(request.scopes, user);
     if (!scopes) return noScopeLeft(c, request);
-    const grantId = await createGrant(db, user.id, request.client.id, scopes);
-    // RFC 6749 §4.1.3: the token request must repeat redirect_uri exactly when this request carried one.
-    const code = await issueCode(db, grantId, c.req.valid("query").redirect_uri ?? "", request.codeChallenge, cfg);
-    return redirect(redirectTo(request.redirectUri, { code, state: request.state, iss }));
+    return approved(c, request, user, scopes);
   });
+
+/** The user allowed the request: a new grant, and its code back to the client. */
+async function approved(c: Context<AppEnv>, request: AuthorizeRequest, user: UserRow, scopes: Scope[]): Promise<Response> {
+  const db = database(c.env.DB);
+  const grantId = await createGrant(db, user.id, request.client.id, scopes);
+  // RFC 6749 §4.1.3: the token request must repeat redirect_uri exactly when this request carried one.
+  const code = await issueCode(db, grantId, new URL(c.req.url).searchParams.get("redirect_uri") ?? "", request.codeChallenge, config(c.env));
+  return redirect(redirectTo(request.redirectUri, { code, state: request.state, iss: issuerOf(c.env, c.req.url) }));
+}

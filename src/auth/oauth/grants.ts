@@ -1,7 +1,30 @@
-import { and, eq, isNull, ne } from "drizzle-orm";
+import { and, eq, gt, isNull, ne } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { oauthGrants, sessions } from "../../db/schema";
+import { oauthGrants, oauthTokens, sessions } from "../../db/schema";
 import { randomToken } from "../secrets";
+
+/**
+ * True when the user has a grant for this client, not revoked, with a refresh token still alive, that
+ * covers every one of `scopes`: the user already said yes and has not taken it back.
+ */
+export async function hasLiveGrant(db: Database, userId: number, clientId: string, scopes: readonly string[]): Promise<boolean> {
+  const rows = await db
+    .select({ scopes: oauthGrants.scopes })
+    .from(oauthGrants)
+    .innerJoin(oauthTokens, eq(oauthTokens.grantId, oauthGrants.id))
+    .where(
+      and(
+        eq(oauthGrants.userId, userId),
+        eq(oauthGrants.clientId, clientId),
+        isNull(oauthGrants.revokedAt),
+        eq(oauthTokens.kind, "refresh"),
+        isNull(oauthTokens.rotatedAt),
+        isNull(oauthTokens.revokedAt),
+        gt(oauthTokens.expiresAt, new Date()),
+      ),
+    );
+  return rows.some((g) => scopes.every((s) => g.scopes.split(" ").includes(s)));
+}
 
 /** Records that `userId` authorized `clientId` for `scopes`; every code and token will carry its id. */
 export async function createGrant(db: Database, userId: number, clientId: string, scopes: readonly string[]): Promise<string> {

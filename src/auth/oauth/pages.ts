@@ -3,15 +3,24 @@ import { SCOPES, type Scope } from "../scopes";
 const escape = (value: string) =>
   value.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
-const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box;font:inherit}
-button{font:inherit;padding:.5rem 1.2rem;margin:1rem .5rem 0 0;cursor:pointer}.error{color:#b00020}
-.warning{background:#fff4e5;border-left:4px solid #b25e00;padding:.5rem .8rem}.admin{color:#b00020;font-weight:600}`;
+// The web app's palette (web/src/styles.css), light and dark, so signing in does not feel like leaving Hey.
+const STYLE = `:root{--bg:#f4f5f7;--panel:#fff;--text:#1d1d1f;--muted:#5f6368;--line:#dfe1e5;--accent:#0b57d0;--accent-text:#fff;
+--danger:#b3261e;--warn-bg:#fff4e5;--warn:#b25e00;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--bg:#131314;--panel:#1e1f20;--text:#e3e3e3;--muted:#a8abb0;--line:#3c4043;
+--accent:#a8c7fa;--accent-text:#062e6f;--danger:#f2b8b5;--warn-bg:#3a2a12;--warn:#f6c27a}}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--text);margin:0;padding:3rem 1rem}
+main{max-width:26rem;margin:0 auto;background:var(--panel);border:1px solid var(--line);border-radius:12px;padding:1.5rem}
+h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem;color:var(--muted)}
+input{width:100%;padding:.6rem;box-sizing:border-box;font:inherit;color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:8px}
+button{font:inherit;padding:.55rem 1.2rem;margin:1rem .5rem 0 0;cursor:pointer;border-radius:999px;border:1px solid var(--line);background:var(--panel);color:var(--text)}
+button[type=submit]:first-of-type{background:var(--accent);color:var(--accent-text);border-color:var(--accent)}
+.error{color:var(--danger)}.warning{background:var(--warn-bg);border-left:4px solid var(--warn);padding:.5rem .8rem}
+.admin{color:var(--danger);font-weight:600}`;
 
 function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)} · Hey</title>
-<style>${STYLE}</style></head><body>${body}</body></html>`;
+<style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 
 const hidden = (csrf: string) => `<input type="hidden" name="csrf_token" value="${escape(csrf)}">`;

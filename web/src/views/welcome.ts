@@ -40,7 +40,7 @@ export function welcomeView(notice?: string): HTMLElement {
       await signUp({ email: email.value, password: password.value, first_name: first.value, last_name: last.value });
       status.textContent = "Account created. Sign in with it on the next page.";
       // The app never sees a session: the new user signs in on Hey's own page, like everyone else.
-      await signIn();
+      await signIn(undefined, email.value);
     } catch (error) {
       submit.disabled = false;
       if (error instanceof ApiError && error.errors.length) {
