@@ -1,13 +1,15 @@
 import { z } from "@hono/zod-openapi";
 
-export const MAX_BODY_CODE_POINTS = 4000;
+import { bodyLength, MAX_BODY_CODE_POINTS } from "./limits";
+
+export { MAX_BODY_CODE_POINTS };
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** 1 to 4,000 code points once surrounding white space is trimmed for the check; stored as sent. */
 export const MessageBodySchema = z
   .string()
   .refine((body) => body.trim().length > 0, "The message is empty.")
-  .refine((body) => [...body.trim()].length <= MAX_BODY_CODE_POINTS, `At most ${MAX_BODY_CODE_POINTS} characters.`)
+  .refine((body) => bodyLength(body) <= MAX_BODY_CODE_POINTS, `At most ${MAX_BODY_CODE_POINTS} characters.`)
   // A lone surrogate is no character: stored, it would come back as U+FFFD, not as the body acknowledged.
   .refine((body) => !LONE_SURROGATE.test(body), "The message contains a broken character (a lone UTF-16 surrogate).")
   .openapi({ description: `1 to ${MAX_BODY_CODE_POINTS} Unicode code points (surrounding white space not counted).` });

@@ -43,7 +43,8 @@ async function signUp(page: Page, person: Person): Promise<void> {
   await page.getByLabel("Password").fill(person.password);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.waitForURL(/\/o\/authorize\//);
-  await page.getByLabel("Email").fill(person.email);
+  // The app passed the new account's email along (login_hint): only the password is left to type.
+  assert.equal(await page.getByLabel("Email").inputValue(), person.email);
   await page.getByLabel("Password").fill(person.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Allow" }).click();
@@ -244,6 +245,23 @@ describe("the web app", { timeout: 180_000 }, () => {
       await inLog(twin, "Sent while the server was down").waitFor();
       await twin.close();
     }
+  });
+
+  it("keeps a second tab opened on its own signed in, sharing the first tab's sign-in", async () => {
+    const second = watch(await adaPage.context().newPage(), "ada second tab");
+    await second.goto(`${server.url}/app/`);
+    await appStarted(second, "Ada Lovelace");
+    await second.close();
+  });
+
+  it("refuses a message over 4,000 characters with a counter instead of cutting it", async () => {
+    const box = adaPage.getByLabel("Message", { exact: true });
+    await box.fill("x".repeat(4001));
+    await adaPage.locator(".counter.over", { hasText: "4,001 / 4,000" }).waitFor();
+    assert.equal(await adaPage.getByRole("button", { name: "Send" }).isDisabled(), true);
+    assert.equal((await box.inputValue()).length, 4001, "nothing was cut");
+    await box.fill("");
+    assert.equal(await adaPage.getByRole("button", { name: "Send" }).isDisabled(), false);
   });
 
   it("signs out by revoking the grant and ending the Hey sign-in, so signing in again asks for the password", async () => {

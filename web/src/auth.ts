@@ -13,7 +13,9 @@ type Metadata = { issuer: string; authorization_endpoint: string; token_endpoint
 type Broadcast =
   | { type: "rotated"; lineage: string; tokens: Tokens }
   | { type: "ask"; lineage: string }
-  | { type: "signed-out"; lineage: string };
+  | { type: "signed-out"; lineage: string }
+  /** A new tab (not a duplicate) with no sign-in of its own asks to join one. */
+  | { type: "join" };
 
 const TOKENS_KEY = "hey.tokens";
 const PENDING_KEY = "hey.pkce";
@@ -21,6 +23,8 @@ const PENDING_KEY = "hey.pkce";
 const REFRESH_MARGIN_MS = 120_000;
 /** How long a tab about to refresh waits for the other tabs of its sign-in to offer a newer pair. */
 const ASK_MS = 60;
+/** How long a new tab waits for a signed-in tab to share its sign-in. */
+const JOIN_MS = 250;
 
 let tokens: Tokens | null = read<Tokens>(TOKENS_KEY);
 let metadata: Promise<Metadata> | null = null;
@@ -51,8 +55,15 @@ function scheduleRefresh(delay: number): void {
   timer = window.setTimeout(() => void refresh().catch(() => scheduleRefresh(5000)), Math.max(0, delay));
 }
 
+let joining: ((shared: Tokens) => void) | null = null;
+
 channel?.addEventListener("message", (event: MessageEvent<Broadcast>) => {
   const data = event.data;
+  if (data.type === "join") {
+    if (tokens) channel.postMessage({ type: "rotated", lineage: tokens.lineage, tokens } satisfies Broadcast);
+    return;
+  }
+  if (!tokens && joining && data.type === "rotated") return joining(data.tokens);
   if (!tokens || data.lineage !== tokens.lineage) return;
   if (data.type === "ask") channel.postMessage({ type: "rotated", lineage: tokens.lineage, tokens } satisfies Broadcast);
   // Only ever forward: a later pair expires later.
@@ -84,6 +95,22 @@ async function accept(res: Response, lineage: string): Promise<Tokens> {
   const body = (await res.json()) as { access_token: string; refresh_token: string; expires_in: number; scope: string; error_description?: string };
   if (!res.ok) throw Object.assign(new Error(body.error_description ?? "Sign-in failed."), { status: res.status });
   return { access_token: body.access_token, refresh_token: body.refresh_token, scope: body.scope, expires_at: Date.now() + body.expires_in * 1000, lineage };
+}
+
+/**
+ * A tab opened on its own (not duplicated) starts with empty sessionStorage: it asks the other tabs for
+ * their sign-in and, if one answers, joins its lineage (one refresh token, refreshed under the shared
+ * lock), so opening Hey in a second tab does not ask to sign in again.
+ */
+export async function joinSignIn(): Promise<void> {
+  if (tokens || !channel) return;
+  const shared = await new Promise<Tokens | null>((resolve) => {
+    joining = resolve;
+    channel.postMessage({ type: "join" } satisfies Broadcast);
+    window.setTimeout(() => resolve(null), JOIN_MS);
+  });
+  joining = null;
+  if (shared && !tokens) setTokens(shared);
 }
 
 /** True while this tab holds tokens. */

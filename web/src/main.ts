@@ -4,7 +4,7 @@
 //   /app/callback   the OAuth redirect URI
 import "./styles.css";
 import { ApiError, me as fetchMe } from "./api";
-import { completeSignIn, onAuthChange, signedIn, signOut } from "./auth";
+import { completeSignIn, joinSignIn, onAuthChange, signedIn, signOut } from "./auth";
 import { el, nameOf } from "./dom";
 import { BASE, type UserResource } from "./types";
 import { createChatList, type ChatList } from "./views/chat-list";
@@ -130,6 +130,7 @@ async function boot(): Promise<void> {
       if (!signedIn()) return showWelcome(error instanceof Error ? error.message : String(error));
     }
   }
+  await joinSignIn();
   if (!signedIn()) return showWelcome();
   await startSession();
 }

@@ -204,6 +204,8 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     ctx.setOffline(next === "offline");
     state.textContent = { connecting: "Connecting…", live: participantsLine(), offline: "Offline — reconnecting…", gone: message ?? "" }[next];
     if (next === "gone") {
+      // Nothing to page back through in a conversation that is not (or no longer) yours.
+      older.hidden = true;
       box.setEnabled(false);
       peopleButton.disabled = true;
       ctx.setOffline(false);
@@ -282,6 +284,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     } catch (error) {
       heading.textContent = "Conversation not found";
       state.textContent = error instanceof Error ? error.message : String(error);
+      older.hidden = true;
       box.setEnabled(false);
       return;
     }

@@ -1,0 +1,7 @@
+// Message rules clients need too (the web app imports this module, so it stays free of zod).
+
+/** A message body holds 1 to this many Unicode code points (surrounding white space not counted). */
+export const MAX_BODY_CODE_POINTS = 4000;
+
+/** How a body is measured against the limit. */
+export const bodyLength = (body: string) => [...body.trim()].length;
