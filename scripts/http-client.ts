@@ -159,14 +159,14 @@ export async function signIn(
   if (!hop.onPages) return exchange(hop.target);
 
   // 3. The consent page, unless the server already knows the answer and sends the code at once.
-  res = await go(hop.target);
+  const consent = hop.target;
+  res = await go(consent);
   html = await res.text();
   hop = next(res);
   if (hop && !hop.onPages) return exchange(hop.target);
   if (res.status !== 200) throw refused(res, html, "consent", "The server refused to show the consent page");
   if (/name="password"/.test(html)) throw new SignInError("The server asked for the password again: the sign-in session was not kept.", "consent", res.status);
   csrf = field(html, "csrf_token") ?? csrf;
-  const consent = hop?.target ?? authorize;
   res = await post(consent, { csrf_token: csrf, decision: "approve" });
   html = await res.text();
   hop = next(res);
