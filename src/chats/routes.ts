@@ -8,7 +8,9 @@ import { MessageSchema } from "../messages/schemas";
 import { listChats } from "./chats";
 
 const ChatSchema = z
-  .object({ conversation: ConversationSchema, last_message: MessageSchema.nullable(), unread_count: z.int() })
+  // A union, not .nullable(): @hono/zod-openapi renders .nullable() on a referenced schema as an allOf
+  // that null can never match, so the document would refuse a chat that has no message yet.
+  .object({ conversation: ConversationSchema, last_message: z.union([MessageSchema, z.null()]), unread_count: z.int() })
   .openapi("Chat");
 
 const list = createRoute({

@@ -35,7 +35,25 @@ const register = createRoute({
   security: [],
   request: { body: { required: true, content: { "application/json": { schema: Metadata } } } },
   responses: {
-    201: { description: "The registered client." },
+    201: {
+      description: "The registered client (RFC 7591 §3.2.1).",
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              client_id: z.string(),
+              client_id_issued_at: z.int(),
+              client_name: z.string(),
+              redirect_uris: z.array(z.string()),
+              scope: z.string(),
+              token_endpoint_auth_method: z.literal("none"),
+              grant_types: z.array(z.string()),
+              response_types: z.array(z.string()),
+            })
+            .openapi("RegisteredClient"),
+        },
+      },
+    },
     400: oauthErrorResponse("invalid_redirect_uri or invalid_client_metadata."),
     403: oauthErrorResponse("Registration is turned off."),
     413: oauthErrorResponse("The body is too large."),
