@@ -21,10 +21,11 @@ import { jsonBodies } from "./http/body";
 import { configured } from "./http/configured";
 import { withDatabase } from "./http/database";
 import { methodsAllowed, notFound, onError } from "./http/errors";
-import { canonicalPath } from "./http/paths";
+import { canonicalPath, trailingSlashRedirect } from "./http/paths";
 import { validationHook } from "./http/validation";
 import { disconnectEverywhere } from "./realtime/disconnect";
 import { realtimeRoutes } from "./realtime/routes";
+import { rootRoutes } from "./root/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web/routes";
 
@@ -36,6 +37,7 @@ export function createApp() {
   app.use(secureHeaders({ xFrameOptions: "DENY" }));
   // After secureHeaders, which adds its headers once the rest has answered, so the 405 gets them too.
   app.use(methodsAllowed(app));
+  app.use(trailingSlashRedirect(app));
   // Before every route, so route middleware such as secured() finds c.var.db too.
   app.use(withDatabase);
   app.use("/api/*", jsonBodies);
@@ -44,6 +46,7 @@ export function createApp() {
 
   const routes = app
     .get("/healthz", (c) => c.json({ ok: true }))
+    .route("/", rootRoutes)
     .route("/", userRoutes)
     .route("/", conversationRoutes)
     .route("/", messageRoutes)
@@ -63,7 +66,14 @@ export function createApp() {
   app.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
     type: "oauth2",
     description: "OAuth 2.1 authorization code with PKCE (S256). Send the access token as `Authorization: Bearer`.",
+    // Relative: Swagger UI resolves them against the server URL, the origin /openapi.json was fetched from.
     flows: { authorizationCode: { authorizationUrl: "/o/authorize/", tokenUrl: "/o/token/", refreshUrl: "/o/token/", scopes: { ...SCOPES } } },
+  });
+  // The same access token, pasted (from `npm run token`, say) rather than obtained through the flow above.
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access token issued by Hey's OAuth server, pasted as is; the route's scope still applies.",
   });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
@@ -77,6 +87,7 @@ export function createApp() {
     },
     servers: [{ url: new URL(c.req.url).origin }],
     tags: [
+      { name: "API root", description: "Links to the resources, the docs and the web app: where a client that knows only the address starts." },
       { name: "Users", description: "Sign-up, the signed-in user's profile, and the people the caller may see." },
       { name: "Conversations", description: "Conversations and their participants; the owner adds people, anyone may leave." },
       { name: "Messages", description: "Sending, listing, editing and deleting messages, and delivery and read receipts. The `Flat` operations are the original API's `/api/messages/` routes." },

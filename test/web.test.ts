@@ -15,3 +15,9 @@ it("keeps a missing build file a 404 instead of answering HTML for it", async ()
   const res = await api("/app/assets/missing.js");
   expect(res.status).toBe(404);
 });
+
+it("answers the shell for a client-side path that ends with a slash, rather than redirecting it", async () => {
+  const res = await api("/app/c/12/");
+  expect(res.status).toBe(200);
+  expect(res.headers.get("Content-Type")).toContain("text/html");
+});

@@ -62,5 +62,7 @@ const perUser = (c: Context<AppEnv>) => `user:${c.get("auth").userId}`;
  */
 export function secured(scope: Scope, options: { limit?: LimitName } = {}) {
   const middleware = [requireScope(scope), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
-  return { security: [{ oauth2: [scope] }], middleware };
+  // Either scheme: the OAuth flow, or a token pasted into /docs (the scope is checked all the same).
+  const security: Record<string, string[]>[] = [{ oauth2: [scope] }, { bearerToken: [] }];
+  return { security, middleware };
 }

@@ -29,6 +29,8 @@ const ticket = createRoute({
   responses: { 201: jsonResponse(z.object({ ticket: z.string(), expires_at: z.iso.datetime() }).openapi("Ticket"), "The ticket."), ...problems(400, 401, 403, 404, 429) },
 });
 
+const ConnectQuery = z.object({ ticket: z.string().max(200).optional(), after_seq: z.coerce.number().int().min(0).optional(), after_change: z.coerce.number().int().min(0).optional() });
+
 const connect = createRoute({
   method: "get",
   path: "/api/conversations/{id}/ws/",
@@ -41,10 +43,10 @@ const connect = createRoute({
     "documented in src/realtime/protocol.ts and the README. Opens count against the per-user `connect` limit (429 beyond it). A user " +
     "holds at most MAX_SOCKETS_PER_CONVERSATION (10) sockets per conversation: a newer one closes the oldest with 4029, which " +
     "clients should not answer by reconnecting.",
-  security: [{ oauth2: ["read:messages"] }],
+  security: [{ oauth2: ["read:messages"] }, { bearerToken: [] }],
   request: {
     params: IdParam,
-    query: z.object({ ticket: z.string().max(200).optional(), after_seq: z.coerce.number().int().min(0).optional(), after_change: z.coerce.number().int().min(0).optional() }),
+    query: ConnectQuery,
   },
   responses: {
     101: { description: "Switching protocols: the socket is open." },
@@ -82,7 +84,7 @@ export const realtimeRoutes = createRouter().openapi(ticket, async (c) => {
 realtimeRoutes.openAPIRegistry.registerPath(connect);
 realtimeRoutes.get(connect.path.replace("{id}", ":id"), async (c) => {
   const params = IdParam.safeParse(c.req.param());
-  const query = connect.request.query.safeParse(c.req.query());
+  const query = ConnectQuery.safeParse(c.req.query());
   if (!params.success || !query.success) return problemResponse(400, "Bad conversation id or query.");
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") return problemResponse(426 as 400, "Connect with a WebSocket upgrade.", { headers: { Upgrade: "websocket" } });
   const origin = c.req.header("Origin");
