@@ -1,0 +1,72 @@
+// The REST calls the terminal client makes, with the bearer token, renewed once on a 401.
+import type { ConversationResource } from "../../src/conversations/schemas";
+import type { MessageResource } from "../../src/messages/schemas";
+import { AuthEnded, type Auth } from "./auth";
+import { clause, detailOf } from "./format";
+
+/** The server said no: `detail` is the problem's own words. */
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`HTTP ${status}: ${detail}`);
+  }
+}
+
+export type MessagePage = { count: number; previous: string | null; results: MessageResource[] };
+
+export class Api {
+  constructor(
+    readonly url: string,
+    readonly auth: Auth,
+  ) {}
+
+  async json<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (!this.auth.access) await this.auth.refresh();
+      const token = this.auth.access;
+      const res = await fetch(new URL(path, this.url), {
+        method: init.method ?? "GET",
+        headers: { Authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { "Content-Type": "application/json" }) },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const text = await res.text();
+      if (res.ok) return JSON.parse(text) as T;
+      const detail = detailOf(res.status, text);
+      if (res.status === 401 && attempt === 0) {
+        try {
+          await this.auth.refresh(token);
+        } catch (error) {
+          throw error instanceof AuthEnded ? new AuthEnded(`${clause(detail)}. ${error.message}`) : error;
+        }
+        continue;
+      }
+      throw new Refusal(res.status, detail);
+    }
+  }
+
+  conversation(id: string): Promise<ConversationResource> {
+    return this.json(`/api/conversations/${id}/`);
+  }
+
+  /** The newest `limit` messages with a seq up to `upTo`, oldest first. */
+  lastMessages(id: string, upTo: number, limit: number): Promise<MessagePage> {
+    return this.json(`/api/conversations/${id}/messages/?before_seq=${upTo + 1}&limit=${limit}`);
+  }
+
+  /** The signed-in user's id, or null when the token lacks the `profile` scope. */
+  async me(): Promise<number | null> {
+    try {
+      return (await this.json<{ id: number }>("/api/users/me/")).id;
+    } catch (error) {
+      if (error instanceof Refusal && error.status === 403) return null;
+      throw error;
+    }
+  }
+
+  /** A one-time ticket for the current token: sent in band, it extends the open socket's life. */
+  async ticket(id: string): Promise<string> {
+    return (await this.json<{ ticket: string }>("/api/realtime/tickets/", { method: "POST", body: { conversation: Number(id) } })).ticket;
+  }
+}

@@ -1,0 +1,128 @@
+// `npm run chat` for real: the terminal client as a child process (stdin and stdout are pipes) against a
+// real wrangler dev, driven through its stdin and checked through its output and the API.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
+import { allMessages, world, type World } from "./support";
+
+let server: DevServer;
+let w: World;
+const clients: ChildProcessWithoutNullStreams[] = [];
+
+beforeAll(async () => {
+  server = await startDevServer({ vars: UNLIMITED });
+  w = await world(server, 2);
+});
+afterAll(async () => {
+  for (const child of clients) if (child.exitCode === null) child.kill("SIGKILL");
+  await server?.kill();
+});
+
+type Client = { stdin: NodeJS.WritableStream; out: () => string; err: () => string; exited: Promise<number | null>; until: (what: string, stream: "out" | "err", pattern: RegExp) => Promise<void> };
+
+/** `npm run chat` for this conversation, with `env` (HEY_TOKEN and friends). */
+function chat(env: Record<string, string>): Client {
+  const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
+  const child = spawn(tsx, ["scripts/chat.ts", "--conversation", String(w.conversationId), "--url", server.url], {
+    env: { ...process.env, HEY_TOKEN: "", HEY_REFRESH: "", HEY_CLIENT_ID: "", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  clients.push(child);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const until = async (what: string, stream: "out" | "err", pattern: RegExp) => {
+    const deadline = Date.now() + 15_000;
+    while (!pattern.test(stream === "out" ? out : err)) {
+      if (Date.now() > deadline) throw new Error(`no ${what} (${pattern})\n--- stdout:\n${out.slice(-1500)}\n--- stderr:\n${err.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { stdin: child.stdin, out: () => out, err: () => err, exited, until };
+}
+
+const occurrences = (text: string, part: string) => text.split(part).length - 1;
+
+it("shows the last 20 messages, sends a line once, shows others' messages, refuses a long line locally, and exits 0 on Ctrl-D", async () => {
+  const a = w.users[0]!;
+  const b = w.users[1]!;
+  const path = `/api/conversations/${w.conversationId}/messages/`;
+  for (let i = 1; i <= 25; i++) {
+    const sent = await w.client.json(path, { method: "POST", token: (i % 2 ? b : a).token, body: { message_body: `history ${i}` } });
+    expect(sent.status).toBe(201);
+  }
+
+  const client = chat({ HEY_TOKEN: a.token });
+
+  // The last 20 messages on connect, oldest first; the viewer's own as "you".
+  await client.until("connection", "err", /connected/);
+  const history = client.out().split("\n").filter((l) => /history \d+$/.test(l));
+  expect(history.map((l) => Number(/history (\d+)$/.exec(l)![1]))).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+  expect(history[0]).toMatch(/you: history 6$/);
+  expect(history[1]).toMatch(/: history 7$/);
+  expect(history[1]).not.toMatch(/you:/);
+
+  // A typed line is shown once, pending, then confirmed.
+  const line = "hello from the terminal client, sent once";
+  client.stdin.write(`${line}\n`);
+  await client.until("confirmation", "out", /✓ sent: “hello from the terminal …”/);
+  expect(occurrences(client.out(), line)).toBe(1);
+  expect(client.out()).toMatch(new RegExp(`^⋯ .*you: ${line}$`, "m"));
+
+  // A message from B shows up in A's output, and A's client marks it read.
+  const fromB = await w.client.json(path, { method: "POST", token: b.token, body: { message_body: "a reply from B" } });
+  expect(fromB.status).toBe(201);
+  await client.until("B's message", "out", /: a reply from B$/m);
+  const statusForB = async () => (await w.client.json(`${path}?before_seq=${fromB.body.seq + 1}&limit=1`, { token: b.token })).body.results[0].status;
+  await expect.poll(statusForB, { timeout: 10_000 }).toBe("read");
+
+  // A line over 4,000 characters never leaves the client.
+  client.stdin.write(`${"x".repeat(4001)}\n`);
+  await client.until("refusal", "err", /Not sent: the line is 4,001 characters; a message holds at most 4,000\./);
+
+  // Ctrl-D (the end of stdin) quits cleanly.
+  client.stdin.end();
+  expect(await client.exited).toBe(0);
+
+  const stored = await allMessages(w.client, w.conversationId, b.token);
+  const mine = stored.filter((m) => m.message_body === line);
+  expect(mine).toHaveLength(1);
+  expect(mine[0]!.client_message_id).toBeTruthy();
+  expect(stored.some((m) => m.message_body.startsWith("xxxx"))).toBe(false);
+  expect(stored).toHaveLength(27);
+});
+
+it("renews a revoked access token with the refresh token and keeps the lines typed meanwhile; without one it says so and exits", async () => {
+  const a = w.users[0]!;
+  const b = w.users[1]!;
+  const renewing = chat({ HEY_TOKEN: a.token, HEY_REFRESH: a.refreshToken, HEY_CLIENT_ID: a.clientId });
+  const stuck = chat({ HEY_TOKEN: a.token });
+  await renewing.until("connection", "err", /connected/);
+  await stuck.until("connection", "err", /connected/);
+
+  // Revoking the access token closes the grant's sockets with 4001.
+  const revoke = await fetch(`${server.url}/o/revoke_token/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: a.token, client_id: a.clientId }),
+  });
+  expect(revoke.status).toBe(200);
+  const lines = ["typed around the reconnect 1", "typed around the reconnect 2", "typed around the reconnect 3"];
+  for (const line of lines) renewing.stdin.write(`${line}\n`);
+
+  expect(await stuck.exited).toBe(1);
+  expect(stuck.err()).toMatch(/no refresh token/);
+
+  await renewing.until("reconnection", "err", /reconnected/);
+  await expect.poll(() => occurrences(renewing.out(), "✓ sent: “typed around the reconne…”"), { timeout: 10_000 }).toBe(3);
+  renewing.stdin.end();
+  expect(await renewing.exited).toBe(0);
+  // The refresh token given at start is spent now: the client says which one to use next time.
+  expect(renewing.err()).toMatch(/HEY_REFRESH=\S+/);
+
+  const stored = await allMessages(w.client, w.conversationId, b.token);
+  for (const line of lines) expect(stored.filter((m) => m.message_body === line), line).toHaveLength(1);
+});
