@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { api, problemOf } from "./support/http";
 
@@ -30,10 +30,15 @@ describe("every error is application/problem+json", () => {
     await expectProblem(res, 405);
   });
 
-  it("404, not 405, when the method is served only at the path without its trailing slash", async () => {
+  it("308 to the path without its trailing slash when only that one is served, not 405", async () => {
     const res = await api("/healthz/");
+    expect(res.status).toBe(308);
     expect(res.headers.get("Allow")).toBeNull();
-    await expectProblem(res, 404);
+    expect(new URL(res.headers.get("Location")!, "http://hey.test").pathname).toBe("/healthz");
+  });
+
+  it("404 for a path with a trailing slash whose slashless form is not served either", async () => {
+    await expectProblem(await api("/nothing-here/"), 404);
   });
 
   it("sends GET /docs/ to the reference page at /docs rather than refusing the method", async () => {
@@ -49,7 +54,7 @@ describe("every error is application/problem+json", () => {
 
   it("400 with an errors list for a validation failure", async () => {
     const body = await expectProblem(await api("/api/users/", { method: "POST", json: { email: 1 } }), 400);
-    expect(body.errors).toEqual(expect.arrayContaining([{ path: "email", message: expect.any(String) }]));
+    expect(body.errors).toEqual(expect.arrayContaining([{ path: "email", message: "Enter a valid email address." }]));
   });
 
   it("413 for a body over the limit", async () => {
@@ -62,7 +67,8 @@ describe("every error is application/problem+json", () => {
     await expectProblem(res, 415);
   });
 
-  it("500 for an unexpected exception, without its message or stack", async () => {
+  it("500 for an unexpected exception, without its message or stack, which are logged instead", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const app = createApp();
     app.get("/boom", () => {
       throw new Error("SELECT secret FROM internals");
@@ -70,5 +76,7 @@ describe("every error is application/problem+json", () => {
     const res = await app.request("/boom", {}, env);
     const body = await expectProblem(res, 500);
     expect(JSON.stringify(body)).not.toMatch(/SELECT|internals|at /);
+    expect(logged).toHaveBeenCalledWith("GET /boom failed", expect.objectContaining({ message: "SELECT secret FROM internals" }));
+    logged.mockRestore();
   });
 });

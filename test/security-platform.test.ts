@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { config, ConfigError } from "../src/config";
 import { clientIp } from "../src/limits/client-address";
 import { CLOSE } from "../src/realtime/protocol";
@@ -14,11 +14,15 @@ describe("the issuer", () => {
   const noIssuer = appWith({ ISSUER: undefined });
 
   it("is refused, not taken from Host, when ISSUER is unset on a non-loopback host", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const meta = await noIssuer("https://attacker-chosen.example/.well-known/oauth-authorization-server");
     expect(meta.status).toBe(503);
     expect(await meta.json()).toMatchObject({ error: "server_error" });
     const token = await noIssuer("https://attacker-chosen.example/o/token/", { form: { grant_type: "refresh_token", refresh_token: "x", client_id: "y" } });
     expect(token.status).toBe(503);
+    // The operator learns why from the log.
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining("ISSUER is not set"));
+    logged.mockRestore();
   });
 
   it("comes from the origin in local development on a loopback host", async () => {
@@ -63,7 +67,10 @@ describe("configuration", () => {
   });
 
   it("a misconfigured Worker refuses every request with a 500 that does not expose the configuration", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const res = await appWith({ RATE_SEND_LIMIT: "abc" })("/healthz");
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining("RATE_SEND_LIMIT"));
+    logged.mockRestore();
     expect(res.status).toBe(500);
     expect(res.headers.get("Content-Type")).toBe("application/problem+json");
     expect(await res.text()).not.toContain("RATE_SEND_LIMIT");

@@ -1,20 +1,46 @@
 import type { Hook } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { z } from "zod";
+import { pathIdMessage, unknownFields } from "./messages";
 import { problemResponse, type FieldError } from "./problem";
 
-/** Turns zod issues into `{path, message}` pairs; the path starts with where the input came from. */
-export function fieldErrors(error: z.ZodError, target?: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [...(target && target !== "json" && target !== "form" ? [target] : []), ...issue.path].join("."),
-    message: issue.message,
-  }));
+const SHOWN_IN_DETAIL = 3;
+
+type Named = FieldError & { named: boolean };
+
+/** Whether a number was wanted, or one was out of range: for an id in the path, "must be a positive whole number". */
+const isNumberIssue = (issue: z.core.$ZodIssue) =>
+  (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "int")) ||
+  ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number");
+
+/** Zod issues as `{path, message}` pairs; the path starts with where the input came from (`param.id`, `query.page`). */
+function describe(error: z.ZodError, target: string | undefined, routePath: string | undefined): Named[] {
+  const prefix = target && target !== "json" && target !== "form" ? [target] : [];
+  return error.issues.flatMap((issue): Named[] => {
+    const path = [...prefix, ...issue.path].join(".");
+    // One entry per unknown key, so `path` points at the key to remove (unless the schema wrote its own message).
+    if (issue.code === "unrecognized_keys" && issue.message === unknownFields(issue.keys, issue.path)) {
+      return issue.keys.map((key) => ({ path: [...prefix, ...issue.path, key].join("."), message: unknownFields([key], issue.path), named: true }));
+    }
+    if (target === "param" && routePath && issue.path.length === 1 && isNumberIssue(issue)) {
+      return [{ path, message: pathIdMessage(routePath, String(issue.path[0])), named: true }];
+    }
+    return [{ path, message: issue.message, named: issue.message.includes("`") }];
+  });
 }
 
-/** Shared by every route: a failed validation becomes a 400 problem with the failing fields. */
-export const validationHook: Hook<unknown, any, any, any> = (result, c) => {
+/** The problem's `detail`: the first few messages, each naming its field, so a client can show just this. */
+function detailOf(errors: Named[]): string {
+  const sentences = errors.slice(0, SHOWN_IN_DETAIL).map((e) => (e.named || !e.path ? e.message : `\`${e.path}\`: ${e.message}`));
+  const more = errors.length - SHOWN_IN_DETAIL;
+  if (more > 0) sentences.push(`And ${more} more in \`errors\`.`);
+  return sentences.join(" ") || "The request has invalid fields.";
+}
+
+/** Shared by every route: a failed validation becomes a 400 problem whose detail and `errors` say what to fix. */
+export const validationHook: Hook<unknown, any, any, any> = (result, c: Context) => {
   if (!result.success) {
-    return problemResponse(400, "The request has invalid fields.", {
-      errors: fieldErrors(result.error as z.ZodError, result.target),
-    });
+    const errors = describe(result.error as z.ZodError, result.target, c.req.routePath);
+    return problemResponse(400, detailOf(errors), { errors: errors.map(({ path, message }) => ({ path, message })) });
   }
 };

@@ -40,6 +40,9 @@ export function errorFrame(failure: Failure, clientMessageId?: string | null): S
 
 const error = (ws: WebSocket, code: ErrorCode, detail: string, extra: Partial<ServerEvent & { type: "error" }> = {}) => sendEvent(ws, { type: "error", code, detail, ...extra });
 
+/** An issue as a sentence that names its field (the shared messages already name it in backticks). */
+const describe = (i: { path: PropertyKey[]; message: string }) => (i.message.includes("`") ? i.message : `\`${i.path.join(".") || "frame"}\`: ${i.message}`);
+
 /** A frame's text as a client frame, or why not (pure: what a frame means, whoever sent it). */
 export function parseFrame(data: string): { frame: ClientFrame } | { code: ErrorCode; detail: string } {
   let json: unknown;
@@ -52,7 +55,7 @@ export function parseFrame(data: string): { frame: ClientFrame } | { code: Error
   if (parsed.success) return { frame: parsed.data };
   const type = typeof json === "object" && json !== null ? (json as { type?: unknown }).type : undefined;
   const known = ["send", "receipt", "typing", "auth"].includes(String(type));
-  return { code: known ? "invalid_frame" : "unknown_type", detail: parsed.error.issues.map((i) => `${i.path.join(".") || "frame"}: ${i.message}`).join("; ") };
+  return { code: known ? "invalid_frame" : "unknown_type", detail: parsed.error.issues.map(describe).join(" ") };
 }
 
 /** Handles one client frame. A bad or over-budget frame gets an `error` frame and the socket stays open. */

@@ -25,6 +25,8 @@ export const SignupSchema = z
     phone_number: PhoneSchema.nullish(),
     bio: z.string().max(2000).nullish(),
   })
+  // Unknown keys are refused, as PATCH refuses them: `is_staff` at sign-up must not pass for accepted.
+  .strict()
   .refine((u) => u.password.toLowerCase() !== u.email, {
     path: ["password"],
     message: "The password must not be the email address.",

@@ -1,24 +1,31 @@
 import { z } from "@hono/zod-openapi";
 import { zValidator } from "@hono/zod-validator";
+import type { Context } from "hono";
 import { oauthError } from "./errors";
 
 export const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.string() }).openapi("OAuthError");
 export const oauthErrorResponse = (description: string) => ({ description, content: { "application/json": { schema: OAuthErrorSchema } } });
 
-/** Every /o/ endpoint that takes a form answers a malformed one in the RFC 6749 shape. */
-export const oauthFormHook = (result: { success: true } | { success: false; error: { issues: { path: PropertyKey[] }[] } }) => {
-  if (!result.success) {
-    const fields = result.error.issues.map((i) => i.path.join(".") || "body").join(", ");
-    return oauthError("invalid_request", `Missing or malformed parameters: ${fields}.`);
-  }
+const FORM = "application/x-www-form-urlencoded";
+
+type FormResult = { success: true } | { success: false; error: { issues: { message: string }[] } };
+
+/**
+ * Every /o/ endpoint that takes a form answers a malformed one in the RFC 6749 shape. The body must be a
+ * form (RFC 6749 §4.1.3, §6; RFC 7009 §2.1; RFC 7662 §2.1): a JSON body is refused as such rather than
+ * read as an empty form missing every parameter.
+ */
+export const oauthFormHook = (result: FormResult, c: Context) => {
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== FORM) return oauthError("invalid_request", `Send the parameters as ${FORM}${type ? `, not ${type}` : ""}.`);
+  if (!result.success) return oauthError("invalid_request", result.error.issues.map((i) => i.message).join(" "));
 };
 
 export const formBody = <T extends z.ZodType>(schema: T) =>
-  ({ required: true, content: { "application/x-www-form-urlencoded": { schema } } }) as const;
+  ({ required: true, content: { [FORM]: { schema } } }) as const;
 
 /** A form validator whose failures answer in the RFC 6749 shape. */
 export const oauthForm = <T extends z.ZodType>(schema: T) => zValidator("form", schema, oauthFormHook);
-
 
 /**
  * The /o/ endpoints' error handler: malformed bodies (a broken multipart form, say) and unexpected
