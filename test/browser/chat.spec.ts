@@ -254,6 +254,14 @@ describe("the web app", { timeout: 180_000 }, () => {
     await second.close();
   });
 
+  it("shows an unknown conversation as not found, with nothing to load", async () => {
+    const stray = watch(await adaPage.context().newPage(), "ada stray tab");
+    await stray.goto(`${server.url}/app/c/999999`);
+    await stray.getByRole("heading", { name: "Conversation not found" }).waitFor();
+    assert.equal(await stray.getByRole("button", { name: "Load earlier messages" }).isVisible(), false);
+    await stray.close();
+  });
+
   it("refuses a message over 4,000 characters with a counter instead of cutting it", async () => {
     const box = adaPage.getByLabel("Message", { exact: true });
     await box.fill("x".repeat(4001));
