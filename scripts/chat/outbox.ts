@@ -3,11 +3,9 @@
 // socket's frame budget (WS_FRAMES_PER_SECOND 10 beyond a burst of 30), and a `rate_limited` one waits
 // its retry_after and goes again.
 import { randomUUID } from "node:crypto";
-import type { ClientFrame } from "../../src/realtime/protocol";
+import { CLIENT_PACE, type ClientFrame } from "../../src/realtime/protocol";
 
-/** Comfortably under the server's defaults, leaving room for receipts and typing frames. */
-const PER_SECOND = 8;
-const BURST = 20;
+const { perSecond: PER_SECOND, burst: BURST } = CLIENT_PACE;
 
 export type Outgoing<T> = { id: string; body: string; inFlight: boolean; tag: T };
 

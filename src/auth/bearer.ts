@@ -48,7 +48,7 @@ export function requireScope(scope: Scope) {
         headers: { "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scope}"`) },
       });
     }
-    if (scope === "admin" && !auth.isStaff) return problemResponse(403, "Only staff may do this.");
+    if (scope === "admin" && !auth.user.isStaff) return problemResponse(403, "Only staff may do this.");
     c.set("auth", auth);
     await next();
   });

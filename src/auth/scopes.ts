@@ -30,4 +30,4 @@ export function isSubset(wanted: readonly string[], allowed: readonly string[]):
 }
 
 /** True when a request may act as an administrator: a staff user's token carrying `admin`. */
-export const isAdmin = (auth: { isStaff: boolean; scopes: readonly string[] }) => auth.isStaff && auth.scopes.includes("admin");
+export const isAdmin = (auth: { user: { isStaff: boolean }; scopes: readonly string[] }) => auth.user.isStaff && auth.scopes.includes("admin");

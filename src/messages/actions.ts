@@ -12,7 +12,7 @@ import { findMessage } from "./store";
 
 /** Sends as the token's user; `created` is false for a retry of an earlier send. */
 export async function sendMessage(env: Cloudflare.Env, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {
-  const request = { userId: auth.userId, firstName: auth.firstName, lastName: auth.lastName, body, clientMessageId, limit: policy(env, "send") };
+  const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, body, clientMessageId, limit: policy(env, "send") };
   return unwrap(await room(env, conversationId).send(conversationId, request));
 }
 

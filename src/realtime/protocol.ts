@@ -63,6 +63,11 @@ export const CLOSE = {
 } as const;
 
 export const MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * How fast a client should send its queued frames: comfortably under the server's default frame budget
+ * (WS_FRAMES_PER_SECOND 10 beyond a burst of WS_FRAME_BURST 30), leaving room for receipts and typing.
+ */
+export const CLIENT_PACE: { readonly perSecond: number; readonly burst: number } = { perSecond: 8, burst: 20 };
 export const REPLAY_LIMIT = 1000;
 /** How long a `typing` event shows the indicator. */
 export const TYPING_SECONDS = 5;

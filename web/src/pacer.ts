@@ -2,9 +2,9 @@
 // WS_FRAME_BURST, 10 and 30 by default): after a reconnect, a tab's queued sends go out paced, in order,
 // rather than all at once into `rate_limited`.
 
-/** Comfortably under the server's defaults, leaving room for receipts and typing frames. */
-const PER_SECOND = 8;
-const BURST = 20;
+import { CLIENT_PACE } from "../../src/realtime/protocol";
+
+const { perSecond: PER_SECOND, burst: BURST } = CLIENT_PACE;
 
 export class Pacer {
   #tokens = BURST;

@@ -63,7 +63,7 @@ export async function verifyAccessToken(db: Database, token: string): Promise<Au
   const t = await findToken(db, token);
   if (!t || t.kind !== "access" || !isLive(t)) return null;
   const { user } = t;
-  return { userId: t.userId, user, isStaff: user.isStaff, firstName: user.firstName, lastName: user.lastName, grantId: t.grantId, tokenHash: t.hash, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
+  return { userId: t.userId, user, grantId: t.grantId, tokenHash: t.hash, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
 }
 
 /**
