@@ -2,6 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { ConversationRoom } from "../src/index";
 import { policy } from "../src/limits/limits";
+import { member, send, start } from "./support/conversations";
+import { api } from "./support/http";
 
 it("exports the ConversationRoom Durable Object, which answers a stranger's send with the 404 of a missing conversation", async () => {
   const stub = env.CONVERSATION_ROOM.getByName("conversation:999999");
@@ -9,4 +11,16 @@ it("exports the ConversationRoom Durable Object, which answers a stranger's send
     expect(room).toBeInstanceOf(ConversationRoom);
     expect(await room.send(999999, { userId: 1, firstName: "", lastName: "", body: "hi", clientMessageId: null, limit: policy(env, "send") })).toEqual({ ok: false, status: 404, detail: "No such conversation." });
   });
+});
+
+it("does not remember a conversation as missing: one created after a stranger knocked on its id works", async () => {
+  const owner = await member();
+  const first = await start(owner, []);
+  // The next id, asked for before it exists: its room looks and finds nothing.
+  const next = first.id + 1;
+  const early = await api(`/api/conversations/${next}/messages/`, { method: "POST", token: owner.token, json: { message_body: "too soon" } });
+  expect(early.status).toBe(404);
+  const created = await start(owner, []);
+  expect(created.id).toBe(next);
+  await send(owner, next, "now it exists");
 });

@@ -234,11 +234,14 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), () => this.#fanout.liveUsers(), ({ messages }) => this.#committed(messages));
     }
     const state = this.#state;
-    if (!state.loaded) {
+    // A conversation not found is looked up again next time: a request for an id may reach its room
+    // before the Worker creates the conversation (ids are predictable), and must not be remembered.
+    const stale = () => !state.loaded || !state.exists;
+    if (stale()) {
       let failure: unknown;
       // Errors are rethrown outside: a throw inside blockConcurrencyWhile would reset the object.
       await this.ctx.blockConcurrencyWhile(async () => {
-        if (!state.loaded) await state.load(database(this.env.DB)).catch((error: unknown) => (failure = error));
+        if (stale()) await state.load(database(this.env.DB)).catch((error: unknown) => (failure = error));
       });
       if (failure) throw failure;
     }
