@@ -36,6 +36,8 @@ export default defineConfig(async () => {
             RATE_EDIT_LIMIT: "1000000",
             RATE_CONNECT_LIMIT: "1000000",
             RATE_REGISTER_LIMIT: "1000000",
+            // A user goes offline a second after their last stream closes, so presence tests wait little.
+            PRESENCE_GRACE_SECONDS: "1",
             // Tests reach the Worker as http://hey.test, not a loopback host, so the issuer must be set.
             ISSUER: "http://hey.test",
           },

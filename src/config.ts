@@ -58,6 +58,10 @@ const ConfigSchema = z.object({
   WS_FRAMES_PER_SECOND: whole(10),
   /** Open sockets one user may hold on one conversation. */
   MAX_SOCKETS_PER_CONVERSATION: whole(10),
+  /** Open user streams (GET /api/events/ws) one user may hold; a newer one closes the oldest with 4029. */
+  MAX_STREAMS_PER_USER: whole(10),
+  /** How long a user stays online after their last stream closes, so a reconnect does not flicker. */
+  PRESENCE_GRACE_SECONDS: whole(5, 0, 3600),
   /** Most sends one group commit writes (1 turns group commit off; the benchmark compares both); bytes bound it too. */
   GROUP_COMMIT_MAX_BATCH: whole(500, 1, 1000),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"], { message: 'Expected "true" or "false".' }).default("true").transform((v) => v === "true"),

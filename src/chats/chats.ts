@@ -48,8 +48,12 @@ function lastMessageOf(r: LastMessageRow): StoredMessage {
  * newest activity first. Unread is last_seq − read_seq (a send moves the sender's own read watermark),
  * and the last message is a point lookup on (conversation_id, seq): no query per row, no scan of messages.
  */
-export async function listChats(db: Database, userId: number, options: { unreadOnly: boolean; offset: number; limit: number }) {
-  const where = and(eq(participants.userId, userId), options.unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined);
+export async function listChats(db: Database, userId: number, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
+  const where = and(
+    eq(participants.userId, userId),
+    options.unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined,
+    options.conversationId !== undefined ? eq(participants.conversationId, options.conversationId) : undefined,
+  );
   const mine = () => db.select({ id: conversations.id }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where);
   const order = [desc(conversations.lastActivityAt), desc(conversations.id)] as const;
   // The page's conversation ids as a subquery, so members and watermarks come in the same batch.

@@ -1,17 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { secured } from "../auth/bearer";
-import { ConversationSchema } from "../conversations/schemas";
 import { jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
 import { createRouter } from "../http/router";
-import { MessageSchema } from "../messages/schemas";
 import { listChats } from "./chats";
-
-const ChatSchema = z
-  // A union, not .nullable(): @hono/zod-openapi renders .nullable() on a referenced schema as an allOf
-  // that null can never match, so the document would refuse a chat that has no message yet.
-  .object({ conversation: ConversationSchema, last_message: z.union([MessageSchema, z.null()]), unread_count: z.int() })
-  .openapi("Chat");
+import { ChatSchema } from "./schemas";
 
 const list = createRoute({
   method: "get",

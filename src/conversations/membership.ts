@@ -55,19 +55,21 @@ export async function addParticipant(db: Database, roster: Roster, actorId: numb
 /**
  * The owner removes anyone; anyone removes themself. The owner leaving hands ownership to the longest
  * member. The last participant cannot leave: a conversation never has fewer than one (delete it instead).
- * Returns the owner afterwards.
+ * Returns the owner and the conversation afterwards.
  */
-export async function removeParticipant(db: Database, roster: Roster, actorId: number, userId: number): Promise<number> {
+export async function removeParticipant(db: Database, roster: Roster, actorId: number, userId: number): Promise<{ ownerId: number; conversation: ConversationResource }> {
   if (actorId !== userId && roster.ownerId !== actorId) throw new DomainError(403, "Only the owner removes other participants.");
   if (!roster.members.has(userId)) throw new DomainError(404, "That user is not a participant.");
   const heirs = [...roster.members].filter(([id]) => id !== userId).sort(([a, x], [b, y]) => x.joinedAt - y.joinedAt || a - b);
   if (heirs.length === 0) throw new DomainError(409, LAST_PARTICIPANT);
   const owner = roster.ownerId === userId ? heirs[0]![0] : roster.ownerId;
-  await db.batch([
-    db.delete(participants).where(and(eq(participants.conversationId, roster.conversationId), eq(participants.userId, userId))),
-    db.update(conversations).set({ ownerId: owner, updatedAt: new Date() }).where(eq(conversations.id, roster.conversationId)),
+  const id = roster.conversationId;
+  const [, , [row], members] = await db.batch([
+    db.delete(participants).where(and(eq(participants.conversationId, id), eq(participants.userId, userId))),
+    db.update(conversations).set({ ownerId: owner, updatedAt: new Date() }).where(eq(conversations.id, id)),
+    ...resourceAfter(db, id),
   ]);
-  return owner;
+  return { ownerId: owner, conversation: toConversationResource(row!, byConversation(members).get(id) ?? []) };
 }
 
 /** Any participant renames the conversation (or clears its title). */

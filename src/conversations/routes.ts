@@ -5,6 +5,7 @@ import type { AppEnv } from "../env";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
 import { createRouter } from "../http/router";
+import { Inbox } from "../realtime/inbox";
 import { room } from "../realtime/room-stub";
 import { unwrap } from "../realtime/outcome";
 import { createConversation, listConversations, membership, resources } from "./conversations";
@@ -99,7 +100,13 @@ const actor = (c: Context<AppEnv>) => c.get("auth").userId;
 export const conversationRoutes = createRouter()
   .openapi(create, async (c) => {
     const { conversation, created } = await createConversation(db(c), actor(c), c.req.valid("json"));
-    return c.json((await resources(db(c), [conversation]))[0]!, created ? 201 : 200);
+    const resource = (await resources(db(c), [conversation]))[0]!;
+    if (created) {
+      const chat = { conversation: resource, last_message: null, unread_count: 0 };
+      // After the answer: every member with a stream open gets the new chat.
+      c.executionCtx.waitUntil(new Inbox(c.env).tellOnline(db(c), resource.participants.map((p) => p.id), () => ({ type: "conversation.added", chat })));
+    }
+    return c.json(resource, created ? 201 : 200);
   })
   .openapi(list, async (c) => {
     const query = c.req.valid("query");

@@ -19,6 +19,8 @@ export const users = sqliteTable(
     bio: text("bio"),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
     isStaff: integer("is_staff", { mode: "boolean" }).notNull().default(false),
+    // Whether people who share a conversation see when this user is online (src/presence).
+    showPresence: integer("show_presence", { mode: "boolean" }).notNull().default(true),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`),
   },
@@ -151,6 +153,18 @@ export const messages = sqliteTable(
     index("messages_conversation_change").on(t.conversationId, t.changeSeq),
   ],
 );
+
+/**
+ * Who has a live user stream, written only by the user's hub. Rooms read it in a flush's own batch, so a
+ * user with no stream open costs nothing per message; `last_seen_at` is the latest going on- or offline.
+ */
+export const presence = sqliteTable("presence", {
+  userId: integer("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  online: integer("online", { mode: "boolean" }).notNull(),
+  lastSeenAt: timestamp("last_seen_at").notNull(),
+});
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type ParticipantRow = typeof participants.$inferSelect;

@@ -2,6 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, messages, participants } from "../db/schema";
+import { onlineAmong } from "../presence/presence";
 import { selectMessage, type StoredMessage } from "./store";
 
 const lastSeqOf = (conversationId: number) => sql`(SELECT ${conversations.lastSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`;
@@ -42,12 +43,14 @@ export async function changeMessage(db: Database, conversationId: number, messag
 
 /**
  * Moves a participant's watermarks forward only, never past the last message; read implies delivered.
- * Returns the watermarks as they stand afterwards.
+ * Returns the watermarks as they stand afterwards, and (from the same batch) whether the participant has
+ * a stream open to be told; null when they are not a participant.
  */
 export async function moveWatermarks(db: Database, conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number, now: Date) {
   const read = sql`min(${readUpTo}, ${lastSeqOf(conversationId)})`;
   const delivered = sql`min(max(${deliveredUpTo}, ${readUpTo}), ${lastSeqOf(conversationId)})`;
-  const [row] = await db
+  const [[row], online] = await db.batch([
+    db
     .update(participants)
     .set({
       readAt: sql`CASE WHEN ${read} > ${participants.readSeq} THEN ${now.getTime()} ELSE ${participants.readAt} END`,
@@ -56,8 +59,10 @@ export async function moveWatermarks(db: Database, conversationId: number, userI
       deliveredSeq: sql`max(${participants.deliveredSeq}, ${delivered})`,
     })
     .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)))
-    .returning({ deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq });
-  return row ?? null;
+    .returning({ deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq }),
+    onlineAmong(db, [userId]),
+  ]);
+  return row ? { ...row, online: online.length > 0 } : null;
 }
 
 /** The conversation's highest seq, read inside the flush's own transaction. */

@@ -1,5 +1,6 @@
 import type { AuthContext } from "../http/auth-context";
 import { CLOSE, type ServerEvent } from "./protocol";
+import type { StreamEvent } from "./stream-protocol";
 
 /** Who a socket acts for: set by the Worker after authentication, kept across hibernation. */
 export type SocketIdentity = { userId: number; grantId: string; scopes: string[]; expiresAt: number };
@@ -52,7 +53,7 @@ export function supersedeOldest(sockets: WebSocket[], newest: WebSocket, cap: nu
 }
 
 /** Sends one event; a socket that is already closing is skipped rather than failing the room. */
-export function sendEvent(ws: WebSocket, event: ServerEvent | string): void {
+export function sendEvent(ws: WebSocket, event: ServerEvent | StreamEvent | string): void {
   try {
     ws.send(typeof event === "string" ? event : JSON.stringify(event));
   } catch {

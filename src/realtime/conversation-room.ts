@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { randomToken } from "../auth/secrets";
+import { listChats } from "../chats/chats";
 import { config } from "../config";
 import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
@@ -14,13 +15,15 @@ import type { Sender, StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks, type Change } from "../messages/writes";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
-import { Ledger, type SendResult } from "./ledger";
+import { Inbox, summary } from "./inbox";
+import { Ledger, type Committed, type SendResult } from "./ledger";
 import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
 import { purgeStep, purging, startPurge } from "./purge";
 import { replay } from "./replay";
 import { SendLimits } from "./send-limits";
 import { SenderNames } from "./sender-names";
+import type { InboxEvent } from "./stream-protocol";
 import { handleFrame, type FrameActions } from "./socket-frames";
 import { ConversationState } from "./state";
 import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
@@ -48,6 +51,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   readonly #admissions = new Map<string, Admission>();
   readonly #names = new SenderNames();
   readonly #limits = new SendLimits(this.env);
+  readonly #inbox = new Inbox(this.env);
   /** Membership changes run one at a time: each checks the state the one before left. */
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -84,10 +88,16 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async receipt(conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number) {
     return this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_CONVERSATION);
+      const before = state.members.get(userId)!;
       const marks = await moveWatermarks(database(this.env.DB), conversationId, userId, deliveredUpTo, readUpTo, new Date());
       if (!marks) throw new DomainError(404, NO_CONVERSATION);
       state.mark({ userId, ...marks });
       this.#fanout.progress(state.progress());
+      // The user's other devices clear their unread badges.
+      if (marks.online && (marks.readSeq > before.readSeq || marks.deliveredSeq > before.deliveredSeq)) {
+        const receipt: InboxEvent = { type: "receipt", conversation_id: conversationId, delivered_seq: marks.deliveredSeq, read_seq: marks.readSeq, unread_count: Math.max(0, state.lastSeq - marks.readSeq) };
+        this.#afterwards(this.#inbox.publish(new Map([[userId, [receipt]]])));
+      }
       return { user: userId, delivered_up_to: marks.deliveredSeq, read_up_to: marks.readSeq };
     });
   }
@@ -99,6 +109,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const added = await addParticipant(database(this.env.DB), state, actorId, userId);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
       this.#fanout.broadcast({ type: "participant.added", user: userId });
+      this.#afterwards(this.#tellAdded(added.conversation, userId, [...state.members.keys()]));
       return added.conversation;
     });
   }
@@ -107,11 +118,15 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   removeParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<null>> {
     return this.#exclusive(async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      state.ownerId = await removeParticipant(database(this.env.DB), state, actorId, userId);
+      const removed = await removeParticipant(database(this.env.DB), state, actorId, userId);
+      state.ownerId = removed.ownerId;
       state.members.delete(userId);
       this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
       this.#fanout.broadcast({ type: "participant.removed", user: userId });
       this.#fanout.progress(state.progress());
+      this.#tell([userId, ...state.members.keys()], (id) =>
+        id === userId ? { type: "conversation.removed", conversation_id: conversationId } : { type: "conversation.updated", conversation: removed.conversation },
+      );
       return null;
     });
   }
@@ -119,9 +134,10 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   /** Any participant renames the conversation (or clears its title). */
   rename(conversationId: number, actorId: number, title: string | null): Promise<Outcome<ConversationResource>> {
     return this.#exclusive(async () => {
-      await this.#member(conversationId, actorId, NO_CONVERSATION);
+      const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       const conversation = await renameConversation(database(this.env.DB), conversationId, title);
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
+      this.#tell([...state.members.keys()], () => ({ type: "conversation.updated", conversation }));
       return conversation;
     });
   }
@@ -137,6 +153,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       await startPurge(this.ctx.storage, database(this.env.DB), conversationId);
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
+      this.#tell([...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId }));
       return null;
     });
   }
@@ -231,7 +248,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     if (this.#state?.conversationId !== conversationId) {
       const state = new ConversationState(conversationId);
       this.#state = state;
-      this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), () => this.#fanout.liveUsers(), ({ messages }) => this.#committed(messages));
+      this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), () => this.#fanout.liveUsers(), (batch) => this.#committed(batch));
     }
     const state = this.#state;
     // A conversation not found is looked up again next time: a request for an id may reach its room
@@ -290,7 +307,12 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
         if (message.deleted) throw new DomainError(409, "The message has been deleted.");
         throw new DomainError(403, change.kind === "edit" ? "Only the sender may edit a message." : "Only the sender or the conversation's owner may delete a message.");
       }
-      if (changed) this.#fanout.message(message.deleted ? "message.deleted" : "message.updated", plain(message), state.watermarks());
+      if (changed) {
+        const type = message.deleted ? "message.deleted" : "message.updated";
+        this.#fanout.message(type, plain(message), state.watermarks());
+        // Only the last message shows in the chat list.
+        if (message.seq === state.lastSeq) this.#tell([...state.members.keys()], () => ({ type, conversation_id: conversationId, message: summary(message) }));
+      }
       return this.#resource(message, userId);
     });
   }
@@ -299,11 +321,39 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return toMessageResource(message, statusView(viewerId, this.#state!.watermarks()));
   }
 
-  /** Right after a flush committed: its messages in seq order, then each viewer's moved progress. */
-  #committed(messages: StoredMessage[]): void {
+  /**
+   * Right after a flush committed: its messages in seq order, then each viewer's moved progress; then,
+   * not awaited, one publish to each member with a stream open.
+   */
+  #committed({ messages, online }: Committed): void {
     const state = this.#state!;
     for (const m of messages) this.#fanout.message("message.created", plain(m), state.watermarks());
     this.#fanout.progress(state.progress());
+    const perUser = new Map<number, InboxEvent[]>();
+    for (const userId of online) {
+      const readSeq = state.members.get(userId)?.readSeq;
+      if (readSeq === undefined) continue;
+      const created = (m: StoredMessage): InboxEvent => ({ type: "message.created", conversation_id: state.conversationId, message: summary(m), unread_count: Math.max(0, m.seq - readSeq) });
+      perUser.set(userId, messages.map(created));
+    }
+    if (perUser.size) this.#afterwards(this.#inbox.publish(perUser));
+  }
+
+  /** Tells those of `userIds` with a stream open, after the ack (one D1 read, then one publish each). */
+  #tell(userIds: number[], eventFor: (userId: number) => InboxEvent): void {
+    this.#afterwards(this.#inbox.tellOnline(database(this.env.DB), userIds, eventFor));
+  }
+
+  /** The added user gets the conversation as a chat; the others, its new participant list. */
+  async #tellAdded(conversation: ConversationResource, userId: number, members: number[]): Promise<void> {
+    const db = database(this.env.DB);
+    const [chat] = (await listChats(db, userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id })).results;
+    await this.#inbox.tellOnline(db, members, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
+  }
+
+  /** Work after an answer went out: kept alive, and its failure logged rather than lost. */
+  #afterwards(work: Promise<void>): void {
+    this.ctx.waitUntil(work.catch((error: unknown) => console.error("inbox notification failed", error)));
   }
 
   readonly #frameActions: FrameActions = {

@@ -2,6 +2,7 @@ import { config } from "../config";
 import type { Database } from "../db/client";
 import type { Watermark } from "../messages/status";
 import { earlierSends, insertFresh, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
+import { onlineAmong } from "../presence/presence";
 import { conversationAdvanced, deliveredToConnected, sendersCaughtUp } from "../messages/writes";
 import type { Failure } from "./outcome";
 import type { ConversationState } from "./state";
@@ -20,7 +21,8 @@ type Pending = { input: SendInput; row: PendingRow; bytes: number; resolve: (res
 const CHUNK_BYTES = 90_000;
 const FLUSH_BYTES = 4 * CHUNK_BYTES;
 
-export type Committed = { messages: StoredMessage[] };
+/** A flush's new messages, and which members have a stream open to be told (read in the flush's batch). */
+export type Committed = { messages: StoredMessage[]; online: number[] };
 
 const encoder = new TextEncoder();
 
@@ -91,9 +93,10 @@ export class Ledger {
       const now = new Date();
       const rows = batch.map((p) => p.row);
       const chunks = chunk(batch);
-      const [earlier, ...rest] = await db.batch([
+      const [earlier, online, ...rest] = await db.batch([
         // A retry's first copy, looked up before the inserts (which skip it), in the same transaction.
         earlierSends(db, id, rows),
+        onlineAmong(db, [...state.members.keys()]),
         ...chunks.map((c) => insertFresh(db, id, c.map((p) => p.row), now)),
         conversationAdvanced(db, id, now),
         sendersCaughtUp(db, id, after, now),
@@ -120,7 +123,7 @@ export class Ledger {
         changeSeq: 0,
         sender: p.input.sender,
       }));
-      if (messages.length) this.committed({ messages });
+      if (messages.length) this.committed({ messages, online: online.map((o) => o.userId) });
       fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true }));
       for (const p of batch) {
         const first = p.row.k !== null ? stored.get(`${p.row.s}:${p.row.k}`) : undefined;

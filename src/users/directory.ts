@@ -1,6 +1,6 @@
 import { and, asc, count, eq, exists, or, sql, type AnyColumn } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { participants, users, type UserRow } from "../db/schema";
+import { participants, presence, users, type UserRow } from "../db/schema";
 
 /** True when the two users share at least one conversation. */
 function sharesConversation(viewerId: number) {
@@ -19,11 +19,18 @@ export type Listing = { search?: string; email?: string; offset: number; limit: 
  */
 export type Viewer = { id: number; admin: boolean };
 
+/** A user's presence row (none until their first stream). */
+export type PresenceRow = { online: boolean; lastSeenAt: Date };
+export type DirectoryEntry = { user: UserRow; presence: PresenceRow | null };
+
+/** Users with their presence rows. */
+const entries = (db: Database) => db.select({ user: users, presence: { online: presence.online, lastSeenAt: presence.lastSeenAt } }).from(users).leftJoin(presence, eq(presence.userId, users.id));
+
 /**
  * The users a viewer may see. An admin sees everyone (`search` matches email or names); others see
  * themselves and the people they share a conversation with, plus an exact `email` look-up.
  */
-export async function listUsers(db: Database, viewer: Viewer, q: Listing): Promise<{ count: number; rows: UserRow[] }> {
+export async function listUsers(db: Database, viewer: Viewer, q: Listing): Promise<{ count: number; rows: DirectoryEntry[] }> {
   const pattern = q.search && `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
   const contains = (column: AnyColumn) => sql`${column} LIKE ${pattern} ESCAPE '\\'`;
   const search = pattern ? or(contains(users.email), contains(users.firstName), contains(users.lastName)) : undefined;
@@ -32,12 +39,12 @@ export async function listUsers(db: Database, viewer: Viewer, q: Listing): Promi
     ? and(search, byEmail)
     : byEmail ?? or(eq(users.id, viewer.id), sharesConversation(viewer.id));
   const [total] = await db.select({ n: count() }).from(users).where(visible);
-  const rows = await db.select().from(users).where(visible).orderBy(asc(users.id)).limit(q.limit).offset(q.offset);
+  const rows = await entries(db).where(visible).orderBy(asc(users.id)).limit(q.limit).offset(q.offset);
   return { count: total?.n ?? 0, rows };
 }
 
 /** A user the viewer may see by id (self, an admin, or someone sharing a conversation), else undefined. */
-export async function visibleUser(db: Database, viewer: Viewer, id: number): Promise<UserRow | undefined> {
+export async function visibleUser(db: Database, viewer: Viewer, id: number): Promise<DirectoryEntry | undefined> {
   const where = viewer.admin || viewer.id === id ? eq(users.id, id) : and(eq(users.id, id), sharesConversation(viewer.id));
-  return db.select().from(users).where(where).get();
+  return entries(db).where(where).get();
 }

@@ -27,6 +27,7 @@ export async function updateProfile(env: Cloudflare.Env, db: Database, user: Use
       lastName: profile.last_name,
       phoneNumber: profile.phone_number,
       bio: profile.bio,
+      showPresence: profile.show_presence,
       passwordHash,
       updatedAt: new Date(),
     })

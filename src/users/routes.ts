@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { secured } from "../auth/bearer";
 import { currentUser, currentViewer } from "../auth/current-user";
-import type { UserRow } from "../db/schema";
 import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
@@ -11,7 +10,8 @@ import { config } from "../config";
 import { clientIp } from "../limits/client-address";
 import { limitBy } from "../limits/middleware";
 import { revoked } from "../auth/revocation";
-import { listUsers, visibleUser, type Viewer } from "./directory";
+import { hub } from "../realtime/hub-stub";
+import { listUsers, visibleUser, type DirectoryEntry, type Viewer } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
 import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
 import { createUser, toPublicUser, toUserResource } from "./users";
@@ -23,7 +23,7 @@ const AnyUser = z.union([UserSchema, PublicUserSchema]);
 const defaults = config({});
 
 /** The full record for the user themself and for an administrator; the public one for anyone else. */
-const show = (viewer: Viewer, user: UserRow) => (viewer.admin || viewer.id === user.id ? toUserResource(user) : toPublicUser(user));
+const show = (viewer: Viewer, { user, presence }: DirectoryEntry) => (viewer.admin || viewer.id === user.id ? toUserResource(user) : toPublicUser(user, presence));
 
 const signup = createRoute({
   method: "post",
@@ -120,8 +120,11 @@ export const userRoutes = createRouter()
   })
   .openapi(me, async (c) => c.json(toUserResource(currentUser(c)), 200))
   .openapi(updateMe, async (c) => {
-    const { user, revokedGrants } = await updateProfile(c.env, c.var.db, currentUser(c), c.req.valid("json"), c.get("auth").grantId);
+    const before = currentUser(c);
+    const { user, revokedGrants } = await updateProfile(c.env, c.var.db, before, c.req.valid("json"), c.get("auth").grantId);
     await revoked(c.env, c.var.db, user.id, revokedGrants);
+    // Contacts with a stream open see the user appear or vanish.
+    if (user.showPresence !== before.showPresence) c.executionCtx.waitUntil(hub(c.env, user.id).presenceChanged(user.id));
     return c.json(toUserResource(user), 200);
   })
   .openapi(list, async (c) => {
@@ -132,9 +135,9 @@ export const userRoutes = createRouter()
   })
   .openapi(detail, async (c) => {
     const me = currentViewer(c);
-    const user = await visibleUser(c.var.db, me, c.req.valid("param").id);
-    if (!user) throw new DomainError(404, "No such user.");
-    return c.json(show(me, user), 200);
+    const entry = await visibleUser(c.var.db, me, c.req.valid("param").id);
+    if (!entry) throw new DomainError(404, "No such user.");
+    return c.json(show(me, entry), 200);
   })
   .openapi(staffUpdate, async (c) => {
     const { user } = await updateUserFlags(c.var.db, c.req.valid("param").id, c.req.valid("json"));

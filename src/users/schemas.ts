@@ -45,6 +45,7 @@ export const UserSchema = z
     bio: z.string().nullable(),
     is_active: z.boolean(),
     is_staff: z.boolean(),
+    show_presence: z.boolean().openapi({ description: "Whether people who share a conversation see when you are online." }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -55,7 +56,14 @@ export type UserResource = z.infer<typeof UserSchema>;
 // No email: people in a group would otherwise collect each other's addresses, and the one client that looks
 // users up by email (web/src/api.ts findUserByEmail) already knows it and reads only the id.
 export const PublicUserSchema = z
-  .object({ id: z.int(), first_name: z.string(), last_name: z.string(), bio: z.string().nullable() })
+  .object({
+    id: z.int(),
+    first_name: z.string(),
+    last_name: z.string(),
+    bio: z.string().nullable(),
+    online: z.boolean().openapi({ description: "A user stream of theirs is open; false when they hide their presence." }),
+    last_seen_at: z.iso.datetime().nullable().openapi({ description: "When they last came online or went offline; null if never, or hidden." }),
+  })
   .openapi("PublicUser", {
     description: "Another user, as people who share a conversation with them see them: no email, phone number or account flags.",
   });
@@ -66,6 +74,7 @@ export const ProfileChangesSchema = z
     last_name: name.optional(),
     phone_number: PhoneSchema.nullable().optional(),
     bio: z.string().max(2000).nullable().optional(),
+    show_presence: z.boolean().optional(),
     current_password: z.string().max(1024).optional(),
     new_password: PasswordSchema.optional(),
   })

@@ -3,6 +3,8 @@ import { hashPassword, verifyPassword } from "../auth/password";
 import { uniqueViolation, type Database } from "../db/client";
 import { users, type UserRow } from "../db/schema";
 import { DomainError } from "../errors";
+import { presenceView } from "../presence/presence";
+import type { PresenceRow } from "./directory";
 import type { PublicUser, SignupInput, UserResource } from "./schemas";
 
 /** The user as the API shows it: never the password hash. */
@@ -16,6 +18,7 @@ export function toUserResource(user: UserRow): UserResource {
     bio: user.bio,
     is_active: user.isActive,
     is_staff: user.isStaff,
+    show_presence: user.showPresence,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };
@@ -67,6 +70,6 @@ export async function authenticate(db: Database, email: string, password: string
 }
 
 /** Another user as people who share a conversation with them see them: no contact details or flags. */
-export function toPublicUser(user: UserRow): PublicUser {
-  return { id: user.id, first_name: user.firstName, last_name: user.lastName, bio: user.bio };
+export function toPublicUser(user: UserRow, seen: PresenceRow | null): PublicUser {
+  return { id: user.id, first_name: user.firstName, last_name: user.lastName, bio: user.bio, ...presenceView(user.showPresence, seen) };
 }

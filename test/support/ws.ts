@@ -7,9 +7,28 @@ export type Socket = { ws: WebSocket; events: any[]; closed: Promise<{ code: num
 /** Opens the conversation's socket through the Worker, with a bearer token or a ticket. */
 export async function openSocket(conversationId: number, auth: { token?: string; ticket?: string; afterSeq?: number; origin?: string; afterChange?: number }): Promise<{ res: Response; socket: Socket | null }> {
   const url = new URL(`/api/conversations/${conversationId}/ws`, ORIGIN);
-  if (auth.ticket) url.searchParams.set("ticket", auth.ticket);
   if (auth.afterSeq !== undefined) url.searchParams.set("after_seq", String(auth.afterSeq));
   if (auth.afterChange !== undefined) url.searchParams.set("after_change", String(auth.afterChange));
+  return openAt(url, auth);
+}
+
+/** Opens the user stream (GET /api/events/ws) through the Worker, with a bearer token or a stream ticket. */
+export async function openStream(auth: { token?: string; ticket?: string; afterEvent?: number; origin?: string }): Promise<{ res: Response; socket: Socket | null }> {
+  const url = new URL("/api/events/ws", ORIGIN);
+  if (auth.afterEvent !== undefined) url.searchParams.set("after_event", String(auth.afterEvent));
+  return openAt(url, auth);
+}
+
+/** Opens a user stream that must be accepted (101) and waits for its `ready` event. */
+export async function openStreamReady(auth: Parameters<typeof openStream>[0]): Promise<Socket> {
+  const { res, socket } = await openStream(auth);
+  if (res.status !== 101 || !socket) throw new Error(`stream refused: ${res.status} ${await res.text()}`);
+  await socket.next((e) => e.type === "ready");
+  return socket;
+}
+
+async function openAt(url: URL, auth: { token?: string; ticket?: string; origin?: string }): Promise<{ res: Response; socket: Socket | null }> {
+  if (auth.ticket) url.searchParams.set("ticket", auth.ticket);
   const headers: Record<string, string> = { Upgrade: "websocket" };
   if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
   if (auth.origin) headers.Origin = auth.origin;

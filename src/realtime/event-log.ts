@@ -1,0 +1,66 @@
+import type { InboxEvent } from "./stream-protocol";
+
+/** The log keeps the last RETAIN_EVENTS events, none older than RETAIN_MS. */
+const RETAIN_EVENTS = 1000;
+const RETAIN_MS = 7 * 24 * 3600 * 1000;
+
+type Meta = { user_id: number; last_seq: number; continuous_from: number; online: number };
+
+/**
+ * A user hub's numbered events in its own SQLite storage: the bounded log a stream resumes from. The
+ * numbering is gap-free while the user stays online; going online again after being offline (when rooms
+ * stopped telling the hub) skips one number, so a resume from before it can tell it missed events.
+ */
+export class EventLog {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, frame TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), user_id INTEGER NOT NULL, last_seq INTEGER NOT NULL, continuous_from INTEGER NOT NULL, online INTEGER NOT NULL)");
+    sql.exec("INSERT OR IGNORE INTO meta VALUES (1, 0, 0, 0, 0)");
+  }
+
+  #meta(): Meta {
+    return this.sql.exec<Meta>("SELECT user_id, last_seq, continuous_from, online FROM meta").one();
+  }
+
+  get lastSeq(): number {
+    return this.#meta().last_seq;
+  }
+
+  get online(): boolean {
+    return this.#meta().online === 1;
+  }
+
+  /** The hub's user (0 before its first stream). */
+  get userId(): number {
+    return this.#meta().user_id;
+  }
+
+  /** Online from now on: events after the returned number are complete. */
+  goOnline(userId: number): void {
+    this.sql.exec("UPDATE meta SET user_id = ?, last_seq = last_seq + 1, continuous_from = last_seq + 1, online = 1", userId);
+  }
+
+  goOffline(): void {
+    this.sql.exec("UPDATE meta SET online = 0");
+  }
+
+  /** Numbers an event, keeps it, and returns its frame; trims what is past the retention bounds. */
+  append(event: InboxEvent, now = Date.now()): string {
+    const seq = this.lastSeq + 1;
+    const frame = JSON.stringify({ ...event, event_seq: seq });
+    this.sql.exec("INSERT INTO events (seq, at, frame) VALUES (?, ?, ?)", seq, now, frame);
+    this.sql.exec("UPDATE meta SET last_seq = ?", seq);
+    this.sql.exec("DELETE FROM events WHERE seq <= ? OR at < ?", seq - RETAIN_EVENTS, now - RETAIN_MS);
+    return frame;
+  }
+
+  /** The frames after `seq`, in order, or null when the log cannot give all of them (then: resync). */
+  after(seq: number): string[] | null {
+    const meta = this.#meta();
+    if (seq > meta.last_seq || seq < meta.continuous_from) return null;
+    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM events WHERE seq > ? ORDER BY seq", seq).toArray();
+    // Trimmed past `seq`: the first kept event is not the next one.
+    if (seq < meta.last_seq && rows[0]?.seq !== seq + 1) return null;
+    return rows.map((r) => r.frame);
+  }
+}
