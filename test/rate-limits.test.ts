@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { RateLimiter } from "../src/index";
@@ -8,7 +8,7 @@ import { Browser, authorizeUrl, csrfOf, login, pkce, registerClient, REDIRECT_UR
 /** The app as deployed, but with one limit lowered for this test. */
 function limitedApp(vars: Record<string, string>) {
   const app = createApp();
-  return (path: string, init: RequestInit = {}) => app.request(`http://hey.test${path}`, init, { ...env, ...vars });
+  return (path: string, init: RequestInit = {}) => app.request(`http://hey.test${path}`, init, { ...env, ...vars }, createExecutionContext());
 }
 
 function expectLimited(res: Response) {

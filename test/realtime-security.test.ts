@@ -1,5 +1,5 @@
 // Attacks on sockets, tickets, participants and messages that the server must stop (security issue 10).
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { hashSecret } from "../src/auth/secrets";
@@ -42,7 +42,7 @@ function appWith(vars: Record<string, string>) {
     if (init.token) headers.set("Authorization", `Bearer ${init.token}`);
     if (init.json !== undefined) headers.set("Content-Type", "application/json");
     const body = init.json !== undefined ? JSON.stringify(init.json) : init.body;
-    return app.request(`${ORIGIN}${path}`, { ...init, headers, body }, { ...env, ...vars });
+    return app.request(`${ORIGIN}${path}`, { ...init, headers, body }, { ...env, ...vars }, createExecutionContext());
   };
 }
 

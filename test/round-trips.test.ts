@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { member, send, start } from "./support/conversations";
@@ -40,7 +40,7 @@ async function roundTrips(path: string, token: string, init: RequestInit = {}) {
   const counter = counting(env.DB);
   const headers = new Headers(init.headers);
   headers.set("Authorization", `Bearer ${token}`);
-  const res = await createApp().request(`${ORIGIN}${path}`, { ...init, headers }, { ...env, DB: counter.db });
+  const res = await createApp().request(`${ORIGIN}${path}`, { ...init, headers }, { ...env, DB: counter.db }, createExecutionContext());
   expect(res.status).toBeLessThan(300);
   return counter.calls();
 }

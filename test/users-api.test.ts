@@ -205,14 +205,14 @@ describe("GET /api/users/ and /api/users/{id}/ for a non-staff user", () => {
     const page = await get<Page>("/api/users/", me.token);
     expect(page.results.map((u) => u.id).sort()).toEqual([me.user.id, partner.id].sort());
     const shown = page.results.find((u) => u.id === partner.id)!;
-    expect(Object.keys(shown).sort()).toEqual(["bio", "first_name", "id", "last_name"]);
+    expect(Object.keys(shown).sort()).toEqual(["bio", "first_name", "id", "last_name", "last_seen_at", "online"]);
     expect(shown).toMatchObject({ last_name: "Partner" });
   });
 
   it("shows a partner by id in the public shape, without email, phone or flags, and the user themself in full", async () => {
     const other = await get<User>(`/api/users/${partner.id}/`, me.token);
     expect(other).toMatchObject({ id: partner.id });
-    expect(Object.keys(other).sort()).toEqual(["bio", "first_name", "id", "last_name"]);
+    expect(Object.keys(other).sort()).toEqual(["bio", "first_name", "id", "last_name", "last_seen_at", "online"]);
     expect(await get<User>(`/api/users/${me.user.id}/`, me.token)).toHaveProperty("is_staff", false);
   });
 
@@ -334,7 +334,7 @@ describe("a staff user's token without the admin scope", () => {
   it("sees a conversation partner, or an email look-up, in the public shape only", async () => {
     await shareConversation(staff.user.id, partner.id);
     const byId = await get<User>(`/api/users/${partner.id}/`, staff.token);
-    expect(Object.keys(byId).sort()).toEqual(["bio", "first_name", "id", "last_name"]);
+    expect(Object.keys(byId).sort()).toEqual(["bio", "first_name", "id", "last_name", "last_seen_at", "online"]);
     const found = await get<Page>(`/api/users/?email=${encodeURIComponent(stranger.email)}`, staff.token);
     expect(found.results).toEqual([{ id: stranger.id, first_name: expect.any(String), last_name: "Outsider", bio: null }]);
   });

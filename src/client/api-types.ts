@@ -392,6 +392,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/tickets/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-time ticket to open the user stream from a browser
+         * @description As conversation tickets: 30 seconds, one use, only while the access token it was issued with is live; shares the per-user `connect` limit.
+         */
+        post: operations["createStreamTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/ws/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open the user stream: the chat list, unread counts and presence, live
+         * @description One socket per device for everything the user's chat list needs, across all their conversations. Authenticate with `Authorization: Bearer` or `?ticket=` (from createStreamTicket); browsers must send an allowed `Origin`. The first frame is `ready` with a snapshot (the chat list's first page, online contacts) and the stream's `event_seq`; `StreamEvent` events follow, each numbered one above the last. Reconnect with `?after_event=N` to get what you missed and `ready` with `resumed: true`, or, when the stream kept no continuous record since N (the last 1,000 events, 7 days, and only while you were online), `resync` then a fresh `ready`. The user is online while a stream is open (and PRESENCE_GRACE_SECONDS after the last closes). A user holds at most MAX_STREAMS_PER_USER (10) streams: a newer one closes the oldest with 4029.
+         */
+        get: operations["openUserStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/oauth/clients/": {
         parameters: {
             query?: never;
@@ -598,6 +638,8 @@ export interface components {
             bio: string | null;
             is_active: boolean;
             is_staff: boolean;
+            /** @description Whether people who share a conversation see when you are online. */
+            show_presence: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -630,6 +672,7 @@ export interface components {
             last_name?: string;
             phone_number?: string | null;
             bio?: string | null;
+            show_presence?: boolean;
             current_password?: string;
             new_password?: string;
         };
@@ -645,6 +688,13 @@ export interface components {
             first_name: string;
             last_name: string;
             bio: string | null;
+            /** @description A user stream of theirs is open; false when they hide their presence. */
+            online: boolean;
+            /**
+             * Format: date-time
+             * @description When they last came online or went offline; null if never, or hidden.
+             */
+            last_seen_at: string | null;
         };
         StaffChanges: {
             is_active?: boolean;
@@ -770,6 +820,117 @@ export interface components {
         };
         TicketRequest: {
             conversation: number;
+        };
+        /** @description One JSON object per frame of the user stream. After `ready`, every event has an `event_seq` one above the last; `message.*` events only concern the chat list (open the conversation's socket for its full messages). */
+        StreamEvent: components["schemas"]["StreamReady"] | components["schemas"]["StreamResync"] | {
+            /** @enum {string} */
+            type: "conversation.added";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            chat: components["schemas"]["Chat"];
+        } | {
+            /** @enum {string} */
+            type: "conversation.updated";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            conversation: components["schemas"]["Conversation"];
+        } | {
+            /** @enum {string} */
+            type: "conversation.removed";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            conversation_id: number;
+        } | {
+            /** @enum {string} */
+            type: "message.created";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            conversation_id: number;
+            message: components["schemas"]["MessageSummary"];
+            /** @description The user's unread messages in the conversation once this one arrived. */
+            unread_count: number;
+        } | {
+            /** @enum {string} */
+            type: "message.updated";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            conversation_id: number;
+            message: components["schemas"]["MessageSummary"];
+        } | {
+            /** @enum {string} */
+            type: "message.deleted";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            conversation_id: number;
+            message: components["schemas"]["MessageSummary"];
+        } | {
+            /** @enum {string} */
+            type: "receipt";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            conversation_id: number;
+            delivered_seq: number;
+            read_seq: number;
+            unread_count: number;
+        } | {
+            /** @enum {string} */
+            type: "presence";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            user: number;
+            online: boolean;
+            /** Format: date-time */
+            last_seen_at: string | null;
+        } | {
+            /** @enum {string} */
+            type: "error";
+            /** @enum {string} */
+            code: "unknown_type" | "rate_limited";
+            detail: string;
+        };
+        StreamReady: {
+            /** @enum {string} */
+            type: "ready";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+            /** @description True when the events after `after_event` were replayed, so the client's state is current. */
+            resumed: boolean;
+            /** @description Not resumed: the chat list's first page, newest activity first. */
+            chats?: components["schemas"]["Chat"][];
+            /** @description Not resumed: how many chats there are in all. */
+            chats_count?: number;
+            /** @description Not resumed: the contacts who are online now. */
+            presence?: components["schemas"]["Presence"][];
+        };
+        /** @description Offline with a null `last_seen_at` when the user hides their presence. */
+        Presence: {
+            user: number;
+            online: boolean;
+            /** Format: date-time */
+            last_seen_at: string | null;
+        };
+        /** @description `after_event` is too old: the `ready` that follows carries a fresh snapshot. */
+        StreamResync: {
+            /** @enum {string} */
+            type: "resync";
+            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
+            event_seq: number;
+        };
+        /** @description A message as the chat list shows it. */
+        MessageSummary: {
+            id: number;
+            seq: number;
+            sender: {
+                id: number;
+                first_name: string;
+                last_name: string;
+            };
+            /** @description The body's first 140 characters; empty for a deleted message. */
+            preview: string;
+            /** Format: date-time */
+            sent_at: string;
+            edited: boolean;
+            deleted: boolean;
         };
         OAuthClient: {
             client_id: string;
@@ -2653,6 +2814,130 @@ export interface operations {
                 };
             };
             /** @description The room could not take the socket; reconnect. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openUserStream: {
+        parameters: {
+            query?: {
+                ticket?: string;
+                after_event?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching protocols: the stream is open; each frame is one `StreamEvent`. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamEvent"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a WebSocket upgrade request. */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The hub could not take the socket; reconnect. */
             503: {
                 headers: {
                     [name: string]: unknown;

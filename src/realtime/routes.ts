@@ -62,7 +62,8 @@ const stream = createRoute({
   security: [{ oauth2: ["read:messages"] }, { bearerToken: [] }],
   request: { query: StreamQuery },
   responses: {
-    101: { description: "Switching protocols: the stream is open; its frames are `StreamEvent`s." },
+    // Not a body: each WebSocket frame is one StreamEvent, described here so clients get its types.
+    101: { description: "Switching protocols: the stream is open; each frame is one `StreamEvent`.", content: { "application/json": { schema: StreamEventSchema } } },
     ...problems(400, 401, 403, 429),
     426: { description: "Not a WebSocket upgrade request.", content: { "application/problem+json": { schema: ProblemSchema } } },
     503: { description: "The hub could not take the socket; reconnect.", content: { "application/problem+json": { schema: ProblemSchema } } },
@@ -171,7 +172,6 @@ realtimeRoutes.openapi(streamTicket, async (c) => {
 });
 
 realtimeRoutes.openAPIRegistry.registerPath(stream);
-realtimeRoutes.openAPIRegistry.register("StreamEvent", StreamEventSchema);
 realtimeRoutes.get(stream.path, async (c) => {
   const query = StreamQuery.safeParse(c.req.query());
   if (!query.success) return problemResponse(400, "`after_event` must be a whole number.");

@@ -1,4 +1,4 @@
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { createApp } from "../../src/app";
 
 export const ORIGIN = "http://hey.test";
@@ -55,6 +55,6 @@ export function appWith(vars: Record<string, string | undefined>) {
     if (ip) headers.set("CF-Connecting-IP", ip);
     if (form) headers.set("Content-Type", "application/x-www-form-urlencoded");
     const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
-    return app.request(url, { ...rest, headers, ...(form ? { method: "POST", body: new URLSearchParams(form).toString() } : {}) }, { ...env, ...vars });
+    return app.request(url, { ...rest, headers, ...(form ? { method: "POST", body: new URLSearchParams(form).toString() } : {}) }, { ...env, ...vars }, createExecutionContext());
   };
 }
