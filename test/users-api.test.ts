@@ -336,7 +336,7 @@ describe("a staff user's token without the admin scope", () => {
     const byId = await get<User>(`/api/users/${partner.id}/`, staff.token);
     expect(Object.keys(byId).sort()).toEqual(["bio", "first_name", "id", "last_name", "last_seen_at", "online"]);
     const found = await get<Page>(`/api/users/?email=${encodeURIComponent(stranger.email)}`, staff.token);
-    expect(found.results).toEqual([{ id: stranger.id, first_name: expect.any(String), last_name: "Outsider", bio: null }]);
+    expect(found.results).toEqual([{ id: stranger.id, first_name: expect.any(String), last_name: "Outsider", bio: null, online: false, last_seen_at: null }]);
   });
 
   it("still shows the staff user themself in full", async () => {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, exists, or, sql, type AnyColumn } from "drizzle-orm";
+import { and, asc, count, eq, exists, or, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { participants, presence, users, type UserRow } from "../db/schema";
 
@@ -21,10 +21,20 @@ export type Viewer = { id: number; admin: boolean };
 
 /** A user's presence row (none until their first stream). */
 export type PresenceRow = { online: boolean; lastSeenAt: Date };
+/** A user, and their presence row when the viewer may see it: only people who share a conversation do. */
 export type DirectoryEntry = { user: UserRow; presence: PresenceRow | null };
 
-/** Users with their presence rows. */
-const entries = (db: Database) => db.select({ user: users, presence: { online: presence.online, lastSeenAt: presence.lastSeenAt } }).from(users).leftJoin(presence, eq(presence.userId, users.id));
+/** Users with their presence rows, each row kept only if the user shares a conversation with the viewer. */
+async function entries(db: Database, viewerId: number, where: SQL | undefined, page?: { offset: number; limit: number }): Promise<DirectoryEntry[]> {
+  const query = db
+    .select({ user: users, online: presence.online, lastSeenAt: presence.lastSeenAt, shared: sql<number>`${sharesConversation(viewerId)}` })
+    .from(users)
+    .leftJoin(presence, eq(presence.userId, users.id))
+    .where(where)
+    .orderBy(asc(users.id));
+  const rows = page ? await query.limit(page.limit).offset(page.offset) : await query.limit(1);
+  return rows.map((r) => ({ user: r.user, presence: r.shared && r.online !== null ? { online: r.online, lastSeenAt: r.lastSeenAt! } : null }));
+}
 
 /**
  * The users a viewer may see. An admin sees everyone (`search` matches email or names); others see
@@ -39,12 +49,12 @@ export async function listUsers(db: Database, viewer: Viewer, q: Listing): Promi
     ? and(search, byEmail)
     : byEmail ?? or(eq(users.id, viewer.id), sharesConversation(viewer.id));
   const [total] = await db.select({ n: count() }).from(users).where(visible);
-  const rows = await entries(db).where(visible).orderBy(asc(users.id)).limit(q.limit).offset(q.offset);
+  const rows = await entries(db, viewer.id, visible, q);
   return { count: total?.n ?? 0, rows };
 }
 
 /** A user the viewer may see by id (self, an admin, or someone sharing a conversation), else undefined. */
 export async function visibleUser(db: Database, viewer: Viewer, id: number): Promise<DirectoryEntry | undefined> {
   const where = viewer.admin || viewer.id === id ? eq(users.id, id) : and(eq(users.id, id), sharesConversation(viewer.id));
-  return entries(db).where(where).get();
+  return (await entries(db, viewer.id, where))[0];
 }
