@@ -27,7 +27,7 @@ export async function addParticipant(db: Database, roster: Roster, actorId: numb
   if (roster.members.size >= MAX_PARTICIPANTS) throw new DomainError(409, `A conversation has at most ${MAX_PARTICIPANTS} participants; remove someone first.`);
   const now = new Date();
   const id = roster.conversationId;
-  const [added, [row], members] = await db.batch([
+  const [added, , [row], members] = await db.batch([
     db
       .insert(participants)
       .select(
@@ -46,6 +46,8 @@ export async function addParticipant(db: Database, roster: Roster, actorId: numb
           .where(eq(conversations.id, id)),
       )
       .returning({ lastSeq: participants.readSeq }),
+    // Clients keep the newest of two `conversation.updated` events by this.
+    db.update(conversations).set({ updatedAt: now }).where(and(eq(conversations.id, id), sql`changes() > 0`)),
     ...resourceAfter(db, id),
   ]);
   if (added.length === 0) throw new DomainError(400, `Unknown or inactive user: ${userId}.`, [{ path: "user_id", message: `No active user with id ${userId}.` }]);

@@ -15,7 +15,9 @@ const OUT = "test-results";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 // Access tokens live 135 s and the app refreshes 120 s before expiry: every tab refreshes every 15 s here.
-const VARS = { ...UNLIMITED, ACCESS_TOKEN_TTL_SECONDS: "135" };
+// Presence turns offline 2 s after someone's last stream closes.
+const GRACE_SECONDS = 2;
+const VARS = { ...UNLIMITED, ACCESS_TOKEN_TTL_SECONDS: "135", PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS) };
 
 const run = Date.now().toString(36);
 const ada: Person = { first: "Ada", last: "Lovelace", email: `ada-${run}@example.com`, password: "analytical engine" };
@@ -27,9 +29,11 @@ let adaPage: Page;
 let bobPage: Page;
 let bobContext: BrowserContext;
 const errors: string[] = [];
+const chatListFetches: string[] = [];
 
 function watch(page: Page, who: string): Page {
   page.on("pageerror", (error) => errors.push(`${who}: ${error.message}`));
+  page.on("request", (request) => new URL(request.url()).pathname === "/api/chats/" && chatListFetches.push(`${who}: ${request.url()}`));
   page.on("dialog", (dialog) => void dialog.accept());
   return page;
 }
@@ -52,6 +56,9 @@ async function signUp(page: Page, person: Person): Promise<void> {
 }
 
 const bubbles = (page: Page) => page.locator(".timeline .msg .body");
+/** The presence dot of the chat list's entry named `name`, and of the open conversation's header. */
+const listDot = (page: Page, name: string) => page.locator(".chat-link", { hasText: name }).locator(".presence");
+const headerDot = (page: Page) => page.locator(".conversation-header .presence");
 /** Text inside the open conversation's messages (the chat list shows previews of the same text). */
 const inLog = (page: Page, text: string, exact = false) => page.getByRole("log", { name: "Messages" }).getByText(text, { exact });
 
@@ -87,7 +94,7 @@ describe("the web app", { timeout: 180_000 }, () => {
       await adaPage.getByLabel("Message", { exact: true }).fill(text);
       await adaPage.keyboard.press("Enter");
     }
-    await until(async () => (await adaPage.locator(".timeline .msg.mine .tick[data-status=sent]").count()) === 2, "both messages acknowledged");
+    await until(async () => (await adaPage.locator(".timeline .msg.mine .tick:not([data-status=pending])").count()) === 2, "both messages acknowledged");
     assert.equal(await adaPage.locator(".pending-list .msg").count(), 0);
   });
 
@@ -270,6 +277,84 @@ describe("the web app", { timeout: 180_000 }, () => {
     assert.equal((await box.inputValue()).length, 4001, "nothing was cut");
     await box.fill("");
     assert.equal(await adaPage.getByRole("button", { name: "Send" }).isDisabled(), false);
+  });
+
+  it("shows a message in a conversation that is not open in the chat list within a second", async () => {
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    const entry = bobPage.locator(".chat-link", { hasText: "Ada Lovelace" });
+    await entry.locator(".badge").waitFor({ state: "hidden" });
+    await adaPage.getByLabel("Message", { exact: true }).fill("Is the engine running?");
+    const sent = Date.now();
+    await adaPage.keyboard.press("Enter");
+    await entry.locator(".chat-preview", { hasText: "Is the engine running?" }).waitFor({ timeout: 1000 });
+    await entry.locator(".badge", { hasText: "1" }).waitFor({ timeout: Math.max(1, sent + 1000 - Date.now()) });
+    assert.ok(Date.now() - sent < 1000, `the chat list took ${Date.now() - sent} ms`);
+  });
+
+  it("clears an unread badge on one tab when the conversation is read on another tab of the same person", async () => {
+    const second = watch(await bobContext.newPage(), "bob second tab");
+    await second.goto(`${server.url}/app/`);
+    await appStarted(second, "Bob Babbage");
+    const badge = second.locator(".chat-link", { hasText: "Ada Lovelace" }).locator(".badge");
+    await badge.filter({ hasText: "1" }).waitFor();
+    await bobPage.locator(".chat-link", { hasText: "Ada Lovelace" }).click();
+    await inLog(bobPage, "Is the engine running?").waitFor();
+    await badge.waitFor({ state: "hidden", timeout: 5000 });
+    await second.close();
+  });
+
+  it("shows whether the other person of a two-person chat is online, in the chat list and the header, in words too", async () => {
+    await adaPage.getByRole("link", { name: /^Bob Babbage online/ }).waitFor();
+    await headerDot(adaPage).getByText("online", { exact: true }).waitFor();
+    await headerDot(bobPage).getByText("online", { exact: true }).waitFor();
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    assert.equal(await listDot(bobPage, "Long history").getAttribute("data-online"), "false", "Carol has no stream open");
+    await bobPage.locator(".chat-link", { hasText: "Ada Lovelace" }).click();
+  });
+
+  it("hides a person's presence from the others while their setting says so", async () => {
+    const setting = bobPage.getByLabel("Show when I'm online");
+    assert.equal(await setting.isChecked(), true);
+    await setting.uncheck();
+    await headerDot(adaPage).getByText("offline", { exact: true }).waitFor({ timeout: 5000 });
+    await listDot(adaPage, "Bob Babbage").getByText("offline", { exact: true }).waitFor();
+    await setting.check();
+    await headerDot(adaPage).getByText("online", { exact: true }).waitFor({ timeout: 5000 });
+  });
+
+  it("shows the other person offline once they close their browser, within the grace period", async () => {
+    await listDot(adaPage, "Bob Babbage").getByText("online", { exact: true }).waitFor();
+    const closed = Date.now();
+    await bobContext.close();
+    const budget = (GRACE_SECONDS + 5) * 1000;
+    await listDot(adaPage, "Bob Babbage").getByText("offline", { exact: true }).waitFor({ timeout: budget });
+    await headerDot(adaPage).getByText("offline", { exact: true }).waitFor({ timeout: Math.max(1, closed + budget - Date.now()) });
+    assert.ok(Date.now() - closed >= GRACE_SECONDS * 1000, "not before the grace period ended");
+  });
+
+  it("renders the chat list from the user stream, never polling /api/chats/", () => {
+    assert.deepEqual(chatListFetches, []);
+  });
+
+  it("lists chats past the stream's first page on request, and brings one to the top when a message arrives in it", async () => {
+    // Dave, through the API, starts 51 chats with Ada: her stream's snapshot then holds the newest 50.
+    const api = new HeyClient(server.url);
+    const dave = await api.signUpAndLogin(await api.registerClient(), `dave-${run}`);
+    const adaId = (await api.json(`/api/users/?email=${encodeURIComponent(ada.email)}`, { token: dave.token })).body.results[0].id as number;
+    const topics: number[] = [];
+    for (let i = 1; i <= 51; i++) topics.push((await api.json("/api/conversations/", { method: "POST", token: dave.token, body: { participants: [adaId], title: `Topic ${i}` } })).body.id);
+    await adaPage.reload();
+    await appStarted(adaPage, "Ada Lovelace");
+    await adaPage.locator(".chat-link", { hasText: "Topic 51" }).waitFor();
+    assert.equal(await adaPage.locator(".chat-link").count(), 50);
+    await api.json(`/api/conversations/${topics[0]}/messages/`, { method: "POST", token: dave.token, body: { message_body: "Back to the first topic", client_message_id: "topic-1" } });
+    const first = adaPage.locator(".chat-link").first();
+    await first.filter({ hasText: "Topic 1" }).filter({ hasText: "Back to the first topic" }).waitFor();
+    await first.locator(".badge", { hasText: "1" }).waitFor();
+    await adaPage.getByRole("button", { name: "Show older chats" }).click();
+    await adaPage.locator(".chat-link", { hasText: "Bob Babbage" }).waitFor();
+    assert.equal(await adaPage.locator(".chat-link").count(), 52);
+    await adaPage.getByRole("button", { name: "Show older chats" }).waitFor({ state: "hidden" });
   });
 
   it("signs out by revoking the grant and ending the Hey sign-in, so signing in again asks for the password", async () => {

@@ -49,10 +49,14 @@ const json = (method: string, body?: unknown) => ({ method, body });
 export const signUp = (body: { email: string; password: string; first_name: string; last_name: string }) =>
   api<UserResource>("/api/users/", { method: "POST", body, auth: false });
 export const me = () => api<UserResource>("/api/users/me/");
+export const updateMe = (changes: { show_presence?: boolean }) => api<UserResource>("/api/users/me/", json("PATCH", changes));
+/** Someone who shares a conversation with the user, with their presence. */
+export const user = (id: number) => api<PublicUser>(`/api/users/${id}/`);
 export const findUserByEmail = async (email: string) =>
   (await api<Page<PublicUser>>(`/api/users/?email=${encodeURIComponent(email.trim())}`)).results[0] ?? null;
 
-export const chats = () => api<Page<Chat>>("/api/chats/?page_size=100");
+/** A page of the chat list, newest activity first (the user stream's snapshot is page 1 of size 50). */
+export const chats = (page: number, pageSize: number) => api<Page<Chat>>(`/api/chats/?page=${page}&page_size=${pageSize}`);
 export const conversation = (id: number) => api<ConversationResource>(`/api/conversations/${id}/`);
 export const startConversation = (userId: number) =>
   api<ConversationResource>("/api/conversations/", json("POST", { participants: [userId], reuse_direct: true }));
@@ -68,4 +72,5 @@ export const editMessage = (id: number, messageId: number, body: string) =>
 export const deleteMessage = (id: number, messageId: number) => api<null>(`/api/conversations/${id}/messages/${messageId}/`, json("DELETE"));
 /** Marks messages up to `seq` delivered to this user (the chat list has shown them). */
 export const markDelivered = (id: number, seq: number) => api<unknown>(`/api/conversations/${id}/receipts/`, json("POST", { delivered_up_to: seq }));
+export const streamTicket = () => api<{ ticket: string; expires_at: string }>("/api/events/tickets/", { method: "POST" });
 export const ticket = (id: number) => api<{ ticket: string; expires_at: string }>("/api/realtime/tickets/", json("POST", { conversation: id }));

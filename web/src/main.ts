@@ -3,20 +3,26 @@
 //   /app/c/{id}     a conversation
 //   /app/callback   the OAuth redirect URI
 import "./styles.css";
-import { ApiError, me as fetchMe } from "./api";
+import { ApiError, me as fetchMe, user } from "./api";
 import { completeSignIn, joinSignIn, onAuthChange, signedIn, signOut } from "./auth";
 import { el, nameOf } from "./dom";
-import { BASE, type UserResource } from "./types";
+import type { LiveSocket } from "./live-socket";
+import { Presence } from "./presence";
+import { BASE, type StreamEvent, type UserResource } from "./types";
+import { userStream } from "./user-stream";
 import { createChatList, type ChatList } from "./views/chat-list";
 import { conversationView } from "./views/conversation";
+import { presenceSetting } from "./views/presence-setting";
 import { welcomeView } from "./views/welcome";
 
 const root = document.getElementById("app")!;
 
-type Session = { me: UserResource; chatList: ChatList; pane: HTMLElement; layout: HTMLElement; banner: HTMLElement };
+type Session = { me: UserResource; chatList: ChatList; presence: Presence; stream: LiveSocket<StreamEvent>; pane: HTMLElement; layout: HTMLElement; banner: HTMLElement };
 let session: Session | null = null;
 let open: { id: number; stop(): void } | null = null;
-const offline = { socket: false, poll: false };
+const offline = { socket: false, stream: false };
+/** While this tab signs out, the welcome screen waits until the Hey sign-in has ended too. */
+let signingOut = false;
 
 function showWelcome(notice?: string): void {
   endSession();
@@ -27,12 +33,14 @@ function showWelcome(notice?: string): void {
 function endSession(): void {
   open?.stop();
   open = null;
+  session?.stream.stop();
   session?.chatList.stop();
   session = null;
+  offline.stream = false;
 }
 
 function renderOffline(): void {
-  if (session) session.banner.hidden = navigator.onLine && !offline.socket && !offline.poll;
+  if (session) session.banner.hidden = navigator.onLine && !offline.socket && !offline.stream;
 }
 
 /** Client-side navigation within the app. */
@@ -60,7 +68,7 @@ function route(): void {
   }
   const view = conversationView(id, {
     me: session.me,
-    chatList: session.chatList,
+    presence: session.presence,
     go,
     setOffline: (value) => {
       offline.socket = value;
@@ -80,9 +88,18 @@ async function startSession(): Promise<void> {
     root.replaceChildren(el("main", { class: "welcome" }, el("h1", {}, "Hey"), el("p", { role: "alert" }, "Hey cannot be reached. "), el("button", { type: "button", onclick: () => location.reload() }, "Try again")));
     return;
   }
-  const chatList = createChatList(me.id, go, (ok) => {
-    offline.poll = !ok;
-    renderOffline();
+  const presence = new Presence(me.id, user);
+  const chatList = createChatList(me.id, go, presence);
+  const stream = userStream({
+    onEvent(event) {
+      presence.apply(event);
+      chatList.apply(event);
+    },
+    onState(state, detail) {
+      offline.stream = state === "offline";
+      chatList.setNotice(state === "gone" ? (detail ?? "") : "");
+      renderOffline();
+    },
   });
   const pane = el("main", { class: "pane", id: "main", tabindex: -1 });
   const layout = el("div", { class: "layout" }, el("nav", { class: "sidebar", "aria-label": "Chats" }, chatList.element), pane);
@@ -90,16 +107,19 @@ async function startSession(): Promise<void> {
   const signOutButton = el("button", { type: "button", class: "sign-out" }, "Sign out");
   signOutButton.addEventListener("click", async () => {
     signOutButton.disabled = true;
-    await signOut();
+    signingOut = true;
+    // Signing in again before the sign-out reached the server would skip the password.
+    await signOut().finally(() => (signingOut = false));
     showWelcome("You have signed out.");
   });
   root.replaceChildren(
     el("a", { href: "#main", class: "skip-link" }, "Skip to conversation"),
-    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), signOutButton),
+    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), signOutButton),
     banner,
     layout,
   );
-  session = { me, chatList, pane, layout, banner };
+  session = { me, chatList, presence, stream, pane, layout, banner };
+  stream.start();
   route();
 }
 
@@ -116,7 +136,7 @@ window.addEventListener("online", renderOffline);
 window.addEventListener("offline", renderOffline);
 onAuthChange(() => {
   // Signed out elsewhere (another tab of this sign-in) or the grant was revoked.
-  if (!signedIn() && session) showWelcome("You have been signed out.");
+  if (!signedIn() && session && !signingOut) showWelcome("You have been signed out.");
 });
 
 async function boot(): Promise<void> {

@@ -1,5 +1,6 @@
 // The API's own types, shared with the server so the client cannot drift from the wire format.
 export type { ServerEvent, ClientFrame, Progress } from "../../src/realtime/protocol";
+export type { StreamEvent, MessageSummary } from "../../src/realtime/stream-protocol";
 export type { MessageResource } from "../../src/messages/schemas";
 export type { ConversationResource } from "../../src/conversations/schemas";
 export type { UserResource, PublicUser } from "../../src/users/schemas";

@@ -1,20 +1,25 @@
-// The chat list from /api/chats/: last message and unread badge per conversation, newest first.
-// The open conversation's socket patches it at once; the rest is polled while the tab is visible,
-// since the API has no per-user event stream (a new conversation appears on the next poll).
+// The chat list: each conversation's last message and unread badge, and for two-person chats whether the
+// other person is online, newest activity first. It renders from the user stream (its snapshot, then its
+// events); chats past the snapshot's first page load when asked for.
 import { ApiError, chats, findUserByEmail, markDelivered, startConversation } from "../api";
+import { ChatEntries, unreadOf, type Entry } from "../chat-entries";
 import { el, field, nameOf, setFieldError, shortTime } from "../dom";
-import { BASE, type Chat, type ConversationResource, type MessageResource } from "../types";
+import type { Presence } from "../presence";
+import { BASE, type ConversationResource, type StreamEvent } from "../types";
+import { partnerOf, presenceDot, showPresence } from "./presence-dot";
 
-const POLL_MS = 4000;
+/** Chats per page of /api/chats/: the stream's snapshot is the first page of this size. */
+const PAGE = 50;
+/** Delivery acknowledgements wait this long, so a burst of messages costs one request per chat (and another tab may answer first). */
+const ACK_DELAY_MS = 500;
 
 export type ChatList = {
   element: HTMLElement;
-  /** A message event from the open conversation. */
-  noteMessage(message: MessageResource): void;
-  /** The user has read everything in this conversation. */
-  markRead(conversationId: number): void;
+  /** An event from the user stream. */
+  apply(event: StreamEvent): void;
+  /** Says why live updates stopped; empty while they run. */
+  setNotice(text: string): void;
   setActive(conversationId: number | null): void;
-  refresh(): Promise<void>;
   stop(): void;
 };
 
@@ -25,16 +30,23 @@ export function titleOf(conversation: ConversationResource, me: number): string 
   return others.length ? others.map(nameOf).join(", ") : "Just you";
 }
 
-export function createChatList(me: number, go: (path: string) => void, onConnectivity: (ok: boolean) => void): ChatList {
-  const entries = new Map<number, Chat>();
+export function createChatList(me: number, go: (path: string) => void, presence: Presence): ChatList {
+  const entries = new ChatEntries();
   const items = new Map<number, HTMLLIElement>();
+  /** Per conversation, the seq this device has said it holds (the request may still be in flight). */
   const acknowledged = new Map<number, number>();
+  const due = new Set<number>();
+  let ackTimer: number | undefined;
   let active: number | null = null;
-  let timer: number | undefined;
-  let stopped = false;
+  let loaded = false;
+  let pagesLoaded = 1;
+  let topLoad: Promise<void> | null = null;
+  let topAgain = false;
 
   const list = el("ul", { class: "chats", "aria-label": "Conversations" });
   const empty = el("p", { class: "empty", hidden: true }, "No conversations yet. Start one with someone's email.");
+  const notice = el("p", { class: "notice", role: "status" });
+  const more = el("button", { type: "button", class: "more", hidden: true, onclick: () => void loadMore() }, "Show older chats");
   const email = el("input", { type: "email", name: "email", autocomplete: "off", required: true, placeholder: "name@example.com" });
   const startButton = el("button", { type: "submit" }, "Start");
   const form = el("form", { class: "new-chat", "aria-label": "Start a conversation" }, field("Start a chat by email", email), startButton);
@@ -49,7 +61,6 @@ export function createChatList(me: number, go: (path: string) => void, onConnect
       if (user.id === me) return setFieldError(email, "That is you. Enter someone else's email.");
       const conversation = await startConversation(user.id);
       email.value = "";
-      void refresh();
       go(`${BASE}c/${conversation.id}`);
     } catch (error) {
       setFieldError(email, error instanceof ApiError ? error.message : String(error));
@@ -58,108 +69,130 @@ export function createChatList(me: number, go: (path: string) => void, onConnect
     }
   });
 
-  function preview(chat: Chat): string {
-    const m = chat.last_message;
+  function preview(entry: Entry): string {
+    const m = entry.last;
     if (!m) return "No messages yet";
-    const who = m.sender.id === me ? "You: " : chat.conversation.participants.length > 2 ? `${m.sender.first_name || "Someone"}: ` : "";
-    return who + (m.deleted ? "Message deleted" : m.message_body);
+    const who = m.sender.id === me ? "You: " : entry.conversation.participants.length > 2 ? `${m.sender.first_name || "Someone"}: ` : "";
+    return who + (m.deleted ? "Message deleted" : m.preview);
   }
 
-  /** Updates an entry in place: replacing it would drop keyboard focus on every poll. */
-  function update(chat: Chat): void {
-    const id = chat.conversation.id;
+  /** Updates an entry in place: replacing it would drop keyboard focus on every event. */
+  function update(entry: Entry): void {
+    const id = entry.conversation.id;
     let li = items.get(id);
     if (!li) {
+      const title = el("span", { class: "chat-title" }, el("span", { class: "chat-name" }), " ", presenceDot());
       const link = el("a", { href: `${BASE}c/${id}`, class: "chat-link", "data-conversation": id });
-      link.append(el("span", { class: "chat-title" }), el("time", { class: "chat-time" }), el("span", { class: "chat-preview" }), el("span", { class: "badge" }));
+      link.append(title, el("time", { class: "chat-time" }), el("span", { class: "chat-preview" }), el("span", { class: "badge" }));
       li = el("li", { class: "chat" }, link);
       items.set(id, li);
     }
-    const [title, time, text, badge] = [...li.firstElementChild!.children] as [HTMLElement, HTMLTimeElement, HTMLElement, HTMLElement];
-    const unread = id === active ? 0 : chat.unread_count;
-    const when = chat.last_message?.sent_at ?? chat.conversation.created_at;
-    title.textContent = titleOf(chat.conversation, me);
+    const link = li.firstElementChild!;
+    const [title, time, text, badge] = [...link.children] as [HTMLElement, HTMLTimeElement, HTMLElement, HTMLElement];
+    const [name, dot] = [...title.children] as [HTMLElement, HTMLElement];
+    const unread = id === active ? 0 : unreadOf(entry);
+    const when = entry.last?.sent_at ?? entry.conversation.created_at;
+    name.textContent = titleOf(entry.conversation, me);
+    showPresence(dot, presence, partnerOf(entry.conversation, me));
     time.dateTime = when;
     time.textContent = shortTime(when);
-    text.textContent = preview(chat);
+    text.textContent = preview(entry);
     badge.hidden = unread === 0;
     badge.textContent = String(unread);
     badge.setAttribute("aria-label", `${unread} unread`);
-    if (id === active) li.firstElementChild!.setAttribute("aria-current", "page");
-    else li.firstElementChild!.removeAttribute("aria-current");
+    if (id === active) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
 
   function render(): void {
-    const ordered = [...entries.values()].sort(
-      (a, b) => (b.conversation.last_message_at ?? b.conversation.created_at).localeCompare(a.conversation.last_message_at ?? a.conversation.created_at) || b.conversation.id - a.conversation.id,
-    );
-    for (const chat of ordered) update(chat);
-    // Reorder only when the order changed, so keyboard focus inside the list is not lost every poll.
+    const ordered = entries.ordered();
+    for (const entry of ordered) update(entry);
+    // Reorder only when the order changed, so keyboard focus inside the list is not lost every event.
     const current = [...list.children];
-    if (ordered.some((chat, i) => current[i] !== items.get(chat.conversation.id)) || current.length !== ordered.length) {
-      list.replaceChildren(...ordered.map((chat) => items.get(chat.conversation.id)!));
+    if (ordered.some((entry, i) => current[i] !== items.get(entry.conversation.id)) || current.length !== ordered.length) {
+      list.replaceChildren(...ordered.map((entry) => items.get(entry.conversation.id)!));
     }
-    empty.hidden = entries.size > 0;
+    for (const id of items.keys()) if (!entries.get(id)) items.delete(id);
+    empty.hidden = !loaded || entries.size > 0;
+    more.hidden = entries.size >= entries.total;
+    for (const entry of ordered) acknowledge(entry);
   }
 
   /** Tells the server this device has the newest messages (delivered ticks for their senders). */
-  function acknowledge(chat: Chat): void {
-    const m = chat.last_message;
-    if (!m || m.sender.id === me || m.status !== "sent" || chat.conversation.id === active) return;
-    if ((acknowledged.get(chat.conversation.id) ?? 0) >= m.seq) return;
-    acknowledged.set(chat.conversation.id, m.seq);
-    void markDelivered(chat.conversation.id, m.seq).catch(() => acknowledged.delete(chat.conversation.id));
+  function acknowledge(entry: Entry): void {
+    const id = entry.conversation.id;
+    const m = entry.last;
+    if (!m || m.sender.id === me || id === active || m.seq <= Math.max(entry.deliveredSeq, acknowledged.get(id) ?? 0)) return;
+    acknowledged.set(id, m.seq);
+    due.add(id);
+    ackTimer ??= window.setTimeout(sendAcknowledgements, ACK_DELAY_MS);
   }
 
-  async function refresh(): Promise<void> {
-    window.clearTimeout(timer);
+  function sendAcknowledgements(): void {
+    ackTimer = undefined;
+    for (const id of due) {
+      const seq = acknowledged.get(id)!;
+      if (seq <= (entries.get(id)?.deliveredSeq ?? seq)) continue; // Another tab said so, or the chat is gone.
+      void markDelivered(id, seq).catch(() => {
+        // Said again at the next render.
+        if (acknowledged.get(id) === seq) acknowledged.delete(id);
+      });
+    }
+    due.clear();
+  }
+
+  /** The first page again: a chat the list does not hold has become one of the newest. */
+  function loadTop(): void {
+    if (topLoad) return void (topAgain = true);
+    topLoad = chats(1, PAGE)
+      .then((page) => entries.addPage(page.results, page.count))
+      .catch(() => {}) // The next event for that chat tries again.
+      .finally(() => {
+        topLoad = null;
+        render();
+        if (topAgain) {
+          topAgain = false;
+          loadTop();
+        }
+      });
+  }
+
+  async function loadMore(): Promise<void> {
+    more.disabled = true;
     try {
-      const page = await chats();
-      entries.clear();
-      for (const chat of page.results) entries.set(chat.conversation.id, chat);
-      for (const chat of page.results) acknowledge(chat);
-      render();
-      onConnectivity(true);
+      const page = await chats(pagesLoaded + 1, PAGE);
+      pagesLoaded++;
+      entries.addPage(page.results, page.count);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 0) onConnectivity(false);
+      // Past the end: chats were removed since the count was taken.
+      if (error instanceof ApiError && error.status === 404) entries.total = entries.size;
     } finally {
-      if (!stopped && document.visibilityState === "visible") timer = window.setTimeout(() => void refresh(), POLL_MS);
+      more.disabled = false;
+      render();
     }
   }
 
-  const onVisible = () => document.visibilityState === "visible" && void refresh();
-  document.addEventListener("visibilitychange", onVisible);
-  window.addEventListener("online", onVisible);
-
-  void refresh();
+  const unsubscribe = presence.subscribe(render);
   return {
-    element: el("div", { class: "chat-list" }, el("h2", { class: "visually-hidden" }, "Chats"), form, list, empty),
-    noteMessage(message) {
-      const chat = entries.get(message.conversation);
-      if (!chat) return void refresh();
-      if (!chat.last_message || message.seq >= chat.last_message.seq) {
-        chat.last_message = message;
-        chat.conversation.last_message_at = message.sent_at > (chat.conversation.last_message_at ?? "") ? message.sent_at : chat.conversation.last_message_at;
+    element: el("div", { class: "chat-list" }, el("h2", { class: "visually-hidden" }, "Chats"), form, notice, list, empty, more),
+    apply(event) {
+      if (event.type === "ready" && !event.resumed) {
+        loaded = true;
+        pagesLoaded = 1;
       }
+      if (!entries.apply(event)) loadTop();
       render();
     },
-    markRead(id) {
-      const chat = entries.get(id);
-      if (chat && chat.unread_count) {
-        chat.unread_count = 0;
-        render();
-      }
+    setNotice(text) {
+      notice.textContent = text;
     },
     setActive(id) {
       active = id;
       render();
     },
-    refresh,
     stop() {
-      stopped = true;
-      window.clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisible);
-      window.removeEventListener("online", onVisible);
+      unsubscribe();
+      window.clearTimeout(ackTimer);
     },
   };
 }

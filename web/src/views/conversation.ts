@@ -2,17 +2,19 @@
 // that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes.
 import { ApiError, conversation as fetchConversation, deleteMessage, editMessage, messagesBefore } from "../api";
 import { el, nameOf } from "../dom";
-import { ConversationSocket, type SocketState } from "../socket";
+import { conversationSocket } from "../conversation-socket";
+import type { SocketState } from "../live-socket";
 import { Pacer } from "../pacer";
+import type { Presence } from "../presence";
 import { Timeline, type PendingSend } from "../timeline";
 import { BASE, type ConversationResource, type MessageResource, type ServerEvent, type UserResource } from "../types";
-import type { ChatList } from "./chat-list";
 import { titleOf } from "./chat-list";
 import { composer } from "./composer";
 import { messageItem, pendingItem, setStatus } from "./message-item";
 import { peopleDialog } from "./people";
+import { partnerOf, presenceDot, showPresence } from "./presence-dot";
 
-export type ConversationContext = { me: UserResource; chatList: ChatList; go(path: string): void; setOffline(offline: boolean): void };
+export type ConversationContext = { me: UserResource; presence: Presence; go(path: string): void; setOffline(offline: boolean): void };
 
 const PAGE = 50;
 
@@ -35,8 +37,10 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
 
   const heading = el("h2", { class: "conversation-title", tabindex: -1 }, "Loading…");
   const state = el("p", { class: "conversation-state", role: "status" });
+  const dot = presenceDot();
+  const renderPresence = () => showPresence(dot, ctx.presence, detail && partnerOf(detail, me));
   const peopleButton = el("button", { type: "button", class: "people-button", disabled: true }, "People");
-  const header = el("header", { class: "conversation-header" }, el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"), el("div", {}, heading, state), peopleButton);
+  const header = el("header", { class: "conversation-header" }, el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"), el("div", {}, el("div", { class: "title-row" }, heading, dot), state), peopleButton);
 
   const older = el("button", { type: "button", class: "older", onclick: () => void loadOlder() }, "Load earlier messages");
   const start = el("p", { class: "start", hidden: true }, "This is the start of the conversation.");
@@ -99,7 +103,6 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     });
     // Someone else's message moved their watermarks past it, and maybe past some of mine.
     if (m.sender.id !== me) refreshTicks();
-    if (changed) ctx.chatList.noteMessage(timeline.bySeq.get(m.seq)!);
   }
 
   function renderPending(): void {
@@ -129,7 +132,6 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       const newest = timeline.newestFromOthers();
       if (document.visibilityState !== "visible" || newest <= Math.max(sentRead, timeline.myRead())) return;
       if (socket.send({ type: "receipt", read_up_to: newest })) sentRead = newest;
-      ctx.chatList.markRead(id);
     }, 200);
   }
 
@@ -209,18 +211,18 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       box.setEnabled(false);
       peopleButton.disabled = true;
       ctx.setOffline(false);
-      void ctx.chatList.refresh();
     }
   }
 
   const participantsLine = () => (detail ? `${detail.participants.length} people` : "");
 
-  const socket = new ConversationSocket(id, { resumeFrom: () => ({ afterSeq: timeline.streamSeq, afterChange: lastChange }), onEvent, onState });
+  const socket = conversationSocket(id, { resumeFrom: () => ({ afterSeq: timeline.streamSeq, afterChange: lastChange }), onEvent, onState });
 
   async function loadDetail(): Promise<void> {
     detail = await fetchConversation(id);
     heading.textContent = titleOf(detail, me);
     document.title = `${heading.textContent} · Hey`;
+    renderPresence();
     peopleButton.disabled = false;
     if (socket.live) state.textContent = participantsLine();
   }
@@ -266,10 +268,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   peopleButton.addEventListener("click", () => {
     if (!detail) return;
     peopleDialog(detail, me, {
-      changed: async () => {
-        await loadDetail().catch(() => {});
-        void ctx.chatList.refresh();
-      },
+      changed: () => loadDetail().catch(() => {}),
       left: () => ctx.go(BASE),
     });
   });
@@ -277,6 +276,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   observer.observe(older);
   const onVisible = () => scheduleRead();
   document.addEventListener("visibilitychange", onVisible);
+  const unsubscribePresence = ctx.presence.subscribe(renderPresence);
 
   void (async () => {
     try {
@@ -305,6 +305,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       socket.stop();
       observer.disconnect();
       document.removeEventListener("visibilitychange", onVisible);
+      unsubscribePresence();
       window.clearTimeout(readTimer);
       window.clearTimeout(typingTimer);
     },

@@ -1,16 +1,26 @@
-// One conversation's WebSocket: a one-time ticket per connection (tokens never go in URLs), resume
-// with after_seq/after_change, reconnect with jittered backoff, re-authenticate in band after a refresh.
-import { ApiError, ticket } from "./api";
+// A WebSocket that stays open: a one-time ticket per connection (tokens never go in URLs), resume from
+// where the last connection stopped, reconnect with jittered backoff, a heartbeat, and the close codes
+// both of Hey's sockets share. The conversation socket and the user stream differ only in their Endpoint.
+import { ApiError } from "./api";
 import { onAuthChange, refresh, signedIn } from "./auth";
 import { CLOSE } from "../../src/realtime/protocol";
-import type { ClientFrame, ServerEvent } from "./types";
 
 export type SocketState = "connecting" | "live" | "offline" | "gone";
 
-type Handlers = {
-  /** Where to resume: the newest seq received, and the change_seq of the last `ready`. */
-  resumeFrom(): { afterSeq: number | null; afterChange: number | null };
-  onEvent(event: ServerEvent): void;
+/** What one kind of socket supplies. */
+export type Endpoint<Event, Frame> = {
+  path: string;
+  /** A one-time ticket for the next connection (throws ApiError). */
+  ticket(): Promise<string>;
+  /** Query parameters saying where to resume, read at each connection (null ones are left out). */
+  resume(): Record<string, number | null>;
+  /** The frame that extends an open socket's life after a token refresh; without one, the socket closes with 4001 and reconnects. */
+  renew?(ticket: string): Frame;
+  /** Why the socket is gone when its ticket is refused (403, 404) or it closes with 4003 and no reason. */
+  goneDetail: string;
+  /** Why the socket is gone when a newer one of the user's took its place (4029). */
+  supersededDetail: string;
+  onEvent(event: Event): void;
   onState(state: SocketState, detail?: string): void;
 };
 
@@ -19,7 +29,10 @@ const PING_MS = 25_000;
 
 const { reauthenticate: REAUTHENTICATE, gone: GONE, superseded: SUPERSEDED } = CLOSE;
 
-export class ConversationSocket {
+/** This tab's sockets waiting out a backoff: once one gets through, the server is back for all of them. */
+const waiting = new Set<() => void>();
+
+export class LiveSocket<Event extends { type: string }, Frame = never> {
   #ws: WebSocket | null = null;
   #ready = false;
   #attempt = 0;
@@ -29,10 +42,7 @@ export class ConversationSocket {
   #pongAt = 0;
   #unsubscribe: () => void = () => {};
 
-  constructor(
-    readonly conversationId: number,
-    readonly handlers: Handlers,
-  ) {}
+  constructor(readonly endpoint: Endpoint<Event, Frame>) {}
 
   start(): void {
     window.addEventListener("online", this.#online);
@@ -47,6 +57,7 @@ export class ConversationSocket {
     window.removeEventListener("online", this.#online);
     window.removeEventListener("offline", this.#offline);
     this.#unsubscribe();
+    waiting.delete(this.#retryNow);
     window.clearTimeout(this.#retry);
     window.clearInterval(this.#ping);
     this.#ws?.close(1000, "Closed by the app.");
@@ -59,32 +70,31 @@ export class ConversationSocket {
   }
 
   /** Sends a frame if the socket is live; false otherwise (the caller keeps it for after `ready`). */
-  send(frame: ClientFrame): boolean {
+  send(frame: Frame): boolean {
     if (!this.live) return false;
     this.#ws!.send(JSON.stringify(frame));
     return true;
   }
 
   async #connect(): Promise<void> {
+    waiting.delete(this.#retryNow);
     if (this.#stopped || !signedIn()) return;
     window.clearTimeout(this.#retry);
-    this.handlers.onState("connecting");
-    let issued: { ticket: string };
+    this.endpoint.onState("connecting");
+    let ticket: string;
     try {
-      issued = await ticket(this.conversationId);
+      ticket = await this.endpoint.ticket();
     } catch (error) {
       const status = error instanceof ApiError ? error.status : 0;
-      if (status === 403 || status === 404) return this.#gone("You are no longer in this conversation.");
+      if (status === 403 || status === 404) return this.#gone(this.endpoint.goneDetail);
       if (status === 401) return; // Signed out: the app goes back to the sign-in screen.
       return this.#backoff();
     }
     if (this.#stopped) return;
-    const url = new URL(`/api/conversations/${this.conversationId}/ws`, location.href);
+    const url = new URL(this.endpoint.path, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("ticket", issued.ticket);
-    const { afterSeq, afterChange } = this.handlers.resumeFrom();
-    if (afterSeq !== null) url.searchParams.set("after_seq", String(afterSeq));
-    if (afterChange !== null) url.searchParams.set("after_change", String(afterChange));
+    url.searchParams.set("ticket", ticket);
+    for (const [name, value] of Object.entries(this.endpoint.resume())) if (value !== null) url.searchParams.set(name, String(value));
 
     const ws = new WebSocket(url);
     this.#ws = ws;
@@ -96,22 +106,23 @@ export class ConversationSocket {
         this.#pongAt = Date.now();
         return;
       }
-      const event = JSON.parse(String(message.data)) as ServerEvent;
+      const event = JSON.parse(String(message.data)) as Event;
       if (event.type === "ready") {
         this.#ready = true;
         this.#attempt = 0;
-        this.handlers.onState("live");
+        this.endpoint.onState("live");
+        for (const retry of waiting) retry();
       }
-      this.handlers.onEvent(event);
+      this.endpoint.onEvent(event);
     };
     ws.onclose = (close) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
       this.#ready = false;
       if (this.#stopped) return;
-      if (close.code === GONE) return this.#gone(close.reason || "You are no longer in this conversation.");
+      if (close.code === GONE) return this.#gone(close.reason || this.endpoint.goneDetail);
       // Reconnecting would only push out the user's newer socket in another tab, which would push back.
-      if (close.code === SUPERSEDED) return this.#gone("This conversation is open in too many tabs or devices; reload to use it here.");
+      if (close.code === SUPERSEDED) return this.#gone(this.endpoint.supersededDetail);
       if (close.code === REAUTHENTICATE && this.#attempt === 0) {
         // The token expired or was revoked: a refresh either gives a new one or signs the tab out.
         this.#attempt++;
@@ -124,15 +135,16 @@ export class ConversationSocket {
 
   #gone(detail: string): void {
     this.#stopped = true;
-    this.handlers.onState("gone", detail);
+    this.endpoint.onState("gone", detail);
   }
 
   #backoff(): void {
     if (this.#stopped) return;
-    this.handlers.onState("offline");
+    this.endpoint.onState("offline");
     // Full jitter, so a server restart is not answered by every client in the same instant.
     const ceiling = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt);
     this.#attempt++;
+    waiting.add(this.#retryNow);
     this.#retry = window.setTimeout(() => void this.#connect(), ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
@@ -149,24 +161,30 @@ export class ConversationSocket {
     ws.send("ping");
   }
 
+  readonly #retryNow = () => {
+    this.#attempt = 0;
+    void this.#connect();
+  };
+
   readonly #online = () => {
     if (this.#stopped) return;
     // The socket may have survived a short outage; otherwise reconnect now rather than at the next backoff.
-    if (this.#ws) return void (this.live && this.handlers.onState("live"));
+    if (this.#ws) return void (this.live && this.endpoint.onState("live"));
     this.#attempt = 0;
     void this.#connect();
   };
 
   readonly #offline = () => {
-    this.handlers.onState("offline");
+    this.endpoint.onState("offline");
   };
 
-  /** After a token refresh, a fresh ticket extends the open socket's life (the `auth` frame). */
+  /** After a token refresh, a fresh ticket extends the open socket's life (the endpoint's `renew` frame). */
   async #reauthenticate(): Promise<void> {
     if (!signedIn()) return this.stop();
-    if (!this.live) return;
+    const renew = this.endpoint.renew;
+    if (!renew || !this.live) return;
     try {
-      this.send({ type: "auth", ticket: (await ticket(this.conversationId)).ticket });
+      this.send(renew(await this.endpoint.ticket()));
     } catch {
       // The socket closes with 4001 when the old token expires, and reconnects then.
     }
