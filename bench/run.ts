@@ -6,6 +6,7 @@
 // started, checks the sends in D1, prints one table and writes bench/results/latest.json.
 // Every figure is also a ratio against the floor: GET /healthz on the same runtime and server at the same
 // concurrency. The production-like runtime also measures the room alone and counts D1 round trips per route.
+// The `stream` scenario sends to members who all have a user stream open, beside the same sends with none online.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
@@ -20,6 +21,7 @@ import { FLOOR, table, targetLines, withRatios, type Row, type Runtime, type Tar
 import { bulkSql, pool, seedThroughApi, type Fixture } from "./lib/seed";
 import { d1 } from "./lib/sql";
 import { round } from "./lib/stats";
+import { streamRows, streams, type StreamResult } from "./lib/streams";
 
 const env = process.env;
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(",").map(Number).filter((n) => n > 0) : fallback);
@@ -39,8 +41,8 @@ const settings = {
   history: num(env.BENCH_HISTORY, 1_000_000),
   chats: num(env.BENCH_CHATS, 1000),
   pageSize: 20,
-  /** Which scenarios to run (the floor always runs): me, history, send, spread, fanout, room, d1, off. */
-  scenarios: (env.BENCH_SCENARIOS ?? "me,history,send,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
+  /** Which scenarios to run (the floor always runs): me, history, send, stream, spread, fanout, room, d1, off. */
+  scenarios: (env.BENCH_SCENARIOS ?? "me,history,send,stream,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
   /** Which runtimes, in this order: wrangler-dev, production-like. */
   runtimes: (env.BENCH_RUNTIMES ?? "wrangler-dev,production-like").split(",").map((s): Runtime => {
     const name = s.trim() === "wrangler-dev" ? "wrangler dev" : s.trim();
@@ -54,7 +56,7 @@ const settings = {
 };
 const want = (name: string) => settings.scenarios.includes(name);
 if (!want("history")) Object.assign(settings, { history: 0, chats: 0 });
-if (!want("fanout")) settings.members = 0;
+if (!want("fanout") && !want("stream")) settings.members = 0;
 if (!want("spread")) settings.spread = 0;
 
 // wrangler dev logs every request from its Node process; on 2 cores that costs more than the app's own
@@ -107,6 +109,7 @@ process.on("exit", () => {
 });
 
 const rows: Row[] = [];
+const streamResults: Partial<Record<Runtime, StreamResult>> = {};
 /**
  * Per send target, warm-ups included: 2xx answers, and how many requests at most were still in flight
  * when a run stopped (autocannon does not wait for them; they may be stored without being counted).
@@ -170,6 +173,8 @@ async function scenarios(url: string, runtime: Runtime, fixture: Fixture, member
 
   // Sends into one conversation and spread over many, group commit on.
   if (want("send")) await sendScenarios(url, runtime, "on", fixture, fixture.one);
+  // Right after the sends, so its rows sit beside them; it returns once the members are offline again.
+  if (want("stream")) await streamScenario(url, runtime, fixture, memberTokens);
   if (want("spread")) for (const c of settings.concurrency) await measure(url, runtime, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
 
   // Fan-out over WebSockets.
@@ -185,6 +190,15 @@ async function scenarios(url: string, runtime: Runtime, fixture: Fixture, member
   );
   log(`fan-out [${runtime}]: ack→member p50 ${fan.ackToMember.p50.toFixed(2)} p99 ${fan.ackToMember.p99.toFixed(2)} ms; send→member p50 ${fan.sendToMember.p50.toFixed(2)} p99 ${fan.sendToMember.p99.toFixed(2)} ms; missing ${fan.missing}; ${fan.framesPerMessage} frames, ${fan.bytesPerMessage} bytes received per message`);
   return fan;
+}
+
+async function streamScenario(url: string, runtime: Runtime, f: Fixture, memberTokens: string[]) {
+  log(`user streams [${runtime}]: ${memberTokens.length} members, ${settings.fanoutMessages} messages with none online, then as many with all online`);
+  const s = await streams({ url, conversationId: f.fan, senderToken: f.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs });
+  streamResults[runtime] = s;
+  rows.push(...streamRows(runtime, s));
+  const pair = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`;
+  log(`user streams [${runtime}]: send → 201 ${pair(s.sendAlone)} with none online, ${pair(s.send)} with all; send → member ${pair(s.sendToMember)}; slowest member ${pair(s.sendToSlowest)}; missing ${s.missing}; connected in ${s.connectSeconds.toFixed(1)} s`);
 }
 
 function historyPaths(f: Fixture): [string, string][] {
@@ -284,7 +298,11 @@ async function main() {
     if (!persistTo || !fixture) return;
     const f = fixture;
     const targets = [f.one, f.oneNoGroupCommit, f.room, ...f.spread];
-    const [stored] = await d1(persistTo, `SELECT conversation_id AS id, count(*) AS n, count(DISTINCT seq) AS distinct_seqs, min(seq) AS lo, max(seq) AS hi FROM messages WHERE conversation_id IN (${targets.join(",")}) GROUP BY conversation_id;`);
+    const [stored, presence] = await d1(
+      persistTo,
+      `SELECT conversation_id AS id, count(*) AS n, count(DISTINCT seq) AS distinct_seqs, min(seq) AS lo, max(seq) AS hi FROM messages WHERE conversation_id IN (${targets.join(",")}) GROUP BY conversation_id;
+       SELECT count(*) AS n FROM presence WHERE online = 1;`,
+    );
     const by = new Map((stored ?? []).map((r) => [Number(r.id), r as { n: number; distinct_seqs: number; lo: number; hi: number }]));
     const gapFree = [...by.values()].every((r) => r.n === r.distinct_seqs && r.lo === 1 && r.hi === r.n);
     const one = (key: string, stored: number) => {
@@ -298,7 +316,9 @@ async function main() {
       spread: one("spread", sum(f.spread.map((id) => by.get(id)?.n ?? 0))),
       room: one("room", by.get(f.room)?.n ?? 0),
     };
-    verify[after] = { gapFree, ...results, ok: gapFree && Object.values(results).every((r) => r.ok) };
+    // Stream members left online would make the next runtime's sends publish to their hubs.
+    const nobodyOnline = presence?.[0]?.n === 0;
+    verify[after] = { gapFree, nobodyOnline, ...results, ok: gapFree && nobodyOnline && Object.values(results).every((r) => r.ok) };
     log(`verified in D1 after ${after} (every send so far): ${JSON.stringify(verify[after])}`);
   };
 
@@ -451,6 +471,7 @@ async function main() {
     settings,
     rows: final.map((r) => ({ ...r, p50: round(r.p50, 3), p99: round(r.p99, 3), rps: r.rps === null ? null : round(r.rps, 1) })),
     fanout: fanouts,
+    streams: streamResults,
     room,
     d1RoundTrips: d1Routes,
     verify: verified.length ? verify : null,

@@ -2,8 +2,9 @@
 // gets an `ack`; every member gets `message.created`. Also a WebSocket floor: `ping` → `pong` on the same
 // sockets, answered by the runtime without waking the room.
 import { randomBytes } from "node:crypto";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { pool } from "./seed";
+import { closeAll, openSocket } from "./sockets";
 import { summarize, type Latency } from "./stats";
 
 type Pending = { sentAt: number; ackAt?: number; arrivals: number[]; done: () => void };
@@ -28,27 +29,6 @@ export type FanoutResult = {
   bytesPerMessage: number;
 };
 
-function connect(url: string, conversationId: number, token: string, onFrame: (data: string, at: number) => void, onBytes: (n: number) => void): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    // Node's `ws` sends no Origin, as a server or mobile client: the bearer header is enough.
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/conversations/${conversationId}/ws`, { headers: { Authorization: `Bearer ${token}` } });
-    const timer = setTimeout(() => reject(new Error("no ready within 30 s")), 30_000);
-    ws.on("message", (raw) => {
-      const at = performance.now();
-      const data = raw.toString();
-      onBytes(data.length);
-      if (data.startsWith('{"type":"ready"')) {
-        clearTimeout(timer);
-        resolve(ws);
-      }
-      onFrame(data, at);
-    });
-    ws.on("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-    ws.on("error", reject);
-    ws.on("close", (code) => reject(new Error(`closed before ready: ${code}`)));
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function fanout(options: { url: string; conversationId: number; senderToken: string; memberTokens: string[]; messages: number; intervalMs: number; pingRounds: number }): Promise<FanoutResult> {
@@ -65,8 +45,10 @@ export async function fanout(options: { url: string; conversationId: number; sen
     received.bytes += n;
   };
   try {
+    const path = `/api/conversations/${conversationId}/ws`;
     const members = await pool(options.memberTokens, 10, async (token, i) => {
-      const ws = await connect(url, conversationId, token, (data, at) => {
+      const ws = await openSocket(url, path, token, (data, at) => {
+        tally(data.length);
         if (data === "pong") return pongs[i]?.(at);
         if (!data.startsWith('{"type":"message.created"')) return;
         const event = JSON.parse(data) as { message: { client_message_id: string | null } };
@@ -75,11 +57,12 @@ export async function fanout(options: { url: string; conversationId: number; sen
           p.arrivals.push(at);
           if (p.ackAt !== undefined && p.arrivals.length === memberCount) p.done();
         }
-      }, tally);
+      });
       sockets.push(ws);
       return ws;
     });
-    const sender = await connect(url, conversationId, options.senderToken, (data, at) => {
+    const sender = await openSocket(url, path, options.senderToken, (data, at) => {
+      tally(data.length);
       if (!data.startsWith('{"type":"ack"') && !data.startsWith('{"type":"error"')) return;
       const event = JSON.parse(data) as { type: string; client_message_id: string | null };
       const p = event.client_message_id ? pending.get(event.client_message_id) : undefined;
@@ -90,7 +73,7 @@ export async function fanout(options: { url: string; conversationId: number; sen
         p.ackAt = at;
         if (p.arrivals.length === memberCount) p.done();
       }
-    }, tally);
+    });
     sockets.push(sender);
     const connectSeconds = (performance.now() - started) / 1000;
 
@@ -155,18 +138,6 @@ export async function fanout(options: { url: string; conversationId: number; sen
       bytesPerMessage: Math.round(received.bytes / options.messages),
     };
   } finally {
-    await Promise.all(
-      sockets.map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            ws.removeAllListeners("close");
-            ws.on("close", () => resolve());
-            ws.on("error", () => resolve());
-            if (ws.readyState === WebSocket.CLOSED) return resolve();
-            ws.close(1000);
-            setTimeout(resolve, 2000);
-          }),
-      ),
-    );
+    await closeAll(sockets);
   }
 }

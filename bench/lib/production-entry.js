@@ -14,7 +14,7 @@ import app, { ConversationRoom as Room } from "../../src/index";
 import { policy } from "../../src/limits/limits";
 import { room } from "../../src/realtime/room-stub";
 
-export { RateLimiter } from "../../src/index";
+export { RateLimiter, UserHub } from "../../src/index";
 
 /**
  * D1 calls while a counting request runs. One `prepare().run/all/first/raw`, one `batch`, one `exec` is

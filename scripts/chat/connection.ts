@@ -1,13 +1,15 @@
-// One conversation's WebSocket: resume with after_seq/after_change, reconnect with jittered backoff,
-// renew the token on 4001 (or an HTTP 401 at the upgrade), stop for good on 4003/4029 or a refusal.
+// A Hey WebSocket (a conversation's, or the user stream): resume with the query the handlers give,
+// reconnect with jittered backoff, renew the token on 4001 (or an HTTP 401 at the upgrade), stop for good
+// on 4003/4029 or a refusal. Both sockets share the close codes and the `ready` that ends a replay.
 import WebSocket from "ws";
-import { CLOSE, type ClientFrame, type ServerEvent } from "../../src/realtime/protocol";
+import { CLOSE, type ClientFrame } from "../../src/realtime/protocol";
 import { AuthEnded, type Auth } from "./auth";
 import { clause, detailOf } from "./format";
 
-export type ConnectionHandlers = {
-  resumeFrom(): { afterSeq: number | null; afterChange: number | null };
-  onEvent(event: ServerEvent): void;
+export type ConnectionHandlers<Event> = {
+  /** Where to resume from: query parameters (after_seq, after_event…), null ones left out. */
+  resumeFrom(): Record<string, number | null>;
+  onEvent(event: Event): void;
   /** A live connection (after `ready`) dropped, or a connect attempt failed: retrying in `ms`. */
   onOffline(detail: string, ms: number): void;
   /** The end: no reconnecting from this. */
@@ -17,7 +19,10 @@ export type ConnectionHandlers = {
 const MAX_BACKOFF_MS = 15_000;
 const PING_MS = 25_000;
 
-export class Connection {
+/** What is opened: the socket's path, and how to name it to the user (e.g. "this conversation"). */
+export type Endpoint = { path: string; name: string };
+
+export class Connection<Event extends { type: string }> {
   #ws: WebSocket | null = null;
   #ready = false;
   #attempt = 0;
@@ -30,9 +35,9 @@ export class Connection {
 
   constructor(
     readonly url: string,
-    readonly conversationId: string,
+    readonly endpoint: Endpoint,
     readonly auth: Auth,
-    readonly handlers: ConnectionHandlers,
+    readonly handlers: ConnectionHandlers<Event>,
   ) {}
 
   start(): void {
@@ -69,10 +74,8 @@ export class Connection {
         return error instanceof AuthEnded ? this.handlers.onFatal(error.message) : this.#backoff(String((error as Error).message));
       }
     }
-    const url = new URL(`/api/conversations/${this.conversationId}/ws/`, this.url.replace(/^http/, "ws"));
-    const { afterSeq, afterChange } = this.handlers.resumeFrom();
-    if (afterSeq !== null) url.searchParams.set("after_seq", String(afterSeq));
-    if (afterChange !== null) url.searchParams.set("after_change", String(afterChange));
+    const url = new URL(this.endpoint.path, this.url.replace(/^http/, "ws"));
+    for (const [key, value] of Object.entries(this.handlers.resumeFrom())) if (value !== null) url.searchParams.set(key, String(value));
     // After the server's close frame, wait at most a second for its end of the TCP close (ws waits 30 s by
     // default, and `wrangler dev` holds it open for long): the close code is what matters, and soon.
     const token = this.auth.access;
@@ -85,9 +88,9 @@ export class Connection {
       if (this.#ws !== ws) return;
       const text = String(data);
       if (text === "pong") return void (this.#pongAt = Date.now());
-      let event: ServerEvent;
+      let event: Event;
       try {
-        event = JSON.parse(text) as ServerEvent;
+        event = JSON.parse(text) as Event;
       } catch {
         return; // Not an event of this protocol.
       }
@@ -115,9 +118,9 @@ export class Connection {
       this.#ready = false;
       if (this.#stopped) return;
       const why = String(reason) || (code === 1006 ? (wasLive ? "connection lost" : `cannot connect (${failure || "no answer"})`) : `closed with ${code}`);
-      if (code === CLOSE.gone) return this.handlers.onFatal(String(reason) || "You are no longer in this conversation.");
+      if (code === CLOSE.gone) return this.handlers.onFatal(String(reason) || `You can no longer open ${this.endpoint.name}.`);
       // Reconnecting would only push out the user's newer socket, which would push back.
-      if (code === CLOSE.superseded) return this.handlers.onFatal(`${clause(why)}: this conversation is open in too many places.`);
+      if (code === CLOSE.superseded) return this.handlers.onFatal(`${clause(why)}: ${this.endpoint.name} is open in too many places.`);
       if (code === CLOSE.reauthenticate) return void this.#renew(token, why);
       this.#backoff(why);
     });

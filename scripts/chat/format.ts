@@ -37,10 +37,19 @@ export function showMessage(m: MessageResource, me: number | null): string {
   return messageLine(mark, timeOf(m.sent_at), who, m.message_body, m.edited_at ? "(edited)" : "");
 }
 
+/** The start of a text on one line, at most `most` characters (… when cut). */
+export function excerpt(text: string, most = 24): string {
+  const chars = [...clean(text).replace(/\s+/g, " ")];
+  return chars.length > most ? `${chars.slice(0, most).join("")}…` : chars.join("");
+}
+
 /** A reason without its closing period, to go on in the same sentence. */
 export const clause = (text: string) => text.trim().replace(/\.+$/, "");
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
+/** A connection dropped or failed: why, and when the next attempt is (`ms` 0: at once). */
+export const offlineNotice = (why: string, ms: number) => (ms ? `${clause(why)}; reconnecting in ${(ms / 1000).toFixed(1)} s` : why);
 
 /** The one-line reason inside an RFC 9457 problem or an RFC 6749 error body. */
 export function detailOf(status: number, text: string): string {

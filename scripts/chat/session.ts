@@ -5,7 +5,7 @@ import type { ConversationResource } from "../../src/conversations/schemas";
 import { MAX_BODY_CODE_POINTS, type MessageResource } from "../../src/messages/schemas";
 import { MAX_FRAME_BYTES, TYPING_SECONDS, type ClientFrame, type ServerEvent } from "../../src/realtime/protocol";
 import type { Api } from "./api";
-import { clean, MARK, messageLine, nameOf, plural, showMessage, timeOf, type Person } from "./format";
+import { clean, excerpt, MARK, messageLine, nameOf, plural, showMessage, timeOf, type Person } from "./format";
 import { Outbox } from "./outbox";
 import type { Printed, Screen } from "./screen";
 
@@ -237,8 +237,3 @@ function refusalOf(line: string): string | null {
   if (bytes > MAX_FRAME_BYTES) return `the line takes ${bytes.toLocaleString("en-US")} bytes as a frame; a frame holds at most ${MAX_FRAME_BYTES.toLocaleString("en-US")}.`;
   return null;
 }
-
-const excerpt = (body: string) => {
-  const chars = [...clean(body).replace(/\s+/g, " ")];
-  return chars.length > 24 ? `${chars.slice(0, 24).join("")}…` : chars.join("");
-};

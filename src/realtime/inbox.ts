@@ -28,6 +28,8 @@ export class Inbox {
 
   /** One publish per user, carrying all of that user's events (failures are logged: the ack is already out). */
   async publish(perUser: Map<number, InboxEvent[]>): Promise<void> {
+    // Yield first: the answer that caused these events goes out before a hundred calls are serialized.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     await Promise.all(
       [...perUser].map(([userId, events]) => this.#stub(userId).publish(events).catch((error: unknown) => console.error("hub publish failed", error))),
     );

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import WebSocket from "ws";
 import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
 import { allMessages, world, type World } from "./support";
 
@@ -21,10 +22,10 @@ afterAll(async () => {
 
 type Client = { stdin: NodeJS.WritableStream; out: () => string; err: () => string; exited: Promise<number | null>; until: (what: string, stream: "out" | "err", pattern: RegExp) => Promise<void> };
 
-/** `npm run chat` for this conversation, with `env` (HEY_TOKEN and friends). */
-function chat(env: Record<string, string>): Client {
+/** `npm run chat` with `env` (HEY_TOKEN and friends), for the world's conversation unless `args` say otherwise. */
+function chat(env: Record<string, string>, args = ["--conversation", String(w.conversationId)]): Client {
   const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
-  const child = spawn(tsx, ["scripts/chat.ts", "--conversation", String(w.conversationId), "--url", server.url], {
+  const child = spawn(tsx, ["scripts/chat.ts", ...args, "--url", server.url], {
     env: { ...process.env, HEY_TOKEN: "", HEY_REFRESH: "", HEY_CLIENT_ID: "", ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -125,4 +126,55 @@ it("renews a revoked access token with the refresh token and keeps the lines typ
 
   const stored = await allMessages(w.client, w.conversationId, b.token);
   for (const line of lines) expect(stored.filter((m) => m.message_body === line), line).toHaveLength(1);
+});
+
+it("in inbox mode prints the chat list, then new messages, a rename, unread cleared and a contact going online and offline, and resumes after a reconnect", async () => {
+  // Users of their own: the tests above spent the world's tokens.
+  const v = await world(server, 2);
+  const a = v.users[0]!;
+  const b = v.users[1]!;
+  const bName = b.email.split("@")[0]!;
+  const path = `/api/conversations/${v.conversationId}/messages/`;
+  expect((await v.client.json(path, { method: "POST", token: a.token, body: { message_body: "before the inbox opened" } })).status).toBe(201);
+
+  const inbox = chat({ HEY_TOKEN: a.token, HEY_REFRESH: a.refreshToken, HEY_CLIENT_ID: a.clientId }, ["--inbox"]);
+  await inbox.until("connection", "err", /connected: 1 chat; Ctrl-D quits/);
+  // The chat is named by the other participant, with its last message; no one else is online yet.
+  await inbox.until("chat list", "out", new RegExp(`^• ${bName} — \\d\\d:\\d\\d you: before the inbox opened$`, "m"));
+  await inbox.until("presence snapshot", "out", /^no one else is online$/m);
+
+  const stream = new WebSocket(`${server.url.replace(/^http/, "ws")}/api/events/ws/`, { headers: { Authorization: `Bearer ${b.token}` } });
+  await inbox.until("B online", "out", new RegExp(`^\\d\\d:\\d\\d ${bName} is online$`, "m"));
+
+  expect((await v.client.json(path, { method: "POST", token: b.token, body: { message_body: "hello, inbox" } })).status).toBe(201);
+  await inbox.until("B's message", "out", new RegExp(`^\\d\\d:\\d\\d new message from ${bName}: hello, inbox \\(unread 1\\)$`, "m"));
+
+  const renamed = await v.client.json(`/api/conversations/${v.conversationId}/`, { method: "PATCH", token: b.token, body: { title: "Plans" } });
+  expect(renamed.status).toBe(200);
+  await inbox.until("rename", "out", new RegExp(`${bName} is now called “Plans”$`, "m"));
+
+  const read = await v.client.json(`/api/conversations/${v.conversationId}/receipts/`, { method: "POST", token: a.token, body: { read_up_to: 2 } });
+  expect(read.status).toBe(200);
+  await inbox.until("unread cleared", "out", /unread cleared in “Plans”$/m);
+
+  // A revoked token closes the stream (4001): the client renews it and resumes after the last event it
+  // printed, so nothing is printed twice and the chat list is not printed again.
+  const revoke = await fetch(`${server.url}/o/revoke_token/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: a.token, client_id: a.clientId }),
+  });
+  expect(revoke.status).toBe(200);
+  await inbox.until("reconnection", "err", /reconnected/);
+  expect((await v.client.json(path, { method: "POST", token: b.token, body: { message_body: "after the reconnect" } })).status).toBe(201);
+  await inbox.until("the message after the reconnect", "out", /new message in “Plans” from \S+: after the reconnect \(unread 1\)$/m);
+
+  stream.close(1000);
+  await inbox.until("B offline", "out", new RegExp(`${bName} is offline$`, "m"));
+
+  inbox.stdin.end();
+  expect(await inbox.exited).toBe(0);
+  expect(occurrences(inbox.out(), "• ")).toBe(1);
+  expect(occurrences(inbox.out(), "hello, inbox")).toBe(1);
+  expect(inbox.err()).toMatch(/HEY_REFRESH=\S+/);
 });
