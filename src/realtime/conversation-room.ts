@@ -104,19 +104,19 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /** The owner adds an active user. */
   addParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<ConversationResource>> {
-    return this.#exclusive(async () => {
+    return this.#exclusive(conversationId, async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       const added = await addParticipant(database(this.env.DB), state, actorId, userId);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
       this.#fanout.broadcast({ type: "participant.added", user: userId });
-      this.#afterwards(this.#tellAdded(added.conversation, userId, [...state.members.keys()]));
+      await this.#tellAdded(added.conversation, userId, [...state.members.keys()]);
       return added.conversation;
     });
   }
 
   /** The owner removes anyone, anyone removes themself; the removed user's sockets close with 4003. */
   removeParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<null>> {
-    return this.#exclusive(async () => {
+    return this.#exclusive(conversationId, async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       const removed = await removeParticipant(database(this.env.DB), state, actorId, userId);
       state.ownerId = removed.ownerId;
@@ -124,7 +124,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
       this.#fanout.broadcast({ type: "participant.removed", user: userId });
       this.#fanout.progress(state.progress());
-      this.#tell([userId, ...state.members.keys()], (id) =>
+      await this.#tellInOrder([userId, ...state.members.keys()], (id) =>
         id === userId ? { type: "conversation.removed", conversation_id: conversationId } : { type: "conversation.updated", conversation: removed.conversation },
       );
       return null;
@@ -133,11 +133,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /** Any participant renames the conversation (or clears its title). */
   rename(conversationId: number, actorId: number, title: string | null): Promise<Outcome<ConversationResource>> {
-    return this.#exclusive(async () => {
+    return this.#exclusive(conversationId, async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       const conversation = await renameConversation(database(this.env.DB), conversationId, title);
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
-      this.#tell([...state.members.keys()], () => ({ type: "conversation.updated", conversation }));
+      await this.#tellInOrder([...state.members.keys()], () => ({ type: "conversation.updated", conversation }));
       return conversation;
     });
   }
@@ -147,13 +147,13 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * close, and messages follow in chunks from the alarm so a long history never exceeds one request's limits.
    */
   deleteConversation(conversationId: number, actorId: number): Promise<Outcome<null>> {
-    return this.#exclusive(async () => {
+    return this.#exclusive(conversationId, async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       if (state.ownerId !== actorId) throw new DomainError(403, "Only the owner deletes a conversation.");
       await startPurge(this.ctx.storage, database(this.env.DB), conversationId);
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
-      this.#tell([...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId }));
+      await this.#tellInOrder([...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId }));
       return null;
     });
   }
@@ -282,8 +282,17 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     }
   }
 
-  #exclusive<T>(run: () => Promise<T>): Promise<Outcome<T>> {
-    const next = this.#serial.then(() => this.#outcome(run));
+  /**
+   * Membership changes run one at a time, each between flushes (see Ledger.hold), and tell hubs before
+   * the next flush can: users' streams see a change in the same order as the messages around it.
+   */
+  #exclusive<T>(conversationId: number, run: () => Promise<T>): Promise<Outcome<T>> {
+    const next = this.#serial.then(() =>
+      this.#outcome(async () => {
+        await this.#loaded(conversationId);
+        return this.#ledger!.hold(run);
+      }),
+    );
     this.#serial = next.catch(() => undefined);
     return next;
   }
@@ -344,11 +353,18 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     this.#afterwards(this.#inbox.tellOnline(database(this.env.DB), userIds, eventFor));
   }
 
-  /** The added user gets the conversation as a chat; the others, its new participant list. */
+  /**
+   * Within a membership change: reads who has a stream open, then starts the publish, which goes out
+   * ahead of any later flush's (both yield once, in order).
+   */
+  async #tellInOrder(userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<void> {
+    this.#afterwards(this.#inbox.publish(await this.#inbox.addressed(database(this.env.DB), userIds, eventFor)));
+  }
+
+  /** The added user gets the conversation as a chat (read between flushes, so it is current); the others, its new participant list. */
   async #tellAdded(conversation: ConversationResource, userId: number, members: number[]): Promise<void> {
-    const db = database(this.env.DB);
-    const [chat] = (await listChats(db, userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id })).results;
-    await this.#inbox.tellOnline(db, members, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
+    const [chat] = (await listChats(database(this.env.DB), userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id })).results;
+    await this.#tellInOrder(members, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
   }
 
   /** Work after an answer went out: kept alive, and its failure logged rather than lost. */

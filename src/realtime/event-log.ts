@@ -12,10 +12,24 @@ type Meta = { user_id: number; last_seq: number; continuous_from: number; online
  * stopped telling the hub) skips one number, so a resume from before it can tell it missed events.
  */
 export class EventLog {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, frame TEXT NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), user_id INTEGER NOT NULL, last_seq INTEGER NOT NULL, continuous_from INTEGER NOT NULL, online INTEGER NOT NULL)");
-    sql.exec("INSERT OR IGNORE INTO meta VALUES (1, 0, 0, 0, 0)");
+  #created = false;
+
+  constructor(private readonly store: SqlStorage) {}
+
+  /**
+   * The storage, its tables created on first use rather than when the hub wakes: a forged ticket wakes
+   * any user's hub before anything is authenticated, and must not leave storage behind.
+   */
+  get sql(): SqlStorage {
+    if (!this.#created) {
+      this.store.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, frame TEXT NOT NULL)");
+      this.store.exec(
+        "CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), user_id INTEGER NOT NULL, last_seq INTEGER NOT NULL, continuous_from INTEGER NOT NULL, online INTEGER NOT NULL)",
+      );
+      this.store.exec("INSERT OR IGNORE INTO meta VALUES (1, 0, 0, 0, 0)");
+      this.#created = true;
+    }
+    return this.store;
   }
 
   #meta(): Meta {

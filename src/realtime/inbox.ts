@@ -37,13 +37,17 @@ export class Inbox {
 
   /** Tells those of `userIds` with a stream open (read from D1 now) what `eventFor` gives each. */
   async tellOnline(db: Database, userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<void> {
-    const online = await onlineAmong(db, userIds);
+    await this.publish(await this.addressed(db, userIds, eventFor));
+  }
+
+  /** What `eventFor` gives each of `userIds` who has a stream open (read from D1 now). */
+  async addressed(db: Database, userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<Map<number, InboxEvent[]>> {
     const perUser = new Map<number, InboxEvent[]>();
-    for (const { userId } of online) {
+    for (const { userId } of await onlineAmong(db, userIds)) {
       const event = eventFor(userId);
       if (event) perUser.set(userId, [event]);
     }
-    await this.publish(perUser);
+    return perUser;
   }
 
   #stub(userId: number) {

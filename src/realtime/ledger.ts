@@ -35,6 +35,10 @@ const encoder = new TextEncoder();
 export class Ledger {
   #queue: Pending[] = [];
   #flushing = false;
+  /** While set, no flush starts (sends queue up); see hold. */
+  #held = false;
+  /** The flush loop under way, if any. */
+  #running: Promise<void> = Promise.resolve();
   readonly #inflight = new Map<string, Promise<SendResult>>();
 
   constructor(
@@ -63,16 +67,36 @@ export class Ledger {
       this.#inflight.set(key, result);
       void result.finally(() => this.#inflight.delete(key));
     }
-    void this.#flush();
+    this.#flush();
     return result;
   }
 
-  async #flush(): Promise<void> {
-    if (this.#flushing) return;
+  /**
+   * Runs `work` between flushes: the one under way finishes first, and none starts until `work` is done
+   * (sends queue up meanwhile). A membership change does this so that what it tells users' hubs is
+   * neither overtaken by a later flush's events nor blind to an earlier one's.
+   */
+  async hold<T>(work: () => Promise<T>): Promise<T> {
+    this.#held = true;
+    try {
+      await this.#running;
+      return await work();
+    } finally {
+      this.#held = false;
+      this.#flush();
+    }
+  }
+
+  #flush(): void {
+    if (this.#flushing || this.#held) return;
     this.#flushing = true;
+    this.#running = this.#drain();
+  }
+
+  async #drain(): Promise<void> {
     try {
       const most = config(this.env).GROUP_COMMIT_MAX_BATCH;
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 && !this.#held) {
         let n = 0;
         for (let bytes = 0; n < this.#queue.length && n < most && (n === 0 || bytes + this.#queue[n]!.bytes <= FLUSH_BYTES); n++) bytes += this.#queue[n]!.bytes;
         await this.#commit(this.#queue.splice(0, n));

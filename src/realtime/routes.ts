@@ -174,7 +174,7 @@ realtimeRoutes.openapi(streamTicket, async (c) => {
 realtimeRoutes.openAPIRegistry.registerPath(stream);
 realtimeRoutes.get(stream.path, async (c) => {
   const query = StreamQuery.safeParse(c.req.query());
-  if (!query.success) return problemResponse(400, "`after_event` must be a whole number.");
+  if (!query.success) return problemResponse(400, "`after_event` must be a whole number, and `ticket` at most 200 characters.");
   const refused = upgradeRefusal(c);
   if (refused) return refused;
   const identity = await identify(c, query.data.ticket, async (ticket) => {
