@@ -354,8 +354,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   /**
-   * Within a membership change: reads who has a stream open, then starts the publish, which goes out
-   * ahead of any later flush's (both yield once, in order).
+   * Within a membership change: reads who has a stream open, then queues the events in each user's
+   * outbox ahead of anything a later flush queues.
    */
   async #tellInOrder(userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<void> {
     this.#afterwards(this.#inbox.publish(await this.#inbox.addressed(database(this.env.DB), userIds, eventFor)));

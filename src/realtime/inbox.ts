@@ -18,21 +18,18 @@ export function summary(m: StoredMessage): MessageSummary {
 }
 
 /**
- * Events for users' hubs, sent after the ack that caused them. One stub per user is kept, so one
- * sender's events reach a hub in the order they were published.
+ * Events for users' hubs, sent after the answer that caused them. Each user has an outbox: one call in
+ * flight at a time, carrying everything queued meanwhile, so a hub gets this sender's events in the
+ * order they were queued (calls in flight together may arrive in any order) and a burst costs few calls.
  */
 export class Inbox {
-  readonly #stubs = new Map<number, ReturnType<typeof hub>>();
+  readonly #outboxes = new Map<number, { queued: InboxEvent[]; sent: Promise<void> }>();
 
   constructor(private readonly env: Cloudflare.Env) {}
 
-  /** One publish per user, carrying all of that user's events (failures are logged: the ack is already out). */
-  async publish(perUser: Map<number, InboxEvent[]>): Promise<void> {
-    // Yield first: the answer that caused these events goes out before a hundred calls are serialized.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    await Promise.all(
-      [...perUser].map(([userId, events]) => this.#stub(userId).publish(events).catch((error: unknown) => console.error("hub publish failed", error))),
-    );
+  /** Queues each user's events; resolves once they are delivered (failures are logged: the answer is already out). */
+  publish(perUser: Map<number, InboxEvent[]>): Promise<void> {
+    return Promise.all([...perUser].map(([userId, events]) => this.#queue(userId, events))).then(() => undefined);
   }
 
   /** Tells those of `userIds` with a stream open (read from D1 now) what `eventFor` gives each. */
@@ -50,9 +47,29 @@ export class Inbox {
     return perUser;
   }
 
-  #stub(userId: number) {
-    let stub = this.#stubs.get(userId);
-    if (!stub) this.#stubs.set(userId, (stub = hub(this.env, userId)));
-    return stub;
+  #queue(userId: number, events: InboxEvent[]): Promise<void> {
+    const outbox = this.#outboxes.get(userId);
+    if (outbox) {
+      outbox.queued.push(...events);
+      return outbox.sent;
+    }
+    const fresh = { queued: [...events], sent: Promise.resolve() };
+    this.#outboxes.set(userId, fresh);
+    fresh.sent = this.#drain(userId, fresh);
+    return fresh.sent;
+  }
+
+  async #drain(userId: number, outbox: { queued: InboxEvent[] }): Promise<void> {
+    // Yield first: the answer that caused these events goes out before the calls are made.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const stub = hub(this.env, userId);
+    try {
+      while (outbox.queued.length) {
+        const batch = outbox.queued.splice(0);
+        await stub.publish(batch).catch((error: unknown) => console.error("hub publish failed", error));
+      }
+    } finally {
+      this.#outboxes.delete(userId);
+    }
   }
 }
