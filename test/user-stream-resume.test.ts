@@ -105,7 +105,7 @@ describe("resuming with after_event", () => {
 
     await publish(1);
     const late = await connectStreamReady({ token: r.token, afterEvent: n });
-    expect(late.events[0]).toEqual({ type: "resync", event_seq: n + 1001 });
+    expect(late.events[0]).toEqual({ type: "resync" });
     expect(late.events[1]).toMatchObject({ type: "ready", resumed: false, event_seq: n + 1001, chats_count: 1 });
     expect(late.events[1].chats[0].last_message.message_body).toBe("in the snapshot");
     await collect(keeper, (e) => e.type === "receipt", 1001);
@@ -124,6 +124,20 @@ describe("resuming with after_event", () => {
     expect(back.events[0]).toMatchObject({ type: "resync" });
     expect(back.events[1]).toMatchObject({ type: "ready", resumed: false, chats_count: 1 });
     expect(back.events[1].chats[0]).toMatchObject({ unread_count: 1, last_message: { message_body: "while you were away" } });
+  });
+
+  it("starts over when a room could not deliver some events: the stream closes with 1011 and its resume gets resync", async () => {
+    const [r, a] = await Promise.all([streamMember(), streamMember()]);
+    const c = await start(a, [r.user.id]);
+    const s = await connectStreamReady({ token: r.token });
+    const n = lastSeen(s);
+    // What a room's outbox sends after a call to this hub failed.
+    await hubOf(r.user.id).publish([], true);
+    expect((await closedWithin(s)).code).toBe(1011);
+    await send(a, c.id, "after the hole");
+    const back = await connectStreamReady({ token: r.token, afterEvent: n });
+    expect(back.events.map((e) => e.type).slice(0, 2)).toEqual(["resync", "ready"]);
+    expect(back.events[1].chats[0].last_message.message_body).toBe("after the hole");
   });
 
   it("gets resync for an after_event beyond the last event", async () => {

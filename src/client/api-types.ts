@@ -909,12 +909,10 @@ export interface components {
             /** Format: date-time */
             last_seen_at: string | null;
         };
-        /** @description `after_event` is too old: the `ready` that follows carries a fresh snapshot. */
+        /** @description `after_event` is not covered by the log: the `ready` that follows carries a fresh snapshot and the position to resume from. */
         StreamResync: {
             /** @enum {string} */
             type: "resync";
-            /** @description Per user, gap-free while the stream stays continuous; resume with `?after_event=`. */
-            event_seq: number;
         };
         /** @description A message as the chat list shows it. */
         MessageSummary: {

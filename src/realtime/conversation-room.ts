@@ -358,12 +358,20 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * outbox ahead of anything a later flush queues.
    */
   async #tellInOrder(userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<void> {
-    this.#afterwards(this.#inbox.publish(await this.#inbox.addressed(database(this.env.DB), userIds, eventFor)));
+    try {
+      this.#afterwards(this.#inbox.publish(await this.#inbox.addressed(database(this.env.DB), userIds, eventFor)));
+    } catch (error) {
+      // The change itself is committed: its answer must not become an error (streams catch up on their next snapshot).
+      console.error("inbox notification failed", error);
+    }
   }
 
   /** The added user gets the conversation as a chat (read between flushes, so it is current); the others, its new participant list. */
   async #tellAdded(conversation: ConversationResource, userId: number, members: number[]): Promise<void> {
-    const [chat] = (await listChats(database(this.env.DB), userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id })).results;
+    const chat = await listChats(database(this.env.DB), userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id }).then(
+      (page) => page.results[0],
+      (error: unknown) => void console.error("inbox notification failed", error),
+    );
     await this.#tellInOrder(members, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
   }
 

@@ -51,7 +51,13 @@ export class EventLog {
 
   /** Online from now on: events after the returned number are complete. */
   goOnline(userId: number): void {
-    this.sql.exec("UPDATE meta SET user_id = ?, last_seq = last_seq + 1, continuous_from = last_seq + 1, online = 1", userId);
+    this.sql.exec("UPDATE meta SET user_id = ?, online = 1", userId);
+    this.skip();
+  }
+
+  /** Events may be missing from here on: skips one number, so no resume from before it is served. */
+  skip(): void {
+    this.sql.exec("UPDATE meta SET last_seq = last_seq + 1, continuous_from = last_seq + 1");
   }
 
   goOffline(): void {

@@ -24,6 +24,8 @@ export function summary(m: StoredMessage): MessageSummary {
  */
 export class Inbox {
   readonly #outboxes = new Map<number, { queued: InboxEvent[]; sent: Promise<void> }>();
+  /** Users whose hub missed events from here: the next call says so. */
+  readonly #lost = new Set<number>();
 
   constructor(private readonly env: Cloudflare.Env) {}
 
@@ -62,11 +64,21 @@ export class Inbox {
   async #drain(userId: number, outbox: { queued: InboxEvent[] }): Promise<void> {
     // Yield first: the answer that caused these events goes out before the calls are made.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    const stub = hub(this.env, userId);
     try {
       while (outbox.queued.length) {
         const batch = outbox.queued.splice(0);
-        await stub.publish(batch).catch((error: unknown) => console.error("hub publish failed", error));
+        // Not retried (it may have arrived): the hub is told that events were lost instead, at once if it
+        // answers, else with the next call, and its streams start over from a snapshot. A fresh stub per
+        // call (a failed call can break a stub); one call in flight keeps them in order.
+        const call = (events: InboxEvent[]) =>
+          hub(this.env, userId)
+            .publish(events, this.#lost.has(userId))
+            .then(
+              () => this.#lost.delete(userId),
+              (error: unknown) => (console.error("hub publish failed", error), this.#lost.add(userId)),
+            );
+        await call(batch);
+        if (this.#lost.has(userId)) await call([]);
       }
     } finally {
       this.#outboxes.delete(userId);

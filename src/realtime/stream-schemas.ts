@@ -37,7 +37,9 @@ export const StreamEventSchema = z
         presence: z.array(PresenceSchema).optional().openapi({ description: "Not resumed: the contacts who are online now." }),
       })
       .openapi("StreamReady"),
-    z.object({ type: z.literal("resync"), ...event }).openapi("StreamResync", { description: "`after_event` is too old: the `ready` that follows carries a fresh snapshot." }),
+    z
+      .object({ type: z.literal("resync") })
+      .openapi("StreamResync", { description: "`after_event` is not covered by the log: the `ready` that follows carries a fresh snapshot and the position to resume from." }),
     z.object({ type: z.literal("conversation.added"), ...event, chat: ChatSchema }),
     z.object({ type: z.literal("conversation.updated"), ...event, conversation: ConversationSchema }),
     z.object({ type: z.literal("conversation.removed"), ...event, ...conversationId }),

@@ -61,16 +61,26 @@ export class UserHub extends DurableObject<Cloudflare.Env> {
     return nonce;
   }
 
-  /** Numbers, keeps and delivers events, in the order they arrive. */
-  publish(events: InboxEvent[]): void {
+  /**
+   * Numbers, keeps and delivers events, in the order they arrive. `lost`: the sender failed to deliver
+   * earlier events; the streams start over (their resume gets `resync`) rather than run on with a hole.
+   */
+  publish(events: InboxEvent[], lost = false): void {
+    if (lost) {
+      this.#log.skip();
+      for (const ws of this.#live()) closeSocket(ws, 1011, "Some events could not be delivered; reconnect.");
+    }
     const sockets = this.#live();
     for (const event of events) {
       const frame = this.#log.append(event);
       for (const ws of sockets) sendEvent(ws, frame);
     }
-    // Told while offline (a room read presence just before the user left): nothing to deliver, and a
-    // hub that was cut off (evicted with its sockets) notices here that it is offline.
-    if (!sockets.length && this.#opening.size === 0 && this.#log.online && this.#offlineAt === null) this.#leaveSoon();
+    // Told with no stream open: a room read presence just before the user left (nothing to do), a hub
+    // cut off with its sockets (evicted) notices it is offline, or the offline write failed: write it again.
+    if (!sockets.length && this.#opening.size === 0 && this.#offlineAt === null) {
+      if (this.#log.online) this.#leaveSoon();
+      else if (this.#log.userId) this.#recordOffline();
+    }
   }
 
   /** Closes streams of the user or of grants (revocation, deactivation, password change). */
@@ -81,8 +91,13 @@ export class UserHub extends DurableObject<Cloudflare.Env> {
 
   /** The user changed whether they show presence: tells their online contacts what they now see. */
   async presenceChanged(userId: number): Promise<void> {
-    const { view, contacts } = await presenceOf(database(this.env.DB), userId);
-    await this.#tell(contacts, { type: "presence", user: userId, ...view });
+    // In line with the hub's own presence writes, so an `online` read before the change never follows it.
+    const told = this.#presence.then(async () => {
+      const { view, contacts } = await presenceOf(database(this.env.DB), userId);
+      await this.#tell(contacts, { type: "presence", user: userId, ...view });
+    });
+    this.#presence = told.catch(() => undefined);
+    await told;
   }
 
   // Runtime hooks
@@ -111,7 +126,11 @@ export class UserHub extends DurableObject<Cloudflare.Env> {
     for (const ws of this.ctx.getWebSockets()) {
       if ((attachmentOf(ws)?.expiresAt ?? Infinity) <= now) closeSocket(ws, CLOSE.reauthenticate, "The access token expired.");
     }
-    if (this.#log.online && this.#openSockets().length === 0 && (this.#offlineAt ?? 0) <= now) this.#goOffline();
+    if (this.#log.online && this.#openSockets().length === 0) {
+      // A grace not in memory (evicted, or the last stream just expired here) starts now: a reconnect within it must not flicker.
+      if (this.#offlineAt === null) this.#leaveSoon();
+      else if (this.#offlineAt <= now) this.#goOffline();
+    }
     await this.#schedule(nextTicket);
   }
 
@@ -153,7 +172,8 @@ export class UserHub extends DurableObject<Cloudflare.Env> {
         sendEvent(ws, { type: "ready", event_seq: this.#log.lastSeq, resumed: true });
         return;
       }
-      if (after !== null) sendEvent(ws, { type: "resync", event_seq: this.#log.lastSeq });
+      // No number on it: a client that drops before the `ready` below must not resume from here.
+      if (after !== null) sendEvent(ws, { type: "resync" });
       for (;;) {
         const at = this.#log.lastSeq;
         const db = database(this.env.DB);
@@ -177,12 +197,23 @@ export class UserHub extends DurableObject<Cloudflare.Env> {
   /** The first stream: recorded online (events after this point are complete), contacts told. */
   #comeOnline(userId: number): void {
     this.#log.goOnline(userId);
-    this.#presence = this.#presence.then(() => this.#record(userId, true)).catch((error: unknown) => console.error("presence write failed", error));
+    this.#presence = this.#presence
+      .then(() => this.#record(userId, true))
+      .catch((error: unknown) => {
+        // Rooms would not know to tell this hub: the streams start over, and their reconnect tries again.
+        console.error("presence write failed", error);
+        this.#log.goOffline();
+        for (const ws of this.ctx.getWebSockets()) closeSocket(ws, 1011, "The stream could not start; reconnect.");
+      });
   }
 
   #goOffline(): void {
     this.#log.goOffline();
     this.#offlineAt = null;
+    this.#recordOffline();
+  }
+
+  #recordOffline(): void {
     const userId = this.#log.userId;
     this.#presence = this.#presence.then(() => this.#record(userId, false)).catch((error: unknown) => console.error("presence write failed", error));
     this.ctx.waitUntil(this.#presence);
