@@ -1,10 +1,12 @@
 // A conversation's membership and title, changed only by its room (src/realtime/conversation-room.ts),
-// which checks who may from what it holds and calls these one at a time: each is one D1 batch.
+// which checks who may from what it holds and calls these one at a time: each is one D1 batch, which also
+// reads which members have a user stream open to be told.
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, participants, users } from "../db/schema";
 import { DomainError } from "../errors";
 import { byConversation, membersQuery, toConversationResource } from "./conversations";
+import { onlineAmong } from "../presence/presence";
 import { MAX_PARTICIPANTS, type ConversationResource } from "./schemas";
 
 /** What the room holds of a conversation's members, as these checks need it. */
@@ -21,13 +23,18 @@ function resourceAfter(db: Database, conversationId: number) {
  * The owner adds an active user, whose watermarks start at the current last_seq: it has nothing to
  * acknowledge, and older messages keep the status they had. At most MAX_PARTICIPANTS (409 beyond).
  */
-export async function addParticipant(db: Database, roster: Roster, actorId: number, userId: number): Promise<{ conversation: ConversationResource; joinedAt: number; lastSeq: number }> {
+export async function addParticipant(
+  db: Database,
+  roster: Roster,
+  actorId: number,
+  userId: number,
+): Promise<{ conversation: ConversationResource; joinedAt: number; lastSeq: number; online: number[] }> {
   if (roster.ownerId !== actorId) throw new DomainError(403, "Only the owner adds participants.");
   if (roster.members.has(userId)) throw new DomainError(409, "That user is already a participant.");
   if (roster.members.size >= MAX_PARTICIPANTS) throw new DomainError(409, `A conversation has at most ${MAX_PARTICIPANTS} participants; remove someone first.`);
   const now = new Date();
   const id = roster.conversationId;
-  const [added, , [row], members] = await db.batch([
+  const [added, , [row], members, online] = await db.batch([
     db
       .insert(participants)
       .select(
@@ -49,9 +56,10 @@ export async function addParticipant(db: Database, roster: Roster, actorId: numb
     // Clients keep the newest of two `conversation.updated` events by this.
     db.update(conversations).set({ updatedAt: now }).where(and(eq(conversations.id, id), sql`changes() > 0`)),
     ...resourceAfter(db, id),
+    onlineAmong(db, [...roster.members.keys(), userId]),
   ]);
   if (added.length === 0) throw new DomainError(400, `Unknown or inactive user: ${userId}.`, [{ path: "user_id", message: `No active user with id ${userId}.` }]);
-  return { conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), joinedAt: now.getTime(), lastSeq: added[0]!.lastSeq };
+  return { conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), joinedAt: now.getTime(), lastSeq: added[0]!.lastSeq, online: ids(online) };
 }
 
 /**
@@ -59,27 +67,32 @@ export async function addParticipant(db: Database, roster: Roster, actorId: numb
  * member. The last participant cannot leave: a conversation never has fewer than one (delete it instead).
  * Returns the owner and the conversation afterwards.
  */
-export async function removeParticipant(db: Database, roster: Roster, actorId: number, userId: number): Promise<{ ownerId: number; conversation: ConversationResource }> {
+export async function removeParticipant(db: Database, roster: Roster, actorId: number, userId: number): Promise<{ ownerId: number; conversation: ConversationResource; online: number[] }> {
   if (actorId !== userId && roster.ownerId !== actorId) throw new DomainError(403, "Only the owner removes other participants.");
   if (!roster.members.has(userId)) throw new DomainError(404, "That user is not a participant.");
   const heirs = [...roster.members].filter(([id]) => id !== userId).sort(([a, x], [b, y]) => x.joinedAt - y.joinedAt || a - b);
   if (heirs.length === 0) throw new DomainError(409, LAST_PARTICIPANT);
   const owner = roster.ownerId === userId ? heirs[0]![0] : roster.ownerId;
   const id = roster.conversationId;
-  const [, , [row], members] = await db.batch([
+  const [, , [row], members, online] = await db.batch([
     db.delete(participants).where(and(eq(participants.conversationId, id), eq(participants.userId, userId))),
     db.update(conversations).set({ ownerId: owner, updatedAt: new Date() }).where(eq(conversations.id, id)),
     ...resourceAfter(db, id),
+    onlineAmong(db, [...roster.members.keys()]),
   ]);
-  return { ownerId: owner, conversation: toConversationResource(row!, byConversation(members).get(id) ?? []) };
+  return { ownerId: owner, conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), online: ids(online) };
 }
 
 /** Any participant renames the conversation (or clears its title). */
-export async function renameConversation(db: Database, conversationId: number, title: string | null): Promise<ConversationResource> {
+export async function renameConversation(db: Database, roster: Roster, title: string | null): Promise<{ conversation: ConversationResource; online: number[] }> {
   const now = new Date();
-  const [, [row], members] = await db.batch([
-    db.update(conversations).set({ title, updatedAt: now, lastActivityAt: now }).where(eq(conversations.id, conversationId)),
-    ...resourceAfter(db, conversationId),
+  const id = roster.conversationId;
+  const [, [row], members, online] = await db.batch([
+    db.update(conversations).set({ title, updatedAt: now, lastActivityAt: now }).where(eq(conversations.id, id)),
+    ...resourceAfter(db, id),
+    onlineAmong(db, [...roster.members.keys()]),
   ]);
-  return toConversationResource(row!, byConversation(members).get(conversationId) ?? []);
+  return { conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), online: ids(online) };
 }
+
+const ids = (rows: { userId: number }[]) => rows.map((r) => r.userId);

@@ -109,7 +109,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const added = await addParticipant(database(this.env.DB), state, actorId, userId);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
       this.#fanout.broadcast({ type: "participant.added", user: userId });
-      await this.#tellAdded(added.conversation, userId, [...state.members.keys()]);
+      await this.#tellAdded(added.conversation, userId, added.online);
       return added.conversation;
     });
   }
@@ -124,7 +124,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
       this.#fanout.broadcast({ type: "participant.removed", user: userId });
       this.#fanout.progress(state.progress());
-      await this.#tellInOrder([userId, ...state.members.keys()], (id) =>
+      this.#queue(removed.online, (id) =>
         id === userId ? { type: "conversation.removed", conversation_id: conversationId } : { type: "conversation.updated", conversation: removed.conversation },
       );
       return null;
@@ -135,9 +135,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   rename(conversationId: number, actorId: number, title: string | null): Promise<Outcome<ConversationResource>> {
     return this.#exclusive(conversationId, async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      const conversation = await renameConversation(database(this.env.DB), conversationId, title);
+      const { conversation, online } = await renameConversation(database(this.env.DB), state, title);
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
-      await this.#tellInOrder([...state.members.keys()], () => ({ type: "conversation.updated", conversation }));
+      this.#queue(online, () => ({ type: "conversation.updated", conversation }));
       return conversation;
     });
   }
@@ -153,7 +153,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       await startPurge(this.ctx.storage, database(this.env.DB), conversationId);
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
-      await this.#tellInOrder([...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId }));
+      // Read after the purge began (its batch is the storage module's), so one more read; a failure is only logged.
+      const removed = await this.#inbox.addressed(database(this.env.DB), [...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId })).catch(
+        (error: unknown) => (console.error("inbox notification failed", error), new Map<number, InboxEvent[]>()),
+      );
+      this.#afterwards(this.#inbox.publish(removed));
       return null;
     });
   }
@@ -354,25 +358,31 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   /**
-   * Within a membership change: reads who has a stream open, then queues the events in each user's
-   * outbox ahead of anything a later flush queues.
+   * Within a membership change: queues each online user's event in their outbox, ahead of anything a
+   * later flush queues.
    */
-  async #tellInOrder(userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<void> {
-    try {
-      this.#afterwards(this.#inbox.publish(await this.#inbox.addressed(database(this.env.DB), userIds, eventFor)));
-    } catch (error) {
-      // The change itself is committed: its answer must not become an error (streams catch up on their next snapshot).
-      console.error("inbox notification failed", error);
+  #queue(online: number[], eventFor: (userId: number) => InboxEvent | null): void {
+    const perUser = new Map<number, InboxEvent[]>();
+    for (const id of online) {
+      const event = eventFor(id);
+      if (event) perUser.set(id, [event]);
     }
+    this.#afterwards(this.#inbox.publish(perUser));
   }
 
-  /** The added user gets the conversation as a chat (read between flushes, so it is current); the others, its new participant list. */
-  async #tellAdded(conversation: ConversationResource, userId: number, members: number[]): Promise<void> {
-    const chat = await listChats(database(this.env.DB), userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id }).then(
-      (page) => page.results[0],
-      (error: unknown) => void console.error("inbox notification failed", error),
-    );
-    await this.#tellInOrder(members, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
+  /**
+   * The added user, if online, gets the conversation as a chat (read between flushes, so it is current: the
+   * one extra read); the others, its new participant list.
+   */
+  async #tellAdded(conversation: ConversationResource, userId: number, online: number[]): Promise<void> {
+    const chat = online.includes(userId)
+      ? await listChats(database(this.env.DB), userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id }).then(
+          (page) => page.results[0],
+          // The change itself is committed: its answer must not become an error (the stream catches up on its next snapshot).
+          (error: unknown) => void console.error("inbox notification failed", error),
+        )
+      : undefined;
+    this.#queue(online, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
   }
 
   /** Work after an answer went out: kept alive, and its failure logged rather than lost. */
