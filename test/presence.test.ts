@@ -78,6 +78,30 @@ describe("presence on the user stream", () => {
   });
 });
 
+describe("new contacts", () => {
+  it("learn who of each other is online when a conversation starts or someone is added, unless hidden", async () => {
+    const [a, b, c, hidden] = await Promise.all([streamMember(), streamMember(), streamMember(), streamMember()]);
+    await showPresence(hidden, false);
+    const [sa, sb, sc, sh] = await Promise.all([a, b, c, hidden].map((who) => connectStreamReady({ token: who.token })));
+    const conversation = await start(a, [b.user.id, hidden.user.id]);
+    const added = await sb.next((e) => e.type === "conversation.added");
+    const aOnline = await sb.next((e) => e.type === "presence" && e.user === a.user.id);
+    expect(aOnline.event_seq).toBe(added.event_seq + 1);
+    expect(aOnline).toMatchObject({ online: true, last_seen_at: expect.any(String) });
+    await sa.next((e) => e.type === "presence" && e.user === b.user.id && e.online);
+    await sh.next((e) => e.type === "presence" && e.user === b.user.id && e.online);
+
+    expect((await api(`/api/conversations/${conversation.id}/participants/`, { method: "POST", token: a.token, json: { user_id: c.user.id } })).status).toBe(201);
+    await sc.next((e) => e.type === "conversation.added");
+    for (const who of [a, b]) await sc.next((e) => e.type === "presence" && e.user === who.user.id && e.online);
+    for (const s of [sa, sb]) await s.next((e) => e.type === "presence" && e.user === c.user.id && e.online);
+
+    await send(a, conversation.id, "barrier");
+    for (const s of [sa, sb, sc]) await s.next((e) => e.type === "message.created");
+    for (const s of [sa, sb, sc]) expect(presenceOf(s, hidden.user.id)).toEqual([]);
+  });
+});
+
 describe("presence in the user directory", () => {
   it("GET /api/users/{id}/ shows online and last_seen_at to people who share a conversation, 404 to strangers", async () => {
     const { r, a } = await contacts();

@@ -6,7 +6,7 @@ import type { Database } from "../db/client";
 import { conversations, participants, users } from "../db/schema";
 import { DomainError } from "../errors";
 import { byConversation, membersQuery, toConversationResource } from "./conversations";
-import { onlineAmong } from "../presence/presence";
+import { onlineAmong, presenceAmong, type OnlineRow } from "../presence/presence";
 import { MAX_PARTICIPANTS, type ConversationResource } from "./schemas";
 
 /** What the room holds of a conversation's members, as these checks need it. */
@@ -28,7 +28,7 @@ export async function addParticipant(
   roster: Roster,
   actorId: number,
   userId: number,
-): Promise<{ conversation: ConversationResource; joinedAt: number; lastSeq: number; online: number[] }> {
+): Promise<{ conversation: ConversationResource; joinedAt: number; lastSeq: number; online: OnlineRow[] }> {
   if (roster.ownerId !== actorId) throw new DomainError(403, "Only the owner adds participants.");
   if (roster.members.has(userId)) throw new DomainError(409, "That user is already a participant.");
   if (roster.members.size >= MAX_PARTICIPANTS) throw new DomainError(409, `A conversation has at most ${MAX_PARTICIPANTS} participants; remove someone first.`);
@@ -56,10 +56,10 @@ export async function addParticipant(
     // Clients keep the newest of two `conversation.updated` events by this.
     db.update(conversations).set({ updatedAt: now }).where(and(eq(conversations.id, id), sql`changes() > 0`)),
     ...resourceAfter(db, id),
-    onlineAmong(db, [...roster.members.keys(), userId]),
+    presenceAmong(db, [...roster.members.keys(), userId]),
   ]);
   if (added.length === 0) throw new DomainError(400, `Unknown or inactive user: ${userId}.`, [{ path: "user_id", message: `No active user with id ${userId}.` }]);
-  return { conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), joinedAt: now.getTime(), lastSeq: added[0]!.lastSeq, online: ids(online) };
+  return { conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), joinedAt: now.getTime(), lastSeq: added[0]!.lastSeq, online };
 }
 
 /**

@@ -103,8 +103,8 @@ export const conversationRoutes = createRouter()
     const resource = (await resources(db(c), [conversation]))[0]!;
     if (created) {
       const chat = { conversation: resource, last_message: null, unread_count: 0 };
-      // After the answer: every member with a stream open gets the new chat.
-      c.executionCtx.waitUntil(new Inbox(c.env).tellOnline(db(c), resource.participants.map((p) => p.id), () => ({ type: "conversation.added", chat })));
+      // After the answer: every member with a stream open gets the new chat, and who of the others is online.
+      c.executionCtx.waitUntil(new Inbox(c.env).introduce(db(c), resource.participants.map((p) => p.id), { type: "conversation.added", chat }));
     }
     return c.json(resource, created ? 201 : 200);
   })

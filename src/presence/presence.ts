@@ -24,6 +24,18 @@ export function onlineAmong(db: Database, userIds: number[]) {
     .where(and(eq(presence.online, true), sql`${presence.userId} IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))`));
 }
 
+/** Someone online, as a new contact may learn of them (`show`: whether they show their presence). */
+export type OnlineRow = { userId: number; lastSeenAt: Date; show: boolean };
+
+/** The statement reading, among `userIds`, those online, with whether they show it: for introducing new contacts. */
+export function presenceAmong(db: Database, userIds: number[]) {
+  return db
+    .select({ userId: presence.userId, lastSeenAt: presence.lastSeenAt, show: users.showPresence })
+    .from(presence)
+    .innerJoin(users, eq(users.id, presence.userId))
+    .where(and(eq(presence.online, true), sql`${presence.userId} IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))`));
+}
+
 /** The people who share a conversation with `userId`. */
 const contactIds = (userId: number) =>
   sql`(SELECT theirs.user_id FROM ${participants} AS mine JOIN ${participants} AS theirs ON theirs.conversation_id = mine.conversation_id

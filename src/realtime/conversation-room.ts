@@ -8,6 +8,7 @@ import { database } from "../db/client";
 import { DomainError } from "../errors";
 import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
+import type { OnlineRow } from "../presence/presence";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
@@ -15,7 +16,7 @@ import type { Sender, StoredMessage } from "../messages/store";
 import { changeMessage, moveWatermarks, type Change } from "../messages/writes";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
-import { Inbox, summary } from "./inbox";
+import { Inbox, introductions, summary } from "./inbox";
 import { Ledger, type Committed, type SendResult } from "./ledger";
 import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
@@ -125,7 +126,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.#fanout.broadcast({ type: "participant.removed", user: userId });
       this.#fanout.progress(state.progress());
       this.#queue(removed.online, (id) =>
-        id === userId ? { type: "conversation.removed", conversation_id: conversationId } : { type: "conversation.updated", conversation: removed.conversation },
+        id === userId ? [{ type: "conversation.removed", conversation_id: conversationId }] : [{ type: "conversation.updated", conversation: removed.conversation }],
       );
       return null;
     });
@@ -137,7 +138,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       const { conversation, online } = await renameConversation(database(this.env.DB), state, title);
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
-      this.#queue(online, () => ({ type: "conversation.updated", conversation }));
+      this.#queue(online, () => [{ type: "conversation.updated", conversation }]);
       return conversation;
     });
   }
@@ -361,28 +362,26 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * Within a membership change: queues each online user's event in their outbox, ahead of anything a
    * later flush queues.
    */
-  #queue(online: number[], eventFor: (userId: number) => InboxEvent | null): void {
-    const perUser = new Map<number, InboxEvent[]>();
-    for (const id of online) {
-      const event = eventFor(id);
-      if (event) perUser.set(id, [event]);
-    }
-    this.#afterwards(this.#inbox.publish(perUser));
+  #queue(online: number[], eventsFor: (userId: number) => InboxEvent[]): void {
+    this.#afterwards(this.#inbox.publish(new Map(online.map((id) => [id, eventsFor(id)]))));
   }
 
   /**
    * The added user, if online, gets the conversation as a chat (read between flushes, so it is current: the
-   * one extra read); the others, its new participant list.
+   * one extra read); the others, its new participant list; and new contacts learn who is online.
    */
-  async #tellAdded(conversation: ConversationResource, userId: number, online: number[]): Promise<void> {
-    const chat = online.includes(userId)
+  async #tellAdded(conversation: ConversationResource, userId: number, online: OnlineRow[]): Promise<void> {
+    const chat = online.some((r) => r.userId === userId)
       ? await listChats(database(this.env.DB), userId, { unreadOnly: false, offset: 0, limit: 1, conversationId: conversation.id }).then(
           (page) => page.results[0],
           // The change itself is committed: its answer must not become an error (the stream catches up on its next snapshot).
           (error: unknown) => void console.error("inbox notification failed", error),
         )
       : undefined;
-    this.#queue(online, (id) => (id === userId ? (chat ? { type: "conversation.added", chat } : null) : { type: "conversation.updated", conversation }));
+    this.#queue(
+      online.map((r) => r.userId),
+      (id) => [...(id === userId ? (chat ? [{ type: "conversation.added" as const, chat }] : []) : [{ type: "conversation.updated" as const, conversation }]), ...introductions(online, id, [userId])],
+    );
   }
 
   /** Work after an answer went out: kept alive, and its failure logged rather than lost. */

@@ -1,6 +1,6 @@
 import type { Database } from "../db/client";
 import type { StoredMessage } from "../messages/store";
-import { onlineAmong } from "../presence/presence";
+import { onlineAmong, presenceAmong, type OnlineRow } from "../presence/presence";
 import { hub } from "./hub-stub";
 import { PREVIEW_LENGTH, type InboxEvent, type MessageSummary } from "./stream-protocol";
 
@@ -18,6 +18,17 @@ export function summary(m: StoredMessage): MessageSummary {
 }
 
 /**
+ * Presence for people who just came to share a conversation (no `presence` event would tell them of
+ * someone already online): a newcomer learns who of the others is online, the others learn of the newcomers.
+ */
+export function introductions(online: OnlineRow[], viewerId: number, newcomers: number[]): InboxEvent[] {
+  const viewerIsNew = newcomers.includes(viewerId);
+  return online
+    .filter((r) => r.show && r.userId !== viewerId && (viewerIsNew || newcomers.includes(r.userId)))
+    .map((r) => ({ type: "presence", user: r.userId, online: true, last_seen_at: r.lastSeenAt.toISOString() }));
+}
+
+/**
  * Events for users' hubs, sent after the answer that caused them. Each user has an outbox: one call in
  * flight at a time, carrying everything queued meanwhile, so a hub gets this sender's events in the
  * order they were queued (calls in flight together may arrive in any order) and a burst costs few calls.
@@ -32,6 +43,12 @@ export class Inbox {
   /** Queues each user's events; resolves once they are delivered (failures are logged: the answer is already out). */
   publish(perUser: Map<number, InboxEvent[]>): Promise<void> {
     return Promise.all([...perUser].map(([userId, events]) => this.#queue(userId, events))).then(() => undefined);
+  }
+
+  /** A new conversation: each participant with a stream open gets `added`, and the others' presence. */
+  async introduce(db: Database, userIds: number[], added: InboxEvent): Promise<void> {
+    const online = await presenceAmong(db, userIds);
+    await this.publish(new Map(online.map((r) => [r.userId, [added, ...introductions(online, r.userId, userIds)]])));
   }
 
   /** Tells those of `userIds` with a stream open (read from D1 now) what `eventFor` gives each. */
