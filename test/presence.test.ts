@@ -82,7 +82,8 @@ describe("new contacts", () => {
   it("learn who of each other is online when a conversation starts or someone is added, unless hidden", async () => {
     const [a, b, c, hidden] = await Promise.all([streamMember(), streamMember(), streamMember(), streamMember()]);
     await showPresence(hidden, false);
-    const [sa, sb, sc, sh] = await Promise.all([a, b, c, hidden].map((who) => connectStreamReady({ token: who.token })));
+    const open = (who: Member) => connectStreamReady({ token: who.token });
+    const [sa, sb, sc, sh] = await Promise.all([open(a), open(b), open(c), open(hidden)]);
     const conversation = await start(a, [b.user.id, hidden.user.id]);
     const added = await sb.next((e) => e.type === "conversation.added");
     const aOnline = await sb.next((e) => e.type === "presence" && e.user === a.user.id);
