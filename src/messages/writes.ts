@@ -13,16 +13,24 @@ export type Change = { kind: "edit"; body: string } | { kind: "delete"; byOwner:
  * Edits (its sender only) or tombstones (its sender, or the owner) a message, in one D1 batch: the
  * conversation's change counter moves and is stamped on the message only when the change is allowed,
  * so a resuming client can ask for every change after the counter it last saw. Returns the message as
- * it stands afterwards (its sender joined) and whether this call changed it; undefined when there is no such message.
+ * it stands afterwards (its sender joined) and whether this call changed it, and (from the same batch) which of
+ * `memberIds` have a user stream open; undefined when there is no such message.
  */
-export async function changeMessage(db: Database, conversationId: number, messageId: number, userId: number, change: Change): Promise<{ message: StoredMessage; changed: boolean } | undefined> {
+export async function changeMessage(
+  db: Database,
+  conversationId: number,
+  messageId: number,
+  userId: number,
+  change: Change,
+  memberIds: number[],
+): Promise<{ message: StoredMessage; changed: boolean; online: number[] } | undefined> {
   const allowed = and(
     eq(messages.id, messageId),
     eq(messages.conversationId, conversationId),
     eq(messages.deleted, false),
     change.kind === "edit" || !change.byOwner ? eq(messages.senderId, userId) : undefined,
   );
-  const [, changed, [message]] = await db.batch([
+  const [, changed, [message], online] = await db.batch([
     db
       .update(conversations)
       .set({ changeSeq: sql`${conversations.changeSeq} + 1` })
@@ -37,8 +45,9 @@ export async function changeMessage(db: Database, conversationId: number, messag
       .where(allowed)
       .returning({ id: messages.id }),
     selectMessage(db, conversationId, messageId),
+    onlineAmong(db, memberIds),
   ]);
-  return message && { message, changed: changed.length > 0 };
+  return message && { message, changed: changed.length > 0, online: online.map((o) => o.userId) };
 }
 
 /**

@@ -314,9 +314,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async #change(conversationId: number, userId: number, messageId: number, change: Change): Promise<Outcome<MessageResource>> {
     return this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_MESSAGE);
-      const result = await changeMessage(database(this.env.DB), conversationId, messageId, userId, change);
+      const result = await changeMessage(database(this.env.DB), conversationId, messageId, userId, change, [...state.members.keys()]);
       if (!result) throw new DomainError(404, NO_MESSAGE);
-      const { message, changed } = result;
+      const { message, changed, online } = result;
       if (!changed && !(change.kind === "delete" && message.deleted)) {
         if (message.deleted) throw new DomainError(409, "The message has been deleted.");
         throw new DomainError(403, change.kind === "edit" ? "Only the sender may edit a message." : "Only the sender or the conversation's owner may delete a message.");
@@ -325,7 +325,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
         const type = message.deleted ? "message.deleted" : "message.updated";
         this.#fanout.message(type, plain(message), state.watermarks());
         // Only the last message shows in the chat list.
-        if (message.seq === state.lastSeq) this.#tell([...state.members.keys()], () => ({ type, conversation_id: conversationId, message: summary(message) }));
+        if (message.seq === state.lastSeq) this.#queue(online, () => [{ type, conversation_id: conversationId, message: summary(message) }]);
       }
       return this.#resource(message, userId);
     });
@@ -353,14 +353,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     if (perUser.size) this.#afterwards(this.#inbox.publish(perUser));
   }
 
-  /** Tells those of `userIds` with a stream open, after the ack (one D1 read, then one publish each). */
-  #tell(userIds: number[], eventFor: (userId: number) => InboxEvent): void {
-    this.#afterwards(this.#inbox.tellOnline(database(this.env.DB), userIds, eventFor));
-  }
-
   /**
-   * Within a membership change: queues each online user's event in their outbox, ahead of anything a
-   * later flush queues.
+   * Queues each online user's events in their outbox (`online` read in the change's own batch); within a
+   * membership change, ahead of anything a later flush queues.
    */
   #queue(online: number[], eventsFor: (userId: number) => InboxEvent[]): void {
     this.#afterwards(this.#inbox.publish(new Map(online.map((id) => [id, eventsFor(id)]))));

@@ -49,7 +49,7 @@ export class EventLog {
     return this.#meta().user_id;
   }
 
-  /** Online from now on: events after the returned number are complete. */
+  /** Online from now on: events numbered after this point are complete. */
   goOnline(userId: number): void {
     this.sql.exec("UPDATE meta SET user_id = ?, online = 1", userId);
     this.skip();
@@ -66,10 +66,9 @@ export class EventLog {
 
   /** Numbers an event, keeps it, and returns its frame; trims what is past the retention bounds. */
   append(event: InboxEvent, now = Date.now()): string {
-    const seq = this.lastSeq + 1;
+    const seq = this.sql.exec<{ last_seq: number }>("UPDATE meta SET last_seq = last_seq + 1 RETURNING last_seq").one().last_seq;
     const frame = JSON.stringify({ ...event, event_seq: seq });
     this.sql.exec("INSERT INTO events (seq, at, frame) VALUES (?, ?, ?)", seq, now, frame);
-    this.sql.exec("UPDATE meta SET last_seq = ?", seq);
     this.sql.exec("DELETE FROM events WHERE seq <= ? OR at < ?", seq - RETAIN_EVENTS, now - RETAIN_MS);
     return frame;
   }

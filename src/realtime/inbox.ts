@@ -51,11 +51,6 @@ export class Inbox {
     await this.publish(new Map(online.map((r) => [r.userId, [added, ...introductions(online, r.userId, userIds)]])));
   }
 
-  /** Tells those of `userIds` with a stream open (read from D1 now) what `eventFor` gives each. */
-  async tellOnline(db: Database, userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<void> {
-    await this.publish(await this.addressed(db, userIds, eventFor));
-  }
-
   /** What `eventFor` gives each of `userIds` who has a stream open (read from D1 now). */
   async addressed(db: Database, userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<Map<number, InboxEvent[]>> {
     const perUser = new Map<number, InboxEvent[]>();
