@@ -19,6 +19,7 @@ function dropTeardownNoise(): void {
 export default defineConfig(async () => {
   dropTeardownNoise();
   const migrations = await readD1Migrations("migrations");
+  const shardMigrations = await readD1Migrations("migrations-messages");
   return {
     plugins: [
       cloudflareTest({
@@ -29,6 +30,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            TEST_SHARD_MIGRATIONS: shardMigrations,
             RATE_SEND_LIMIT: "1000000",
             RATE_SIGNUP_LIMIT: "1000000",
             RATE_LOGIN_LIMIT: "1000000",

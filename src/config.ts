@@ -64,6 +64,12 @@ const ConfigSchema = z.object({
   PRESENCE_GRACE_SECONDS: whole(5, 0, 3600),
   /** Most sends one group commit writes (1 turns group commit off; the benchmark compares both); bytes bound it too. */
   GROUP_COMMIT_MAX_BATCH: whole(500, 1, 1000),
+  /** Message shards (by number) that take no new conversations, comma-separated: full ones. */
+  CLOSED_SHARDS: z
+    .union([z.number(), z.string()])
+    .default("")
+    .transform((v) => String(v).split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d+$/, "Expected shard numbers such as 0,2.").transform(Number))),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"], { message: 'Expected "true" or "false".' }).default("true").transform((v) => v === "true"),
 });
 

@@ -1,4 +1,5 @@
 import type { Database } from "./db/client";
+import type { ReadSessions } from "./db/sessions";
 import type { AuthContext } from "./http/auth-context";
 
 /** Bindings come from wrangler.toml through `npm run types` (worker-configuration.d.ts). */
@@ -9,6 +10,8 @@ export type Variables = {
   auth: AuthContext;
   /** Set for every request by the database middleware (src/http/database.ts). */
   db: Database;
+  /** Read sessions (replicas, at the client's X-Hey-Bookmark), set by the same middleware. */
+  reads: ReadSessions;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

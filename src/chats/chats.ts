@@ -2,7 +2,7 @@ import { and, count, desc, eq, gt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { byConversation, membersQuery, toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
-import { conversations, messages, participants, users } from "../db/schema";
+import { conversations, participants, users, type ConversationRow } from "../db/schema";
 import { watermarksQuery } from "../messages/listing";
 import { toMessageResource } from "../messages/resource";
 import { statusView } from "../messages/status";
@@ -10,43 +10,30 @@ import type { StoredMessage } from "../messages/store";
 
 const sender = alias(users, "sender");
 
-// Aliased: in a D1 batch drizzle maps rows by column name, and the message's `id` and `change_seq`
-// (and its sender's `id`) would collapse into the conversation's.
-const lastMessageColumns = {
-  lastId: sql<number | null>`${messages.id}`.as("last_id"),
-  lastSeq: sql<number>`${messages.seq}`.as("last_seq_of_message"),
-  lastSenderId: sql<number>`${messages.senderId}`.as("last_sender_id"),
-  lastBody: sql<string>`${messages.body}`.as("last_body"),
-  lastClientMessageId: sql<string | null>`${messages.clientMessageId}`.as("last_client_message_id"),
-  lastSentAt: sql<number>`${messages.sentAt}`.as("last_sent_at"),
-  lastEditedAt: sql<number | null>`${messages.editedAt}`.as("last_edited_at"),
-  lastDeleted: sql<number>`${messages.deleted}`.as("last_deleted"),
-  lastFirstName: sql<string>`${sender.firstName}`.as("last_first_name"),
-  lastLastName: sql<string>`${sender.lastName}`.as("last_last_name"),
-};
+// Aliased: in a D1 batch drizzle maps rows by column name, and the sender's `id` would collapse into the conversation's.
+const senderColumns = { senderFirstName: sql<string | null>`${sender.firstName}`.as("sender_first_name"), senderLastName: sql<string | null>`${sender.lastName}`.as("sender_last_name") };
 
-type LastMessageRow = { [K in keyof typeof lastMessageColumns]: (typeof lastMessageColumns)[K]["_"]["type"] } & { conversation: { id: number } };
-
-function lastMessageOf(r: LastMessageRow): StoredMessage {
+/** The copy of a conversation's last message on its row, as a message. */
+function lastMessageOf(c: ConversationRow, firstName: string | null, lastName: string | null): StoredMessage {
   return {
-    id: r.lastId!,
-    conversationId: r.conversation.id,
-    seq: r.lastSeq,
-    senderId: r.lastSenderId,
-    body: r.lastBody,
-    clientMessageId: r.lastClientMessageId,
-    sentAt: new Date(r.lastSentAt),
-    editedAt: r.lastEditedAt === null ? null : new Date(r.lastEditedAt),
-    deleted: Boolean(r.lastDeleted),
+    id: c.lastMessageId!,
+    conversationId: c.id,
+    seq: c.lastSeq,
+    senderId: c.lastSenderId!,
+    body: c.lastBody ?? "",
+    clientMessageId: c.lastClientMessageId,
+    sentAt: c.lastMessageAt!,
+    editedAt: c.lastEditedAt,
+    deleted: c.lastDeleted,
     changeSeq: 0,
-    sender: { id: r.lastSenderId, firstName: r.lastFirstName, lastName: r.lastLastName },
+    sender: { id: c.lastSenderId!, firstName: firstName ?? "", lastName: lastName ?? "" },
   };
 }
 
 /**
  * The chat list: each of the user's conversations with its last message and the user's unread count,
  * newest activity first. Unread is last_seq − read_seq (a send moves the sender's own read watermark),
- * and the last message is a point lookup on (conversation_id, seq): no query per row, no scan of messages.
+ * and the last message is the copy on the conversation's row: no query per row, and no message shard read.
  */
 export async function listChats(db: Database, userId: number, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
   const where = and(
@@ -61,11 +48,10 @@ export async function listChats(db: Database, userId: number, options: { unreadO
   const [[total], rows, members, marks] = await db.batch([
     db.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where),
     db
-      .select({ conversation: conversations, readSeq: participants.readSeq, ...lastMessageColumns })
+      .select({ conversation: conversations, readSeq: participants.readSeq, ...senderColumns })
       .from(participants)
       .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-      .leftJoin(messages, and(eq(messages.conversationId, conversations.id), eq(messages.seq, conversations.lastSeq)))
-      .leftJoin(sender, eq(sender.id, messages.senderId))
+      .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
       .where(where)
       .orderBy(...order)
       .limit(options.limit)
@@ -78,7 +64,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
     const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));
     return {
       conversation: toConversationResource(r.conversation, byId.get(r.conversation.id) ?? []),
-      last_message: r.lastId === null ? null : toMessageResource(lastMessageOf(r), view),
+      last_message: r.conversation.lastMessageId === null ? null : toMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view),
       unread_count: Math.max(0, r.conversation.lastSeq - r.readSeq),
     };
   });

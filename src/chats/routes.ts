@@ -20,6 +20,6 @@ const list = createRoute({
 
 export const chatRoutes = createRouter().openapi(list, async (c) => {
   const query = c.req.valid("query");
-  const { count, results } = await listChats(c.var.db, c.get("auth").userId, { unreadOnly: query.unread === "true", ...pageWindow(c, query) });
+  const { count, results } = await listChats(c.var.reads.main, c.get("auth").userId, { unreadOnly: query.unread === "true", ...pageWindow(c, query) });
   return c.json(pageResult(c, query, count, results), 200);
 });

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { conversations, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
+import { conversations, messageShards, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
 import { DomainError } from "../errors";
 import type { Sender } from "../messages/store";
 import type { ConversationResource } from "./schemas";
@@ -119,9 +119,13 @@ async function directConversation(db: Database, a: number, b: number): Promise<C
   return row?.c;
 }
 
-/** Creates a conversation owned by `ownerId` (or returns the direct one when asked to reuse it). */
+/**
+ * Creates a conversation owned by `ownerId` (or returns the direct one when asked to reuse it), on the
+ * open message shard (`openShards`) holding the fewest conversations.
+ */
 export async function createConversation(
   db: Database,
+  openShards: number[],
   ownerId: number,
   input: { participants: number[]; title?: string | null; reuse_direct: boolean },
 ): Promise<{ conversation: ConversationRow; created: boolean }> {
@@ -132,13 +136,17 @@ export async function createConversation(
     if (existing) return { conversation: existing, created: false };
   }
   const now = new Date();
-  // One transaction: the conversation and all its members, or nothing.
+  const leastFull = sql<number>`(SELECT value FROM json_each(${JSON.stringify(openShards)}) ORDER BY coalesce((SELECT ${messageShards.conversations} FROM ${messageShards} WHERE ${messageShards.shard} = value), 0), value LIMIT 1)`;
+  // Inside the batch's transaction the newest conversation id is the one just inserted.
+  const newest = sql`(SELECT max(${conversations.id}) FROM ${conversations})`;
+  // One transaction: the conversation, its shard's count and all its members, or nothing.
   const [[conversation]] = await db.batch([
-    db.insert(conversations).values({ title: input.title ?? null, ownerId, createdAt: now, updatedAt: now, lastActivityAt: now }).returning(),
-    // Inside the batch's transaction the newest conversation id is the one just inserted.
-    ...[ownerId, ...others].map((userId) =>
-      db.insert(participants).values({ conversationId: sql`(SELECT max(${conversations.id}) FROM ${conversations})`, userId, joinedAt: now }),
-    ),
+    db.insert(conversations).values({ title: input.title ?? null, ownerId, createdAt: now, updatedAt: now, lastActivityAt: now, shard: leastFull }).returning(),
+    db
+      .insert(messageShards)
+      .values({ shard: sql`(SELECT ${conversations.shard} FROM ${conversations} WHERE ${conversations.id} = ${newest})`, conversations: 1 })
+      .onConflictDoUpdate({ target: messageShards.shard, set: { conversations: sql`${messageShards.conversations} + 1` } }),
+    ...[ownerId, ...others].map((userId) => db.insert(participants).values({ conversationId: newest, userId, joinedAt: now })),
   ]);
   return { conversation: conversation!, created: true };
 }

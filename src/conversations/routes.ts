@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
+import { openShards } from "../db/shards";
 import type { AppEnv } from "../env";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
@@ -99,7 +100,7 @@ const actor = (c: Context<AppEnv>) => c.get("auth").userId;
 
 export const conversationRoutes = createRouter()
   .openapi(create, async (c) => {
-    const { conversation, created } = await createConversation(db(c), actor(c), c.req.valid("json"));
+    const { conversation, created } = await createConversation(db(c), openShards(c.env), actor(c), c.req.valid("json"));
     const resource = (await resources(db(c), [conversation]))[0]!;
     if (created) {
       const chat = { conversation: resource, last_message: null, unread_count: 0 };

@@ -100,7 +100,7 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_user").on(t.userId)],
 );
 
-/** Conversations carry summary columns so the chat list never scans messages. */
+/** Conversations carry summary columns so the chat list never reads messages. */
 export const conversations = sqliteTable("conversations", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   title: text("title"),
@@ -110,8 +110,16 @@ export const conversations = sqliteTable("conversations", {
   lastSeq: integer("last_seq").notNull().default(0),
   lastMessageAt: timestamp("last_message_at"),
   lastActivityAt: timestamp("last_activity_at").notNull(),
-  // Bumped by every change to a message (edit, delete) so a resuming client can replay them.
-  changeSeq: integer("change_seq").notNull().default(0),
+  /** The message shard (`MESSAGES_<n>`) holding its messages: chosen at creation, never changed. */
+  shard: integer("shard").notNull().default(0),
+  // A copy of the last message (seq = last_seq), written by the room after each flush, so the chat list
+  // never reads a shard. Its sender's name is joined from users.
+  lastMessageId: integer("last_message_id"),
+  lastSenderId: integer("last_sender_id"),
+  lastBody: text("last_body"),
+  lastClientMessageId: text("last_client_message_id"),
+  lastEditedAt: timestamp("last_edited_at"),
+  lastDeleted: integer("last_deleted", { mode: "boolean" }).notNull().default(false),
 });
 
 /** Membership, with per-recipient status as watermarks: messages with seq ≤ read_seq are read. */
@@ -131,28 +139,14 @@ export const participants = sqliteTable(
   (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index("participants_user").on(t.userId, t.conversationId)],
 );
 
-export const messages = sqliteTable(
-  "messages",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    conversationId: integer("conversation_id")
-      .notNull()
-      .references(() => conversations.id, { onDelete: "cascade" }),
-    seq: integer("seq").notNull(),
-    senderId: integer("sender_id").notNull().references(() => users.id),
-    body: text("body").notNull(),
-    clientMessageId: text("client_message_id"),
-    sentAt: timestamp("sent_at").notNull(),
-    editedAt: timestamp("edited_at"),
-    deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
-    changeSeq: integer("change_seq").notNull().default(0),
-  },
-  (t) => [
-    uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq),
-    uniqueIndex("messages_idempotency").on(t.conversationId, t.senderId, t.clientMessageId),
-    index("messages_conversation_change").on(t.conversationId, t.changeSeq),
-  ],
-);
+/**
+ * How many conversations each message shard holds, so a new conversation goes to the least full open
+ * one without counting rows. A shard's row appears with its first conversation.
+ */
+export const messageShards = sqliteTable("message_shards", {
+  shard: integer("shard").primaryKey(),
+  conversations: integer("conversations").notNull().default(0),
+});
 
 /**
  * Who has a live user stream, written only by the user's hub. Rooms read it in a flush's own batch, so a
@@ -168,5 +162,4 @@ export const presence = sqliteTable("presence", {
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type ParticipantRow = typeof participants.$inferSelect;
-export type MessageRow = typeof messages.$inferSelect;
 export type ClientRow = typeof oauthClients.$inferSelect;

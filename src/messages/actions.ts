@@ -1,14 +1,11 @@
 // What the message routes ask of a conversation: writes go to its room (the only writer), reads to D1.
 import { and, eq, ne } from "drizzle-orm";
-import { membership } from "../conversations/conversations";
-import type { Database } from "../db/client";
 import { participants, users } from "../db/schema";
-import { DomainError } from "../errors";
 import type { AuthContext } from "../http/auth-context";
 import { policy } from "../limits/limits";
 import { room } from "../realtime/room-stub";
 import { unwrap } from "../realtime/outcome";
-import { findMessage } from "./store";
+import { visibleMessage, type Reads } from "./listing";
 
 /** Sends as the token's user; `created` is false for a retry of an earlier send. */
 export async function sendMessage(env: Cloudflare.Env, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {
@@ -31,26 +28,10 @@ export async function updateReceipts(env: Cloudflare.Env, conversationId: number
   return unwrap(await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo));
 }
 
-/**
- * A message of a conversation the viewer belongs to, with the membership. Anything else is the same 404,
- * word for word: a stranger must not learn from the answer that a message id exists elsewhere.
- */
-export async function visibleMessage(db: Database, conversationId: number, messageId: number, userId: number) {
-  const [member, message] = await Promise.all([membership(db, conversationId, userId).catch(strangerAsNull), findMessage(db, conversationId, messageId)]);
-  if (!member || !message) throw new DomainError(404, "No such message.");
-  return { ...member, message };
-}
-
-/** Membership's 404 (not a participant, or no such conversation) as null; other failures stay failures. */
-function strangerAsNull(error: unknown): null {
-  if (error instanceof DomainError && error.status === 404) return null;
-  throw error;
-}
-
 /** Per other participant: whether and when the message was delivered and read. */
-export async function messageReceipts(db: Database, conversationId: number, messageId: number, userId: number) {
-  const { message } = await visibleMessage(db, conversationId, messageId, userId);
-  const rows = await db
+export async function messageReceipts(reads: Reads, conversationId: number, messageId: number, userId: number) {
+  const { message } = await visibleMessage(reads, conversationId, messageId, userId);
+  const rows = await reads.main
     .select({ participant: participants, firstName: users.firstName, lastName: users.lastName })
     .from(participants)
     .innerJoin(users, eq(users.id, participants.userId))

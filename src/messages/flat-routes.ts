@@ -9,8 +9,9 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { PageQuery } from "../http/pagination";
 import { createRouter } from "../http/router";
 import { rateLimitHeaders } from "../limits/limits";
-import { deleteMessage, editMessage, sendMessage, visibleMessage } from "./actions";
-import { listAllMessages, listConversationMessages, viewOf } from "./listing";
+import { shardBindings, shardOfMessage } from "../db/shards";
+import { deleteMessage, editMessage, sendMessage } from "./actions";
+import { listAllMessages, listConversationMessages, visibleMessage } from "./listing";
 import { toMessageResource } from "./resource";
 import { DELETE_DESCRIPTION, EDIT_DESCRIPTION, IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
 import { EditSchema, FlatSendSchema, MessageListQuery, MessageSchema } from "./schemas";
@@ -37,9 +38,21 @@ const list = createRoute({
   tags,
   summary: "Messages of one conversation (`?conversation=`) or of all the caller's, newest first",
   operationId: "listMessagesFlat",
-  description: "With `conversation`, as the nested list. Without it, only pages (no cursors or filters), and slower as history grows.",
+  description:
+    "With `conversation`, as the nested list. Without it, every conversation of the caller's, newest first (by `sent_at`, then `id`): " +
+    "by page, or from a `before` cursor (each page's `next` link carries it), which stays right while new messages arrive. " +
+    "No filters; slower as history grows.",
   ...secured("read:messages"),
-  request: { query: PageQuery.extend(MessageListQuery.shape).extend({ conversation: z.coerce.number().int().positive().optional() }) },
+  request: {
+    query: PageQuery.extend(MessageListQuery.shape).extend({
+      conversation: z.coerce.number().int().positive().optional(),
+      before: z
+        .string()
+        .regex(/^\d{1,15}\.\d{1,16}$/, "Expected a cursor from a `next` link of this list.")
+        .optional()
+        .openapi({ description: "Without `conversation`: the messages after this position (from a `next` link), newest first." }),
+    }),
+  },
   responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
 });
 
@@ -77,11 +90,12 @@ const remove = createRoute({
   responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) },
 });
 
-const db = (c: Context<AppEnv>) => c.var.db;
+const reads = (c: Context<AppEnv>) => c.var.reads;
 
-/** The conversation of a message; 404 when there is no such message. */
+/** The conversation of a message (its id names its shard); 404 when there is no such message. */
 async function conversationOf(c: Context<AppEnv>, messageId: number): Promise<number> {
-  const id = await conversationOfMessage(db(c), messageId);
+  const shard = shardOfMessage(messageId);
+  const id = shard < shardBindings(c.env).length ? await conversationOfMessage(reads(c).shard(shard), messageId) : undefined;
   if (id === undefined) throw new DomainError(404, "No such message.");
   return id;
 }
@@ -94,22 +108,24 @@ export const flatMessageRoutes = createRouter()
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
-    const { conversation: conversationId, ...q } = c.req.valid("query");
+    const { conversation: conversationId, before, ...q } = c.req.valid("query");
     const userId = c.get("auth").userId;
     const pageSize = config(c.env).DEFAULT_PAGE_SIZE;
     if (conversationId !== undefined) {
-      return c.json(await listConversationMessages(db(c), conversationId, userId, q, c.req.url, pageSize), 200);
+      if (before !== undefined) throw new DomainError(400, "With ?conversation=, page with after_seq or before_seq; before is for the list across conversations.");
+      return c.json(await listConversationMessages(reads(c), conversationId, userId, q, c.req.url, pageSize), 200);
     }
     if (q.after_seq !== undefined || q.before_seq !== undefined || q.status || q.sender || q.since) {
       throw new DomainError(400, "Cursors and filters need ?conversation=.");
     }
-    return c.json(await listAllMessages(db(c), userId, q.page, q.page_size ?? pageSize, c.req.url), 200);
+    if (before !== undefined && q.page > 1) throw new DomainError(400, "Use page or before, not both.");
+    return c.json(await listAllMessages(reads(c), userId, { page: q.page, size: q.page_size ?? pageSize, before }, c.req.url), 200);
   })
   .openapi(detail, async (c) => {
     const messageId = c.req.valid("param").message_id;
     const conversationId = await conversationOf(c, messageId);
-    const { message } = await visibleMessage(db(c), conversationId, messageId, c.get("auth").userId);
-    return c.json(toMessageResource(message, await viewOf(db(c), conversationId, c.get("auth").userId)), 200);
+    const { message, view } = await visibleMessage(reads(c), conversationId, messageId, c.get("auth").userId);
+    return c.json(toMessageResource(message, view), 200);
   })
   .openapi(edit, async (c) => {
     const messageId = c.req.valid("param").message_id;

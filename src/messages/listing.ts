@@ -1,16 +1,21 @@
 import { eq, sql, type SQL } from "drizzle-orm";
+import { member, membersQuery, membershipQuery } from "../conversations/conversations";
 import type { Database } from "../db/client";
-import { member, membershipQuery } from "../conversations/conversations";
-import { participants } from "../db/schema";
+import { conversations, participants } from "../db/schema";
+import { knownShard, rememberShard, type Shard } from "../db/shards";
+import type { ReadSessions } from "../db/sessions";
 import { DomainError } from "../errors";
 import { assertPageExists, pageBody } from "../http/pagination";
 import { toMessageResource } from "./resource";
 import type { MessageListQuery } from "./schemas";
-import { statusRange, statusView, type StatusView, type Watermark } from "./status";
-import { acrossConversations, afterSeq, beforeSeq, bySeqRange, filtered } from "./store";
+import { namesQuery, withSenders } from "./senders";
+import { statusRange, statusView, type Watermark } from "./status";
+import { afterSeq, beforeSeq, bySeqRange, filtered, findMessage, newestAcross, type Position } from "./store";
 import type { z } from "@hono/zod-openapi";
 
 type Query = z.infer<typeof MessageListQuery> & { page: number; page_size?: number };
+/** The databases a read uses: the main one and the shards, through the request's read sessions. */
+export type Reads = Pick<ReadSessions, "main" | "shard">;
 const DEFAULT_CURSOR_LIMIT = 50;
 
 const watermarkColumns = { conversationId: participants.conversationId, userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq };
@@ -24,10 +29,22 @@ export function watermarksQuery(db: Database, conversationIds: number[] | SQL) {
 /** The statement reading every participant's watermarks in one conversation. */
 const marksQuery = (db: Database, conversationId: number) => db.select(watermarkColumns).from(participants).where(eq(participants.conversationId, conversationId));
 
-/** How `viewerId` sees statuses in one conversation. */
-export async function viewOf(db: Database, conversationId: number, viewerId: number): Promise<StatusView> {
-  const marks: Watermark[] = await marksQuery(db, conversationId);
-  return statusView(viewerId, marks);
+/** The main batch every read of one conversation's messages makes: the caller's membership, everyone's watermarks, the members' names. */
+const conversationBatch = (db: Database, conversationId: number, viewerId: number) =>
+  db.batch([membershipQuery(db, conversationId, viewerId), marksQuery(db, conversationId), membersQuery(db, [conversationId])]);
+
+/**
+ * The main batch and a read of the conversation's shard: at once when this isolate knows the shard (it
+ * never changes), else once the batch has named it. A stranger gets 404 either way.
+ */
+async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: number, read: (shard: Shard) => Promise<R>) {
+  const main = conversationBatch(reads.main, conversationId, viewerId);
+  const known = knownShard(conversationId);
+  const rows = known !== undefined ? read(reads.shard(known)) : main.then(([m]) => read(reads.shard(member(m).conversation.shard)));
+  const [[membership, marks, members], found] = await Promise.all([main, rows]);
+  const { conversation } = member(membership);
+  rememberShard(conversationId, conversation.shard);
+  return { conversation, marks, members, found };
 }
 
 function withParams(url: string, set: Record<string, string>, drop: string[]): string {
@@ -40,17 +57,17 @@ function withParams(url: string, set: Record<string, string>, drop: string[]): s
 /**
  * One conversation's messages, oldest first, for a participant (404 for anyone else). Unfiltered pages
  * map to a seq range (seqs have no gaps and deletions keep theirs) and count is last_seq, so every page
- * costs the same at any depth, and so do cursors: membership, watermarks and the rows are one D1 batch.
- * Filtered lists need the viewer's status ranges first and use OFFSET and count(*), whose cost grows
- * with the matches.
+ * costs the same at any depth, and so do cursors: the main batch (membership, watermarks, names) and
+ * the shard's rows are read at once. Filtered lists need the viewer's status ranges first and use
+ * OFFSET and count(*), whose cost grows with the matches.
  */
-export async function listConversationMessages(db: Database, conversationId: number, viewerId: number, q: Query, url: string, pageSize: number) {
+export async function listConversationMessages(reads: Reads, conversationId: number, viewerId: number, q: Query, url: string, pageSize: number) {
   const filters = q.status !== undefined || q.sender !== undefined || q.since !== undefined;
   const size = q.page_size ?? pageSize;
   if (filters) {
     if (q.after_seq !== undefined || q.before_seq !== undefined) throw new DomainError(400, "Use one cursor (after_seq or before_seq) and no filters with it.");
-    const [membership, marks] = await db.batch([membershipQuery(db, conversationId, viewerId), marksQuery(db, conversationId)]);
-    member(membership);
+    const [membership, marks, members] = await conversationBatch(reads.main, conversationId, viewerId);
+    const { conversation } = member(membership);
     const view = statusView(viewerId, marks);
     const seqRanges = q.status
       ? [true, false].map((own) => {
@@ -58,44 +75,91 @@ export async function listConversationMessages(db: Database, conversationId: num
           return { own, low, high };
         })
       : undefined;
-    const { count, rows } = await filtered(db, conversationId, { senderId: q.sender, since: q.since ? new Date(q.since) : undefined, seqRanges, viewerId }, (q.page - 1) * size, size);
+    const filter = { senderId: q.sender, since: q.since ? new Date(q.since) : undefined, seqRanges, viewerId };
+    const { count, rows } = await filtered(reads.shard(conversation.shard), conversationId, filter, (q.page - 1) * size, size);
     assertPageExists(q.page, size, count);
-    return pageBody(url, q.page, size, count, rows.map((m) => toMessageResource(m, view)));
+    return pageBody(url, q.page, size, count, (await withSenders(reads.main, rows, members)).map((m) => toMessageResource(m, view)));
   }
   if (q.after_seq !== undefined && q.before_seq !== undefined) throw new DomainError(400, "Use one cursor (after_seq or before_seq) and no filters with it.");
   const limit = q.limit ?? DEFAULT_CURSOR_LIMIT;
-  const range =
+  const range = (shard: Shard) =>
     q.after_seq !== undefined
-      ? afterSeq(db, conversationId, q.after_seq, limit)
+      ? afterSeq(shard, conversationId, q.after_seq, limit)
       : q.before_seq !== undefined
-        ? beforeSeq(db, conversationId, q.before_seq, limit)
-        : bySeqRange(db, conversationId, (q.page - 1) * size, q.page * size);
-  const [membership, marks, found] = await db.batch([membershipQuery(db, conversationId, viewerId), marksQuery(db, conversationId), range]);
-  const { conversation } = member(membership);
+        ? beforeSeq(shard, conversationId, q.before_seq, limit)
+        : bySeqRange(shard, conversationId, (q.page - 1) * size, q.page * size);
+  const { conversation, marks, members, found } = await withShardRead(reads, conversationId, viewerId, (shard) => range(shard).then((rows) => rows));
   const view = statusView(viewerId, marks);
-  const rows = q.before_seq !== undefined ? [...found].reverse() : found;
+  const rows = await withSenders(reads.main, q.before_seq !== undefined ? [...found].reverse() : found, members);
+  // The summary follows a flush by one main-database write: rows already in the shard count too.
+  const lastSeq = Math.max(conversation.lastSeq, rows.at(-1)?.seq ?? 0);
   const present = rows.map((m) => toMessageResource(m, view));
   if (q.after_seq === undefined && q.before_seq === undefined) {
-    assertPageExists(q.page, size, conversation.lastSeq);
-    return pageBody(url, q.page, size, conversation.lastSeq, present);
+    assertPageExists(q.page, size, lastSeq);
+    return pageBody(url, q.page, size, lastSeq, present);
   }
   const first = rows[0]?.seq;
   const last = rows.at(-1)?.seq;
   const cursorParams = ["after_seq", "before_seq", "page", "page_size"];
   return {
-    count: conversation.lastSeq,
-    next: last !== undefined && last < conversation.lastSeq ? withParams(url, { after_seq: String(last), limit: String(limit) }, cursorParams) : null,
+    count: lastSeq,
+    next: last !== undefined && last < lastSeq ? withParams(url, { after_seq: String(last), limit: String(limit) }, cursorParams) : null,
     previous: first !== undefined && first > 1 ? withParams(url, { before_seq: String(first), limit: String(limit) }, cursorParams) : null,
     results: present,
   };
 }
 
-/** Messages from all the viewer's conversations, newest first (unbounded: slower as history grows). */
-export async function listAllMessages(db: Database, viewerId: number, page: number, size: number, url: string) {
-  const { count, rows } = await acrossConversations(db, viewerId, (page - 1) * size, size);
-  assertPageExists(page, size, count);
+/**
+ * A message of a conversation the viewer belongs to, with how the viewer sees statuses. Anything else is
+ * the same 404, word for word: a stranger must not learn from the answer that a message id exists elsewhere.
+ */
+export async function visibleMessage(reads: Reads, conversationId: number, messageId: number, viewerId: number) {
+  const read = await withShardRead(reads, conversationId, viewerId, (shard) => findMessage(shard, conversationId, messageId)).catch(strangerAsNull);
+  if (!read?.found) throw new DomainError(404, "No such message.");
+  const [message] = await withSenders(reads.main, [read.found], read.members);
+  return { message: message!, view: statusView(viewerId, read.marks) };
+}
+
+/** Membership's 404 (not a participant, or no such conversation) as null; other failures stay failures. */
+function strangerAsNull(error: unknown): null {
+  if (error instanceof DomainError && error.status === 404) return null;
+  throw error;
+}
+
+/** A position in the list across conversations, as its `before` cursor: `<sent_at in ms>.<id>`. */
+const cursorOf = (m: { sentAt: Date; id: number }) => `${m.sentAt.getTime()}.${m.id}`;
+
+export function parsePosition(cursor: string): Position {
+  const [sentAt, id] = cursor.split(".").map(Number);
+  return { sentAt: sentAt!, id: id! };
+}
+
+/**
+ * Messages from all the viewer's conversations, newest first, by page or from a `before` cursor. The
+ * conversations' shards are read at once and their parts merged; a cursor names a position in one total
+ * order (sent_at, then id), so it stays right whichever shards the rows come from. Unbounded: slower as
+ * history grows, and a page costs what all the pages before it cost.
+ */
+export async function listAllMessages(reads: Reads, viewerId: number, q: { page: number; size: number; before?: string }, url: string) {
+  const from = q.before === undefined ? null : parsePosition(q.before);
+  const mine = await reads.main
+    .select({ id: conversations.id, shard: conversations.shard })
+    .from(participants)
+    .innerJoin(conversations, eq(conversations.id, participants.conversationId))
+    .where(eq(participants.userId, viewerId));
+  const byShard = new Map<number, number[]>();
+  for (const c of mine) byShard.set(c.shard, [...(byShard.get(c.shard) ?? []), c.id]);
+  const want = from ? q.size + 1 : q.page * q.size;
+  const parts = await Promise.all([...byShard].map(([index, ids]) => newestAcross(reads.shard(index), ids, from, want)));
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const merged = parts.flatMap((p) => p.rows).sort((a, b) => b.sentAt.getTime() - a.sentAt.getTime() || b.id - a.id);
+  const rows = from ? merged.slice(0, q.size) : merged.slice((q.page - 1) * q.size, q.page * q.size);
+  if (!from) assertPageExists(q.page, q.size, count);
   const ids = [...new Set(rows.map((r) => r.conversationId))];
-  const marks = await watermarksQuery(db, ids);
-  const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m) => m.conversationId === id))]));
-  return pageBody(url, page, size, count, rows.map((m) => toMessageResource(m, views.get(m.conversationId)!)));
+  const [marks, names] = rows.length ? await reads.main.batch([watermarksQuery(reads.main, ids), namesQuery(reads.main, [...new Set(rows.map((r) => r.senderId))])]) : [[], []];
+  const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m: Watermark & { conversationId: number }) => m.conversationId === id))]));
+  const results = (await withSenders(reads.main, rows, names)).map((m) => toMessageResource(m, views.get(m.conversationId)!));
+  if (!from) return pageBody(url, q.page, q.size, count, results);
+  const more = merged.length > q.size;
+  return { count, next: more ? withParams(url, { before: cursorOf(rows.at(-1)!) }, ["before", "page"]) : null, previous: null, results };
 }

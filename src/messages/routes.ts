@@ -9,8 +9,8 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery } from "../http/pagination";
 import { createRouter } from "../http/router";
 import { rateLimitHeaders } from "../limits/limits";
-import { deleteMessage, editMessage, messageReceipts, sendMessage, updateReceipts, visibleMessage } from "./actions";
-import { listConversationMessages, viewOf } from "./listing";
+import { deleteMessage, editMessage, messageReceipts, sendMessage, updateReceipts } from "./actions";
+import { listConversationMessages, visibleMessage } from "./listing";
 import { toMessageResource } from "./resource";
 import { ClientMessageIdSchema, EditSchema, MessageListQuery, MessageSchema, ReceiptInputSchema, ReceiptSchema, SendSchema, WatermarksSchema } from "./schemas";
 
@@ -124,7 +124,7 @@ const markReceipts = createRoute({
   responses: { 200: jsonResponse(WatermarksSchema, "The caller's watermarks now."), ...problems(400, 401, 403, 404) },
 });
 
-const db = (c: Context<AppEnv>) => c.var.db;
+const reads = (c: Context<AppEnv>) => c.var.reads;
 
 export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
@@ -134,13 +134,13 @@ export const messageRoutes = createRouter()
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
-    const page = await listConversationMessages(db(c), c.req.valid("param").id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
+    const page = await listConversationMessages(reads(c), c.req.valid("param").id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
     return c.json(page, 200);
   })
   .openapi(detail, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    const { message } = await visibleMessage(db(c), id, message_id, c.get("auth").userId);
-    return c.json(toMessageResource(message, await viewOf(db(c), id, c.get("auth").userId)), 200);
+    const { message, view } = await visibleMessage(reads(c), id, message_id, c.get("auth").userId);
+    return c.json(toMessageResource(message, view), 200);
   })
   .openapi(edit, async (c) => {
     const { id, message_id } = c.req.valid("param");
@@ -153,7 +153,7 @@ export const messageRoutes = createRouter()
   })
   .openapi(receipts, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    return c.json(await messageReceipts(db(c), id, message_id, c.get("auth").userId), 200);
+    return c.json(await messageReceipts(reads(c), id, message_id, c.get("auth").userId), 200);
   })
   .openapi(markReceipts, async (c) => {
     const body = c.req.valid("json");

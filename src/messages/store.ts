@@ -1,14 +1,25 @@
-// The one module that queries messages. Every function is handed the database holding the
-// conversation, so messages can later be sharded across D1 databases without touching callers.
-import { and, asc, count, desc, eq, gt, gte, lte, lt, ne, or, sql, type SQL } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { messages, participants, users, type MessageRow } from "../db/schema";
+// The one module that queries messages. Each function is handed the conversation's shard; message ids
+// leave and enter here in their API form (row id × SHARD_SLOTS + shard, see src/db/shards.ts). Senders'
+// names live in the main database: src/messages/senders.ts joins them.
+import { and, asc, count, desc, eq, gt, gte, lte, lt, max, ne, or, sql, type SQL } from "drizzle-orm";
+import { SHARD_SLOTS, type Shard } from "../db/shards";
+import { messages, type MessageRow } from "../db/shard-schema";
 
 export type Sender = { id: number; firstName: string; lastName: string };
 export type StoredMessage = MessageRow & { sender: Sender };
+export type { MessageRow };
 
-const columns = {
-  id: messages.id,
+/** The API's id of a row of shard `s`. */
+const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
+
+/** The condition matching the message with API id `id` in shard `s` (nothing, if the id names another shard). */
+export function isMessage(s: Shard, id: number): SQL {
+  return id % SHARD_SLOTS === s.index ? eq(messages.id, Math.floor(id / SHARD_SLOTS)) : sql`0`;
+}
+
+// Aliased: drizzle maps a D1 batch's rows by column name.
+const columns = (s: Shard) => ({
+  id: apiId(s).as("id"),
   conversationId: messages.conversationId,
   seq: messages.seq,
   senderId: messages.senderId,
@@ -18,33 +29,29 @@ const columns = {
   editedAt: messages.editedAt,
   deleted: messages.deleted,
   changeSeq: messages.changeSeq,
-  // Aliased: drizzle maps a D1 batch's rows from column-name-keyed objects, so a second "id" column
-  // (users.id next to messages.id) collapses into the first and shifts every later field; a retried send
-  // settled by the room's batch came back with the sender's id as the message id.
-  sender: { id: sql<number>`${users.id}`.as("sender_user_id"), firstName: users.firstName, lastName: users.lastName },
-};
+});
 
-const select = (db: Database) => db.select(columns).from(messages).innerJoin(users, eq(users.id, messages.senderId));
+const select = (s: Shard) => s.db.select(columns(s)).from(messages);
 
-// The list queries return drizzle builders (run when awaited) so tests can EXPLAIN the exact SQL.
+// The list queries return drizzle builders (run when awaited, or in a batch) so tests can EXPLAIN the exact SQL.
 
 /** Messages with `low < seq ≤ high`, oldest first: the index makes any depth cost the same. */
-export function bySeqRange(db: Database, conversationId: number, low: number, high: number) {
-  return select(db)
+export function bySeqRange(s: Shard, conversationId: number, low: number, high: number) {
+  return select(s)
     .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, low), lte(messages.seq, high)))
     .orderBy(asc(messages.seq));
 }
 
 /** The newest `limit` messages with seq below `before`, newest first. */
-export function beforeSeq(db: Database, conversationId: number, before: number, limit: number) {
-  return select(db)
+export function beforeSeq(s: Shard, conversationId: number, before: number, limit: number) {
+  return select(s)
     .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, before)))
     .orderBy(desc(messages.seq))
     .limit(limit);
 }
 
-export function afterSeq(db: Database, conversationId: number, after: number, limit: number) {
-  return select(db)
+export function afterSeq(s: Shard, conversationId: number, after: number, limit: number) {
+  return select(s)
     .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, after)))
     .orderBy(asc(messages.seq))
     .limit(limit);
@@ -64,34 +71,66 @@ function filterCondition(conversationId: number, f: Filter): SQL | undefined {
   );
 }
 
-/** A filtered page (OFFSET and count(*): cost grows with the matches, as the docs say). */
-export async function filtered(db: Database, conversationId: number, f: Filter, offset: number, limit: number) {
+/** A filtered page (OFFSET and count(*): cost grows with the matches, as the docs say), in one batch. */
+export async function filtered(s: Shard, conversationId: number, f: Filter, offset: number, limit: number) {
   const where = filterCondition(conversationId, f);
-  const [total] = await db.select({ n: count() }).from(messages).where(where);
-  const rows = await select(db).where(where).orderBy(asc(messages.seq)).limit(limit).offset(offset);
+  const [[total], rows] = await s.db.batch([
+    s.db.select({ n: count() }).from(messages).where(where),
+    select(s).where(where).orderBy(asc(messages.seq)).limit(limit).offset(offset),
+  ]);
   return { count: total?.n ?? 0, rows };
 }
 
-/** Every conversation of `userId`, newest message first (an unbounded list: cost grows with history). */
-export async function acrossConversations(db: Database, userId: number, offset: number, limit: number) {
-  const mine = sql`${messages.conversationId} IN (SELECT ${participants.conversationId} FROM ${participants} WHERE ${participants.userId} = ${userId})`;
-  const [total] = await db.select({ n: count() }).from(messages).where(mine);
-  const rows = await select(db).where(mine).orderBy(desc(messages.sentAt), desc(messages.id)).limit(limit).offset(offset);
+/** Where a newest-first list across conversations stopped: the last row's sent_at and id. */
+export type Position = { sentAt: number; id: number };
+
+/**
+ * One shard's part of a list across conversations, newest first: how many messages the conversations
+ * hold here, and the first `limit` after `from` (ordered by sent_at, then id; ids are unique across
+ * shards, so merging the shards' parts gives one total order). Unbounded: cost grows with their history.
+ */
+export async function newestAcross(s: Shard, conversationIds: number[], from: Position | null, limit: number) {
+  const mine = sql`${messages.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`;
+  const after = from && sql`(${messages.sentAt} < ${from.sentAt} OR (${messages.sentAt} = ${from.sentAt} AND ${apiId(s)} < ${from.id}))`;
+  const [[total], rows] = await s.db.batch([
+    s.db.select({ n: count() }).from(messages).where(mine),
+    select(s)
+      .where(and(mine, after ?? undefined))
+      .orderBy(desc(messages.sentAt), desc(messages.id))
+      .limit(limit),
+  ]);
   return { count: total?.n ?? 0, rows };
 }
 
-/** The statement reading one message of a conversation, with its sender. */
-export function selectMessage(db: Database, conversationId: number, id: number) {
-  return select(db).where(and(eq(messages.conversationId, conversationId), eq(messages.id, id)));
+/** The statement reading one message of a conversation. */
+export function selectMessage(s: Shard, conversationId: number, id: number) {
+  return select(s).where(and(eq(messages.conversationId, conversationId), isMessage(s, id)));
 }
 
-export function findMessage(db: Database, conversationId: number, id: number): Promise<StoredMessage | undefined> {
-  return selectMessage(db, conversationId, id).get();
+export async function findMessage(s: Shard, conversationId: number, id: number): Promise<MessageRow | undefined> {
+  return (await selectMessage(s, conversationId, id))[0];
 }
 
 /** The conversation a message belongs to, for the flat `/api/messages/{id}/` routes. */
-export async function conversationOfMessage(db: Database, id: number): Promise<number | undefined> {
-  return (await db.select({ c: messages.conversationId }).from(messages).where(eq(messages.id, id)).get())?.c;
+export async function conversationOfMessage(s: Shard, id: number): Promise<number | undefined> {
+  return (await s.db.select({ c: messages.conversationId }).from(messages).where(isMessage(s, id)))[0]?.c;
+}
+
+/** The conversation's newest message (none before its first) and its change counter, in one batch. */
+export async function newest(s: Shard, conversationId: number): Promise<{ last: MessageRow | undefined; changeSeq: number }> {
+  const [rows, [change]] = await s.db.batch([
+    select(s).where(eq(messages.conversationId, conversationId)).orderBy(desc(messages.seq)).limit(1),
+    s.db.select({ n: max(messages.changeSeq) }).from(messages).where(eq(messages.conversationId, conversationId)),
+  ]);
+  return { last: rows[0], changeSeq: change?.n ?? 0 };
+}
+
+/** Messages with seq ≤ `upTo` changed after change `after`, in change order (for a resuming socket). */
+export function changedSince(s: Shard, conversationId: number, upTo: number, after: number, limit: number) {
+  return select(s)
+    .where(and(eq(messages.conversationId, conversationId), lte(messages.seq, upTo), gt(messages.changeSeq, after)))
+    .orderBy(asc(messages.changeSeq))
+    .limit(limit);
 }
 
 /** One queued send as a flush writes it: `s` sender, `b` body, `k` client_message_id (or null). */
@@ -100,9 +139,9 @@ export type PendingRow = { s: number; b: string; k: string | null };
 const field = (name: "s" | "b" | "k") => sql.raw(`json_extract(j.value, '$.${name}')`);
 
 /** The statement that finds earlier sends (retries) among a flush's keyed rows. */
-export function earlierSends(db: Database, conversationId: number, rows: PendingRow[]) {
+export function earlierSends(s: Shard, conversationId: number, rows: PendingRow[]) {
   const keyed = JSON.stringify(rows.filter((r) => r.k !== null));
-  return select(db).where(
+  return select(s).where(
     and(
       eq(messages.conversationId, conversationId),
       sql`(${messages.senderId}, ${messages.clientMessageId}) IN (SELECT ${field("s")}, ${field("k")} FROM json_each(${keyed}) j)`,
@@ -116,10 +155,10 @@ export function earlierSends(db: Database, conversationId: number, rows: Pending
  * whichever rows turn out to be retries. Set-based over one JSON parameter: D1 caps bound parameters,
  * not rows.
  */
-export function insertFresh(db: Database, conversationId: number, rows: PendingRow[], sentAt: Date) {
+export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[], sentAt: Date) {
   const top = sql`(SELECT coalesce(max(${messages.seq}), 0) FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})`;
   const stored = sql`SELECT 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${field("s")} AND m.client_message_id = ${field("k")}`;
-  const fresh = db
+  const fresh = s.db
     // drizzle's INSERT … SELECT wants every column, in table order (a NULL id takes the next one).
     .select({
       id: sql<null>`NULL`.as("id"),
@@ -135,12 +174,39 @@ export function insertFresh(db: Database, conversationId: number, rows: PendingR
     })
     .from(sql`json_each(${JSON.stringify(rows)}) j`)
     .where(sql`${field("k")} IS NULL OR NOT EXISTS (${stored})`);
-  return db.insert(messages).select(fresh).returning({ id: messages.id, seq: messages.seq });
+  return s.db.insert(messages).select(fresh).returning({ id: apiId(s), seq: messages.seq });
+}
+
+export type Change = { kind: "edit"; body: string } | { kind: "delete"; byOwner: boolean };
+
+/**
+ * Edits (its sender only) or tombstones (its sender, or the owner) a message, in one batch: the
+ * conversation's change counter (its messages' highest change_seq) moves on and is stamped on the
+ * message only when the change is allowed. Returns the message as it stands afterwards and whether
+ * this call changed it; undefined when there is no such message.
+ */
+export async function changeMessage(s: Shard, conversationId: number, messageId: number, userId: number, change: Change) {
+  const allowed = and(
+    isMessage(s, messageId),
+    eq(messages.conversationId, conversationId),
+    eq(messages.deleted, false),
+    change.kind === "edit" || !change.byOwner ? eq(messages.senderId, userId) : undefined,
+  );
+  const next = sql`(SELECT max(m.change_seq) + 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId})`;
+  const [changed, [message]] = await s.db.batch([
+    s.db
+      .update(messages)
+      .set(change.kind === "edit" ? { body: change.body, editedAt: new Date(), changeSeq: next } : { body: "", deleted: true, changeSeq: next })
+      .where(allowed)
+      .returning({ id: messages.id }),
+    selectMessage(s, conversationId, messageId),
+  ]);
+  return message && { message, changed: changed.length > 0 };
 }
 
 /** Deletes up to `chunk` messages of a conversation; returns how many went. */
-export async function deleteChunk(db: Database, conversationId: number, chunk: number): Promise<number> {
-  const result = await db.run(
+export async function deleteChunk(s: Shard, conversationId: number, chunk: number): Promise<number> {
+  const result = await s.db.run(
     sql`DELETE FROM ${messages} WHERE ${messages.id} IN (SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId} LIMIT ${chunk})`,
   );
   return result.meta.changes ?? 0;

@@ -5,6 +5,7 @@ import { config } from "../config";
 import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
 import { database } from "../db/client";
+import { shardAt } from "../db/shards";
 import { DomainError } from "../errors";
 import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
@@ -12,12 +13,13 @@ import type { OnlineRow } from "../presence/presence";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
-import type { Sender, StoredMessage } from "../messages/store";
-import { changeMessage, moveWatermarks, type Change } from "../messages/writes";
+import { changeMessage, type Change, type Sender, type StoredMessage } from "../messages/store";
+import { lastMessageChanged, moveWatermarks } from "../messages/writes";
+import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
 import { Inbox, introductions, summary } from "./inbox";
-import { Ledger, type Committed, type SendResult } from "./ledger";
+import { Ledger, type SendResult } from "./ledger";
 import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
 import { purgeStep, purging, startPurge } from "./purge";
@@ -151,7 +153,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return this.#exclusive(conversationId, async () => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       if (state.ownerId !== actorId) throw new DomainError(403, "Only the owner deletes a conversation.");
-      await startPurge(this.ctx.storage, database(this.env.DB), conversationId);
+      await startPurge(this.ctx.storage, database(this.env.DB), { conversationId, shard: state.shard!.index });
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
       // Read after the purge began (its batch is the storage module's), so one more read; a failure is only logged.
@@ -214,21 +216,21 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     attach(server, { v: 1, conversationId: state.conversationId, openedAt: Date.now(), ...identity });
     supersedeOldest(this.ctx.getWebSockets(userTag(identity.userId)), server, config(this.env).MAX_SOCKETS_PER_CONVERSATION);
     this.#fanout.replaying.set(server, []);
-    this.ctx.waitUntil(replay(server, database(this.env.DB), state, this.#fanout, after ?? state.lastSeq, afterChange));
+    this.ctx.waitUntil(replay(server, state, (rows) => this.#names.join(database(this.env.DB), rows), this.#fanout, after ?? state.lastSeq, afterChange));
     await this.#scheduleAlarm();
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async alarm(): Promise<void> {
-    const conversationId = await purging(this.ctx.storage);
-    if (conversationId === undefined) {
+    const purge = await purging(this.ctx.storage);
+    if (purge === undefined) {
       const nextTicket = await sweepTickets(this.ctx.storage);
       for (const ws of this.ctx.getWebSockets()) {
         if ((attachmentOf(ws)?.expiresAt ?? Infinity) <= Date.now()) closeSocket(ws, CLOSE.reauthenticate, "The access token expired.");
       }
       return this.#scheduleAlarm(nextTicket);
     }
-    if (await purgeStep(this.ctx.storage, database(this.env.DB), conversationId)) this.#state = null;
+    if (await purgeStep(this.ctx.storage, database(this.env.DB), shardAt(this.env, purge.shard), purge.conversationId)) this.#state = null;
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -253,7 +255,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     if (this.#state?.conversationId !== conversationId) {
       const state = new ConversationState(conversationId);
       this.#state = state;
-      this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), () => this.#fanout.liveUsers(), (batch) => this.#committed(batch));
+      this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), {
+        connectedUsers: () => this.#fanout.liveUsers(),
+        committed: (messages) => this.#committed(messages),
+        recorded: (messages, online) => this.#recorded(messages, online),
+      });
     }
     const state = this.#state;
     // A conversation not found is looked up again next time: a request for an id may reach its room
@@ -263,7 +269,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       let failure: unknown;
       // Errors are rethrown outside: a throw inside blockConcurrencyWhile would reset the object.
       await this.ctx.blockConcurrencyWhile(async () => {
-        if (stale()) await state.load(database(this.env.DB)).catch((error: unknown) => (failure = error));
+        if (stale()) await state.load(database(this.env.DB), (index) => shardAt(this.env, index)).catch((error: unknown) => (failure = error));
       });
       if (failure) throw failure;
     }
@@ -314,9 +320,10 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async #change(conversationId: number, userId: number, messageId: number, change: Change): Promise<Outcome<MessageResource>> {
     return this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_MESSAGE);
-      const result = await changeMessage(database(this.env.DB), conversationId, messageId, userId, change, [...state.members.keys()]);
+      const result = await changeMessage(state.shard!, conversationId, messageId, userId, change);
       if (!result) throw new DomainError(404, NO_MESSAGE);
-      const { message, changed, online } = result;
+      const { changed } = result;
+      const message = { ...result.message, sender: await this.#names.of(database(this.env.DB), result.message.senderId) };
       if (!changed && !(change.kind === "delete" && message.deleted)) {
         if (message.deleted) throw new DomainError(409, "The message has been deleted.");
         throw new DomainError(403, change.kind === "edit" ? "Only the sender may edit a message." : "Only the sender or the conversation's owner may delete a message.");
@@ -324,8 +331,19 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       if (changed) {
         const type = message.deleted ? "message.deleted" : "message.updated";
         this.#fanout.message(type, plain(message), state.watermarks());
-        // Only the last message shows in the chat list.
-        if (message.seq === state.lastSeq) this.#queue(online, () => [{ type, conversation_id: conversationId, message: summary(message) }]);
+        // Only the last message shows in the chat list: its copy there changes, after any flush's copy
+        // still being written, and the members with a stream open are told.
+        if (message.seq === state.lastSeq) {
+          const db = database(this.env.DB);
+          const told = this.#ledger!.afterRecords(async () => {
+            const [, online] = await db.batch([lastMessageChanged(db, conversationId, message), onlineAmong(db, [...state.members.keys()])]);
+            this.#queue(
+              online.map((o) => o.userId),
+              () => [{ type, conversation_id: conversationId, message: summary(message) }],
+            );
+          });
+          this.#afterwards(told);
+        }
       }
       return this.#resource(message, userId);
     });
@@ -335,14 +353,16 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return toMessageResource(message, statusView(viewerId, this.#state!.watermarks()));
   }
 
-  /**
-   * Right after a flush committed: its messages in seq order, then each viewer's moved progress; then,
-   * not awaited, one publish to each member with a stream open.
-   */
-  #committed({ messages, online }: Committed): void {
+  /** Right after a flush committed: its messages in seq order, then each viewer's moved progress. */
+  #committed(messages: StoredMessage[]): void {
     const state = this.#state!;
     for (const m of messages) this.#fanout.message("message.created", plain(m), state.watermarks());
     this.#fanout.progress(state.progress());
+  }
+
+  /** Once the main database recorded a flush: not awaited, one publish to each member with a stream open. */
+  #recorded(messages: StoredMessage[], online: number[]): void {
+    const state = this.#state!;
     const perUser = new Map<number, InboxEvent[]>();
     for (const userId of online) {
       const readSeq = state.members.get(userId)?.readSeq;

@@ -1,9 +1,8 @@
 import { config } from "../config";
 import type { Database } from "../db/client";
-import type { Watermark } from "../messages/status";
 import { earlierSends, insertFresh, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
 import { onlineAmong } from "../presence/presence";
-import { conversationAdvanced, deliveredToConnected, sendersCaughtUp } from "../messages/writes";
+import { conversationAdvanced, watermarksRaised, type Raise } from "../messages/writes";
 import type { Failure } from "./outcome";
 import type { ConversationState } from "./state";
 
@@ -21,16 +20,30 @@ type Pending = { input: SendInput; row: PendingRow; bytes: number; resolve: (res
 const CHUNK_BYTES = 90_000;
 const FLUSH_BYTES = 4 * CHUNK_BYTES;
 
-/** A flush's new messages, and which members have a stream open to be told (read in the flush's batch). */
-export type Committed = { messages: StoredMessage[]; online: number[] };
+/** What the room hears of a flush: right after its messages are stored, and once the main database has its summary. */
+export type LedgerHooks = {
+  /** Users with a live socket: their delivered watermark moves with each flush. */
+  connectedUsers(): number[];
+  /** Once per flush, in seq order, right after the shard committed it. */
+  committed(messages: StoredMessage[]): void;
+  /** Once per flush, in order, after the main database recorded it: with the members who have a stream open. */
+  recorded(messages: StoredMessage[], online: number[]): void;
+};
+
+/** What flushes owe the main database: the newest message and watermark raises, merged until written. */
+type Owed = { last: StoredMessage; raises: Map<number, Raise>; messages: StoredMessage[] };
+
+const RECORD_ATTEMPTS = 3;
 
 const encoder = new TextEncoder();
 
 /**
  * The room's message order: the send queue over the conversation's state. Sends are written in group
  * commits: while one flush is in flight, later sends wait and go together in the next. A flush is one
- * D1 batch (one round trip, one transaction): the retries it holds are found, the rest stored with the
- * next seqs, the conversation row and the senders' and connected members' watermarks moved.
+ * batch to the conversation's shard (one round trip, one transaction): the retries it holds are found,
+ * the rest stored with the next seqs; the sends are answered then. After it, one batch to the main
+ * database copies the newest message to the conversation row, raises the senders' and connected
+ * members' watermarks and reads who has a stream open; it runs while the next flush is stored.
  */
 export class Ledger {
   #queue: Pending[] = [];
@@ -39,6 +52,9 @@ export class Ledger {
   #held = false;
   /** The flush loop under way, if any. */
   #running: Promise<void> = Promise.resolve();
+  /** The main database's writes, one after another, in flush order. */
+  #recording: Promise<void> = Promise.resolve();
+  #owed: Owed | null = null;
   readonly #inflight = new Map<string, Promise<SendResult>>();
 
   constructor(
@@ -47,10 +63,7 @@ export class Ledger {
     private readonly db: () => Database,
     /** Loads the state (under the room's input gate) when it is not loaded. */
     private readonly ready: () => Promise<void>,
-    /** Users with a live socket: their delivered watermark moves with each flush. */
-    private readonly connectedUsers: () => number[],
-    /** Called once per flush, in seq order, right after the batch committed. */
-    private readonly committed: (batch: Committed) => void,
+    private readonly hooks: LedgerHooks,
   ) {}
 
   /**
@@ -80,11 +93,19 @@ export class Ledger {
     this.#held = true;
     try {
       await this.#running;
+      await this.#recording;
       return await work();
     } finally {
       this.#held = false;
       this.#flush();
     }
+  }
+
+  /** Runs `work` once the main database has recorded every flush so far, before it records a later one. */
+  afterRecords(work: () => Promise<void>): Promise<void> {
+    const done = this.#recording.then(work);
+    this.#recording = done.catch(() => undefined);
+    return done;
   }
 
   #flush(): void {
@@ -107,33 +128,25 @@ export class Ledger {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    const db = this.db();
     const state = this.state;
     const id = state.conversationId;
     try {
       await this.ready();
-      if (!state.exists) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
-      const after = state.lastSeq;
+      if (!state.exists || !state.shard) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
+      const shard = state.shard;
       const now = new Date();
       const rows = batch.map((p) => p.row);
       const chunks = chunk(batch);
-      const [earlier, online, ...rest] = await db.batch([
+      const [earlier, ...rest] = await shard.db.batch([
         // A retry's first copy, looked up before the inserts (which skip it), in the same transaction.
-        earlierSends(db, id, rows),
-        onlineAmong(db, [...state.members.keys()]),
-        ...chunks.map((c) => insertFresh(db, id, c.map((p) => p.row), now)),
-        conversationAdvanced(db, id, now),
-        sendersCaughtUp(db, id, after, now),
-        deliveredToConnected(db, id, this.connectedUsers(), after, now),
+        earlierSends(shard, id, rows),
+        ...chunks.map((c) => insertFresh(shard, id, c.map((p) => p.row), now)),
       ]);
-      const inserted = (rest.slice(0, chunks.length) as { id: number; seq: number }[][]).flat().sort((a, b) => a.seq - b.seq);
-      const marks = rest.slice(chunks.length + 1) as Watermark[][];
-      const stored = new Map((earlier as StoredMessage[]).map((m) => [`${m.senderId}:${m.clientMessageId}`, m]));
+      const inserted = (rest as { id: number; seq: number }[][]).flat().sort((a, b) => a.seq - b.seq);
+      const stored = new Map(earlier.map((m) => [`${m.senderId}:${m.clientMessageId}`, m]));
       const fresh = batch.filter((p) => !(p.row.k !== null && stored.has(`${p.row.s}:${p.row.k}`)));
       if (inserted.length !== fresh.length) throw new Error(`a flush of ${fresh.length} new messages stored ${inserted.length}`);
 
-      if (inserted.length) state.lastSeq = inserted.at(-1)!.seq;
-      for (const list of marks) for (const m of list) state.mark(m);
       const messages: StoredMessage[] = fresh.map((p, i) => ({
         id: inserted[i]!.id,
         conversationId: id,
@@ -147,11 +160,15 @@ export class Ledger {
         changeSeq: 0,
         sender: p.input.sender,
       }));
-      if (messages.length) this.committed({ messages, online: online.map((o) => o.userId) });
+      if (messages.length) {
+        state.lastSeq = messages.at(-1)!.seq;
+        this.#settle(messages);
+        this.hooks.committed(messages);
+      }
       fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true }));
       for (const p of batch) {
         const first = p.row.k !== null ? stored.get(`${p.row.s}:${p.row.k}`) : undefined;
-        if (first) p.resolve(asRetry({ ok: true, message: first, created: true }, p.input.body));
+        if (first) p.resolve(asRetry({ ok: true, message: { ...first, sender: p.input.sender }, created: true }, p.input.body));
       }
     } catch (error) {
       console.error("message flush failed", error);
@@ -160,6 +177,69 @@ export class Ledger {
       for (const p of batch) p.resolve({ ok: false, status: 503, detail: "The message could not be stored; retry with the same client_message_id." });
     }
   }
+
+  /**
+   * A stored flush's watermarks, as the main database will hold them: each sender has read up to their
+   * newest message, connected members have everything delivered. Moved in memory at once (the room is
+   * their only writer), owed to the main database with the newest message, and recorded there next.
+   */
+  #settle(messages: StoredMessage[]): void {
+    const state = this.state;
+    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), messages: [] };
+    const raise = (u: number, d: number, r: number) => {
+      const had = owed.raises.get(u);
+      owed.raises.set(u, { u, d: Math.max(d, had?.d ?? 0), r: Math.max(r, had?.r ?? 0) });
+    };
+    for (const m of messages) raise(m.senderId, m.seq, m.seq);
+    for (const u of this.hooks.connectedUsers()) if (state.members.has(u)) raise(u, state.lastSeq, 0);
+    for (const r of owed.raises.values()) state.mark({ userId: r.u, deliveredSeq: r.d, readSeq: r.r });
+    owed.last = messages.at(-1)!;
+    owed.messages.push(...messages);
+    this.#owed = owed;
+    this.#recording = this.#recording.then(() => this.#record());
+  }
+
+  /**
+   * Writes what is owed to the main database, if anything (an earlier call may have written it already),
+   * retrying a failure a few times. Given up, it stays owed to the next flush, and a reloaded room repairs
+   * the conversation row from its shard; the hubs then miss those messages' events (their streams'
+   * next snapshot has them).
+   */
+  async #record(): Promise<void> {
+    const owed = this.#owed;
+    if (!owed) return;
+    this.#owed = null;
+    const db = this.db();
+    const id = this.state.conversationId;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [online] = await db.batch([
+          onlineAmong(db, [...this.state.members.keys()]),
+          conversationAdvanced(db, id, owed.last),
+          watermarksRaised(db, id, [...owed.raises.values()], owed.last.sentAt),
+        ]);
+        this.hooks.recorded(owed.messages, online.map((o) => o.userId));
+        return;
+      } catch (error) {
+        console.error(`recording a flush in the main database failed (attempt ${attempt})`, error);
+        if (attempt === RECORD_ATTEMPTS) {
+          this.#owed = this.#owed ? merge(owed, this.#owed) : { ...owed, messages: [] };
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+}
+
+/** Two debts as one: the later's newest message, the higher of each raise. */
+function merge(earlier: Owed, later: Owed): Owed {
+  const raises = new Map(earlier.raises);
+  for (const r of later.raises.values()) {
+    const had = raises.get(r.u);
+    raises.set(r.u, { u: r.u, d: Math.max(r.d, had?.d ?? 0), r: Math.max(r.r, had?.r ?? 0) });
+  }
+  return { last: later.last, raises, messages: later.messages };
 }
 
 /** Splits a flush into statements of at most CHUNK_BYTES of JSON, in queue order. */

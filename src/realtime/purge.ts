@@ -1,6 +1,7 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { conversations, participants } from "../db/schema";
+import { conversations, messageShards, participants } from "../db/schema";
+import type { Shard } from "../db/shards";
 import { deleteChunk } from "../messages/store";
 
 const PURGE_CHUNK = 1000;
@@ -10,22 +11,34 @@ const KEY = "purge";
  * Starts deleting a conversation: its members go at once (everyone gets 404 from then on), and the
  * room's alarm deletes its messages in chunks, so a long history never exceeds one request's limits.
  */
-export async function startPurge(storage: DurableObjectStorage, db: Database, conversationId: number): Promise<void> {
-  await db.delete(participants).where(eq(participants.conversationId, conversationId));
-  await storage.put(KEY, conversationId);
+export async function startPurge(storage: DurableObjectStorage, db: Database, purge: Purge): Promise<void> {
+  await db.delete(participants).where(eq(participants.conversationId, purge.conversationId));
+  await storage.put(KEY, purge);
   await storage.setAlarm(Date.now());
 }
 
-/** The conversation being purged, if one is. */
-export const purging = (storage: DurableObjectStorage) => storage.get<number>(KEY);
+/** A conversation being deleted, and its message shard. */
+export type Purge = { conversationId: number; shard: number };
 
-/** One chunk from the alarm; true when the conversation is gone and the room's storage cleared. */
-export async function purgeStep(storage: DurableObjectStorage, db: Database, conversationId: number): Promise<boolean> {
-  if ((await deleteChunk(db, conversationId, PURGE_CHUNK)) > 0) {
+/** The conversation being purged, if one is. */
+export const purging = (storage: DurableObjectStorage) => storage.get<Purge>(KEY);
+
+/**
+ * One chunk from the alarm; true when the conversation is gone (its row, and its count on its shard)
+ * and the room's storage cleared.
+ */
+export async function purgeStep(storage: DurableObjectStorage, db: Database, shard: Shard, conversationId: number): Promise<boolean> {
+  if ((await deleteChunk(shard, conversationId, PURGE_CHUNK)) > 0) {
     await storage.setAlarm(Date.now());
     return false;
   }
-  await db.delete(conversations).where(eq(conversations.id, conversationId));
+  await db.batch([
+    db
+      .update(messageShards)
+      .set({ conversations: sql`max(${messageShards.conversations} - 1, 0)` })
+      .where(eq(messageShards.shard, shard.index)),
+    db.delete(conversations).where(eq(conversations.id, conversationId)),
+  ]);
   await storage.deleteAll();
   return true;
 }

@@ -1,9 +1,6 @@
-import { and, asc, eq, gt, lte } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { conversations, messages } from "../db/schema";
 import { toMessageResource } from "../messages/resource";
 import { statusView } from "../messages/status";
-import { bySeqRange, findMessage, type StoredMessage } from "../messages/store";
+import { bySeqRange, changedSince, newest, type MessageRow, type StoredMessage } from "../messages/store";
 import { attachmentOf, closeSocket, sendEvent } from "./connections";
 import type { Fanout } from "./fanout";
 import { framesFor } from "./fanout";
@@ -18,8 +15,16 @@ const plain = (m: StoredMessage) => toMessageResource(m, statusView(m.senderId, 
  * after change `afterChange`, then `ready`, then what was broadcast meanwhile. The switch to live has no
  * await in it, so no flush can slip between the last replayed message and the first live one.
  */
-export async function replay(ws: WebSocket, db: Database, state: ConversationState, fanout: Fanout, after: number, afterChange: number | null): Promise<void> {
+export async function replay(
+  ws: WebSocket,
+  state: ConversationState,
+  withSenders: (rows: MessageRow[]) => Promise<StoredMessage[]>,
+  fanout: Fanout,
+  after: number,
+  afterChange: number | null,
+): Promise<void> {
   const id = state.conversationId;
+  const shard = state.shard!;
   const viewer = attachmentOf(ws)!.userId;
   try {
     const top = () => state.lastSeq;
@@ -32,25 +37,21 @@ export async function replay(ws: WebSocket, db: Database, state: ConversationSta
     const catchUp = async () => {
       while (sent < top()) {
         // Capped at the committed counter: a row whose flush has not returned yet goes out live, not twice.
-        const rows = await bySeqRange(db, id, sent, Math.min(sent + REPLAY_PAGE, top()));
+        const rows = await withSenders(await bySeqRange(shard, id, sent, Math.min(sent + REPLAY_PAGE, top())));
         if (rows.length === 0) break;
         for (const m of rows) sendEvent(ws, framesFor("message.created", plain(m), state.watermarks())(viewer));
         sent = rows.at(-1)!.seq;
       }
     };
     await catchUp();
-    const [conversation, changed] = await db.batch([
-      db.select({ changeSeq: conversations.changeSeq }).from(conversations).where(eq(conversations.id, id)),
-      db.select({ id: messages.id }).from(messages).where(and(eq(messages.conversationId, id), lte(messages.seq, after), gt(messages.changeSeq, afterChange ?? Number.MAX_SAFE_INTEGER))).orderBy(asc(messages.changeSeq)).limit(REPLAY_LIMIT),
-    ]);
-    for (const { id: messageId } of changed) {
-      const m = await findMessage(db, id, messageId);
-      if (m) sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", plain(m), state.watermarks())(viewer));
+    const [{ changeSeq }, changed] = await Promise.all([newest(shard, id), changedSince(shard, id, after, afterChange ?? Number.MAX_SAFE_INTEGER, REPLAY_LIMIT)]);
+    for (const m of await withSenders(changed)) {
+      sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", plain(m), state.watermarks())(viewer));
     }
     await catchUp();
     // From here to the end there is no await: the switch to live cannot interleave with a flush.
     const progress = state.progress()(viewer);
-    sendEvent(ws, { type: "ready", last_seq: sent, change_seq: conversation[0]?.changeSeq ?? 0, read_seq: state.members.get(viewer)?.readSeq ?? 0, ...progress });
+    sendEvent(ws, { type: "ready", last_seq: sent, change_seq: changeSeq, read_seq: state.members.get(viewer)?.readSeq ?? 0, ...progress });
     fanout.goLive(ws, sent, viewer, progress);
   } catch (error) {
     console.error("replay failed", error);

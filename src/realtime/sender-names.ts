@@ -1,11 +1,12 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { users } from "../db/schema";
-import type { Sender } from "../messages/store";
+import { withSenders } from "../messages/senders";
+import type { MessageRow, Sender, StoredMessage } from "../messages/store";
 
 /**
- * Sender names for socket sends, which carry only a user id: refreshed by every REST send (whose token
- * lookup read them fresh), read from D1 once otherwise.
+ * Senders' names for the room (they live in the main database, messages in the shard): refreshed by
+ * every REST send (whose token lookup read them fresh), read from D1 once otherwise.
  */
 export class SenderNames {
   readonly #names = new Map<number, Sender>();
@@ -22,5 +23,12 @@ export class SenderNames {
       this.#names.set(userId, sender);
     }
     return sender;
+  }
+
+  /** Rows with their senders' names; those not known yet are read in one go and remembered. */
+  async join(db: Database, rows: MessageRow[]): Promise<StoredMessage[]> {
+    const joined = await withSenders(db, rows, [...this.#names.values()]);
+    for (const m of joined) this.#names.set(m.sender.id, m.sender);
+    return joined;
   }
 }

@@ -1,7 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, participants } from "../db/schema";
+import type { Shard } from "../db/shards";
 import type { Watermark } from "../messages/status";
+import { newest } from "../messages/store";
+import { conversationAdvanced } from "../messages/writes";
 import type { Progress } from "./protocol";
 
 export type Member = Watermark & { joinedAt: number };
@@ -15,14 +18,20 @@ export class ConversationState {
   exists = false;
   ownerId = 0;
   lastSeq = 0;
+  /** The conversation's message shard, known once loaded. */
+  shard: Shard | null = null;
   readonly members = new Map<number, Member>();
 
   constructor(readonly conversationId: number) {}
 
-  /** Reads the conversation and its members in one D1 batch. */
-  async load(db: Database): Promise<void> {
+  /**
+   * Reads the conversation and its members (one main batch), then its newest message from its shard:
+   * the shard is the truth for last_seq. A summary left behind by a flush whose main write failed
+   * (see Ledger) is brought up to date here.
+   */
+  async load(db: Database, shardAt: (index: number) => Shard): Promise<void> {
     const [row, members] = await db.batch([
-      db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, this.conversationId)),
+      db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq, shard: conversations.shard }).from(conversations).where(eq(conversations.id, this.conversationId)),
       db
         .select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq, joinedAt: participants.joinedAt })
         .from(participants)
@@ -32,7 +41,13 @@ export class ConversationState {
     for (const m of members) this.members.set(m.userId, { ...m, joinedAt: m.joinedAt.getTime() });
     this.exists = row.length > 0 && members.length > 0;
     this.ownerId = row[0]?.ownerId ?? 0;
-    this.lastSeq = row[0]?.lastSeq ?? 0;
+    this.shard = row[0] ? shardAt(row[0].shard) : null;
+    this.lastSeq = 0;
+    if (this.exists && this.shard) {
+      const { last } = await newest(this.shard, this.conversationId);
+      this.lastSeq = last?.seq ?? 0;
+      if (last && last.seq > row[0]!.lastSeq) await conversationAdvanced(db, this.conversationId, last);
+    }
     this.loaded = true;
   }
 

@@ -1,0 +1,79 @@
+// Reads through D1's Sessions API, so they may go to the nearest read replica while a client still reads
+// its own writes: a response carries a bookmark per database it touched (X-Hey-Bookmark), and a request
+// presenting it reads data at least that fresh. Writes, token checks and the rooms use the primary.
+import { database, type Database } from "./client";
+import { shardAt, type Shard } from "./shards";
+
+/** The bookmark of each database, by binding name ("DB", "MESSAGES_0", …). */
+export type Bookmarks = Map<string, string>;
+
+const PART = /^(DB|MESSAGES_\d{1,4})=([\w.:-]{1,200})$/;
+
+/** Parses X-Hey-Bookmark (`DB=…,MESSAGES_1=…`); null when it is not one Hey could have sent. */
+export function parseBookmarks(header: string): Bookmarks | null {
+  const bookmarks: Bookmarks = new Map();
+  for (const part of header.split(",")) {
+    const match = PART.exec(part.trim());
+    if (!match) return null;
+    bookmarks.set(match[1]!, match[2]!);
+  }
+  return bookmarks;
+}
+
+/** The newer of two bookmarks of one database: D1's bookmarks sort oldest to newest. */
+const newer = (a: string | undefined, b: string | null | undefined) => (!a ? (b ?? undefined) : !b ? a : a > b ? a : b);
+
+/** Every database `a` or `b` names, at the newer of their bookmarks. */
+export function mergeBookmarks(a: Bookmarks, b: Bookmarks): Bookmarks {
+  const merged = new Map(a);
+  for (const [name, bookmark] of b) merged.set(name, newer(merged.get(name), bookmark)!);
+  return merged;
+}
+
+export const formatBookmarks = (bookmarks: Bookmarks) => [...bookmarks].map(([name, bookmark]) => `${name}=${bookmark}`).join(",");
+
+/**
+ * One request's read sessions, opened on first use: at the bookmark the client presented for that
+ * database, or anywhere (`first-unconstrained`) when it presented none.
+ */
+export class ReadSessions {
+  readonly #sessions = new Map<string, D1DatabaseSession>();
+  #main: Database | null = null;
+  /** Bookmarks of writes made for this request elsewhere (a room), for the response. */
+  #written: Bookmarks = new Map();
+
+  constructor(
+    private readonly env: Cloudflare.Env,
+    private readonly given: Bookmarks,
+  ) {}
+
+  #open(name: string, d1: D1Database): D1DatabaseSession {
+    let session = this.#sessions.get(name);
+    if (!session) {
+      session = d1.withSession(this.given.get(name) ?? "first-unconstrained");
+      this.#sessions.set(name, session);
+    }
+    return session;
+  }
+
+  /** The main database, for reads. */
+  get main(): Database {
+    return (this.#main ??= database(this.#open("DB", this.env.DB)));
+  }
+
+  /** Message shard `index`, for reads. */
+  shard(index: number): Shard {
+    return shardAt(this.env, index, (d1) => this.#open(`MESSAGES_${index}`, d1));
+  }
+
+  /** Records the bookmarks a write returned, so the response carries them. */
+  wrote(bookmarks: Bookmarks): void {
+    this.#written = mergeBookmarks(this.#written, bookmarks);
+  }
+
+  /** What the response carries: what the client gave, moved on by every session used and every write. */
+  bookmarks(): Bookmarks {
+    const used = new Map([...this.#sessions].map(([name, s]) => [name, s.getBookmark() ?? ""] as const).filter(([, b]) => b));
+    return mergeBookmarks(mergeBookmarks(this.given, used), this.#written);
+  }
+}

@@ -1,0 +1,32 @@
+// The schema of every message shard (MESSAGES_<n>): the same migrations (migrations-messages/) on each.
+// No foreign keys: users and conversations live in the main database; the conversation's room is the
+// only writer of its rows and removes them when the conversation is deleted.
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
+
+/** `id` is the shard's own row id; the API's message id also names the shard (see src/db/shards.ts). */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    conversationId: integer("conversation_id").notNull(),
+    seq: integer("seq").notNull(),
+    senderId: integer("sender_id").notNull(),
+    body: text("body").notNull(),
+    clientMessageId: text("client_message_id"),
+    sentAt: timestamp("sent_at").notNull(),
+    editedAt: timestamp("edited_at"),
+    deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
+    // The conversation's change counter when this message was last edited or deleted (0: never), so a
+    // resuming client can ask for every change after the one it saw; the counter is the highest of them.
+    changeSeq: integer("change_seq").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq),
+    uniqueIndex("messages_idempotency").on(t.conversationId, t.senderId, t.clientMessageId),
+    index("messages_conversation_change").on(t.conversationId, t.changeSeq),
+  ],
+);
+
+export type MessageRow = typeof messages.$inferSelect;

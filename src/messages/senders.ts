@@ -1,0 +1,24 @@
+// Senders' names live in the main database and messages in their shards: reads join them here.
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { users } from "../db/schema";
+import type { MessageRow, Sender, StoredMessage } from "./store";
+
+/** The statement reading the names of the users `ids`. */
+export function namesQuery(db: Database, ids: number[]) {
+  return db
+    .select({ id: users.id, firstName: users.firstName, lastName: users.lastName })
+    .from(users)
+    .where(sql`${users.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
+}
+
+/**
+ * Rows with their senders' names: taken from `known` (the members, read beside the rows), and the rest
+ * (former members) in one more read, only when there are any.
+ */
+export async function withSenders(db: Database, rows: MessageRow[], known: Sender[] = []): Promise<StoredMessage[]> {
+  const names = new Map(known.map((s) => [s.id, s]));
+  const missing = [...new Set(rows.map((r) => r.senderId))].filter((id) => !names.has(id));
+  if (missing.length) for (const s of await namesQuery(db, missing)) names.set(s.id, s);
+  return rows.map((r) => ({ ...r, sender: names.get(r.senderId) ?? { id: r.senderId, firstName: "", lastName: "" } }));
+}
