@@ -1,9 +1,10 @@
 // Starts and stops a real `wrangler dev` for the e2e, browser and benchmark suites.
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, symlinkSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { d1Bindings, shardEntry } from "./d1-bindings";
 
 const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" };
 
@@ -23,11 +24,14 @@ export function freePort(): Promise<number> {
  * A copy of the Worker's sources to run from: `wrangler dev` reloads (and drops every request and socket)
  * whenever a watched file changes, so a suite must not run from a tree someone is editing.
  */
-function snapshot(): string {
+function snapshot(shards: number | undefined): string {
   const dir = mkdtempSync(join(tmpdir(), "hey-src-"));
-  for (const entry of ["src", "public", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
+  for (const entry of ["src", "public", "migrations", "migrations-messages", "wrangler.toml", "package.json", "tsconfig.json"]) {
     if (existsSync(entry)) cpSync(entry, join(dir, entry), { recursive: true });
   }
+  const toml = join(dir, "wrangler.toml");
+  const bound = d1Bindings(toml).filter((b) => b.startsWith("MESSAGES_")).length;
+  for (let index = bound; index < (shards ?? 0); index++) appendFileSync(toml, shardEntry(index));
   symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
   return dir;
 }
@@ -57,13 +61,14 @@ export const UNLIMITED = {
 
 /**
  * Starts `wrangler dev` detached in its own process group on a free port (or `port`), with its state
- * in `persistTo` (a fresh temporary folder by default) and migrations applied; `vars` become `--var`s.
+ * in `persistTo` (a fresh temporary folder by default) and every database's migrations applied; `vars`
+ * become `--var`s; `shards` binds message shards up to that many (wrangler.toml binds two).
  */
-export async function startDevServer(options: { persistTo?: string; port?: number; vars?: Record<string, string> } = {}): Promise<DevServer> {
+export async function startDevServer(options: { persistTo?: string; port?: number; vars?: Record<string, string>; shards?: number } = {}): Promise<DevServer> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "hey-"));
   const port = options.port ?? (await freePort());
-  const cwd = snapshot();
-  await run(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], cwd);
+  const cwd = snapshot(options.shards);
+  for (const binding of d1Bindings(join(cwd, "wrangler.toml"))) await run(["wrangler", "d1", "migrations", "apply", binding, "--local", "--persist-to", persistTo], cwd);
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child: ChildProcess = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, ...vars], {
     cwd,

@@ -63,10 +63,8 @@ if (await taken(ip, port)) fail(`port ${port} on ${ip} is taken (another npm run
 
 step("npm run build:assets", "npm", ["run", "--silent", "build:assets"]);
 step("npm run build:app", "npm", ["run", "--silent", "build:app"], true);
-// Standard input is not a terminal, so wrangler applies the migrations instead of asking to confirm.
-const migrated = step("applying the local D1 migrations", process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", ...persist]);
-const applied = [...new Set(migrated.match(/\d{4}_[\w-]+\.sql/g) ?? [])];
-console.log(applied.length ? `Applied migrations: ${applied.join(", ")}` : "Local D1 migrations: up to date");
+// Every database wrangler.toml binds: the main one and each message shard.
+step("applying the local D1 migrations", "npx", ["tsx", "scripts/migrate.ts", ...persist], true);
 step("npm run web:client", "npm", ["run", "--silent", "web:client", "--", "--origin", origin, ...persist], true);
 
 // No npx in between: a wrapper that dies on a signal would leave workerd holding the port.

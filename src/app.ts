@@ -82,7 +82,9 @@ export function createApp() {
       version: "1.0.0",
       description:
         "Edge-hosted messaging API. Paths end with a slash; the same path without it is served too. " +
-        "Errors are application/problem+json (RFC 9457); OAuth endpoints answer RFC 6749 JSON.",
+        "Errors are application/problem+json (RFC 9457); OAuth endpoints answer RFC 6749 JSON. " +
+        "Every response carries `X-Hey-Bookmark`; send the last one back on the next request to read your own writes " +
+        "when reads are served by D1 read replicas (a value the API did not send is a 400).",
       contact: { name: "Hey", url: `${new URL(c.req.url).origin}/docs` },
     },
     servers: [{ url: new URL(c.req.url).origin }],

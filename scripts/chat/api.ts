@@ -17,6 +17,9 @@ export class Refusal extends Error {
 export type MessagePage = { count: number; previous: string | null; results: MessageResource[] };
 
 export class Api {
+  /** The last answer's X-Hey-Bookmark, sent back so reads see this client's own writes on any D1 replica. */
+  #bookmark: string | null = null;
+
   constructor(
     readonly url: string,
     readonly auth: Auth,
@@ -28,9 +31,14 @@ export class Api {
       const token = this.auth.access;
       const res = await fetch(new URL(path, this.url), {
         method: init.method ?? "GET",
-        headers: { Authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { "Content-Type": "application/json" }) },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
+          ...(this.#bookmark ? { "X-Hey-Bookmark": this.#bookmark } : {}),
+        },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
+      this.#bookmark = res.headers.get("X-Hey-Bookmark") ?? this.#bookmark;
       const text = await res.text();
       if (res.ok) return JSON.parse(text) as T;
       const detail = detailOf(res.status, text);

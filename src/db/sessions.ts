@@ -32,6 +32,18 @@ export function mergeBookmarks(a: Bookmarks, b: Bookmarks): Bookmarks {
 
 export const formatBookmarks = (bookmarks: Bookmarks) => [...bookmarks].map(([name, bookmark]) => `${name}=${bookmark}`).join(",");
 
+/** Bookmarks as they cross a Durable Object's RPC boundary (a plain object). */
+export type WrittenBookmarks = Record<string, string>;
+
+/**
+ * A session on the primary for a write made on a client's behalf (in a room), and the bookmark it leaves,
+ * which the client's response carries so its next read sees the write on any replica.
+ */
+export function writeSession(name: string, d1: D1Database) {
+  const session = d1.withSession("first-primary");
+  return { session, written: (): WrittenBookmarks => Object.fromEntries([[name, session.getBookmark()]].filter(([, b]) => b)) };
+}
+
 /**
  * One request's read sessions, opened on first use: at the bookmark the client presented for that
  * database, or anywhere (`first-unconstrained`) when it presented none.
@@ -67,8 +79,8 @@ export class ReadSessions {
   }
 
   /** Records the bookmarks a write returned, so the response carries them. */
-  wrote(bookmarks: Bookmarks): void {
-    this.#written = mergeBookmarks(this.#written, bookmarks);
+  wrote(bookmarks: WrittenBookmarks | undefined): void {
+    if (bookmarks) this.#written = mergeBookmarks(this.#written, new Map(Object.entries(bookmarks)));
   }
 
   /** What the response carries: what the client gave, moved on by every session used and every write. */

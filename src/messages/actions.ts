@@ -2,30 +2,37 @@
 import { and, eq, ne } from "drizzle-orm";
 import { participants, users } from "../db/schema";
 import type { AuthContext } from "../http/auth-context";
+import type { ReadSessions } from "../db/sessions";
 import { policy } from "../limits/limits";
 import { room } from "../realtime/room-stub";
-import { unwrap } from "../realtime/outcome";
+import { unwrap, type Outcome } from "../realtime/outcome";
 import { visibleMessage, type Reads } from "./listing";
 
+/** The room's answer for REST: its value (the bookmarks of its write go on the response), or the problem. */
+function settled<T>(reads: ReadSessions, outcome: Outcome<T>): T {
+  if (outcome.ok) reads.wrote(outcome.bookmarks);
+  return unwrap(outcome);
+}
+
 /** Sends as the token's user; `created` is false for a retry of an earlier send. */
-export async function sendMessage(env: Cloudflare.Env, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {
+export async function sendMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {
   const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, body, clientMessageId, limit: policy(env, "send") };
-  return unwrap(await room(env, conversationId).send(conversationId, request));
+  return settled(reads, await room(env, conversationId).send(conversationId, request));
 }
 
 /** Edits a message; only its sender may. */
-export async function editMessage(env: Cloudflare.Env, conversationId: number, messageId: number, userId: number, body: string) {
-  return unwrap(await room(env, conversationId).edit(conversationId, userId, messageId, body));
+export async function editMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, messageId: number, userId: number, body: string) {
+  return settled(reads, await room(env, conversationId).edit(conversationId, userId, messageId, body));
 }
 
 /** Deletes a message as a tombstone (it keeps its seq); its sender or the conversation's owner may. */
-export async function deleteMessage(env: Cloudflare.Env, conversationId: number, messageId: number, userId: number) {
-  unwrap(await room(env, conversationId).deleteMessage(conversationId, userId, messageId));
+export async function deleteMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, messageId: number, userId: number) {
+  settled(reads, await room(env, conversationId).deleteMessage(conversationId, userId, messageId));
 }
 
 /** Moves the caller's watermarks forward through the room. */
-export async function updateReceipts(env: Cloudflare.Env, conversationId: number, userId: number, deliveredUpTo = 0, readUpTo = 0) {
-  return unwrap(await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo));
+export async function updateReceipts(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, userId: number, deliveredUpTo = 0, readUpTo = 0) {
+  return settled(reads, await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo));
 }
 
 /** Per other participant: whether and when the message was delivered and read. */

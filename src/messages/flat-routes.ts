@@ -104,7 +104,7 @@ export const flatMessageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created, limit } = await sendMessage(c.env, body.conversation, c.get("auth"), body.message_body, key);
+    const { message, created, limit } = await sendMessage(c.env, reads(c), body.conversation, c.get("auth"), body.message_body, key);
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
@@ -130,10 +130,10 @@ export const flatMessageRoutes = createRouter()
   .openapi(edit, async (c) => {
     const messageId = c.req.valid("param").message_id;
     const conversationId = await conversationOf(c, messageId);
-    return c.json(await editMessage(c.env, conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body), 200);
+    return c.json(await editMessage(c.env, reads(c), conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body), 200);
   })
   .openapi(remove, async (c) => {
     const messageId = c.req.valid("param").message_id;
-    await deleteMessage(c.env, await conversationOf(c, messageId), messageId, c.get("auth").userId);
+    await deleteMessage(c.env, reads(c), await conversationOf(c, messageId), messageId, c.get("auth").userId);
     return c.body(null, 204);
   });

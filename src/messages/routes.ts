@@ -130,7 +130,7 @@ export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created, limit } = await sendMessage(c.env, c.req.valid("param").id, c.get("auth"), body.message_body, key);
+    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), body.message_body, key);
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
@@ -144,11 +144,11 @@ export const messageRoutes = createRouter()
   })
   .openapi(edit, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    return c.json(await editMessage(c.env, id, message_id, c.get("auth").userId, c.req.valid("json").message_body), 200);
+    return c.json(await editMessage(c.env, reads(c), id, message_id, c.get("auth").userId, c.req.valid("json").message_body), 200);
   })
   .openapi(remove, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    await deleteMessage(c.env, id, message_id, c.get("auth").userId);
+    await deleteMessage(c.env, reads(c), id, message_id, c.get("auth").userId);
     return c.body(null, 204);
   })
   .openapi(receipts, async (c) => {
@@ -157,5 +157,5 @@ export const messageRoutes = createRouter()
   })
   .openapi(markReceipts, async (c) => {
     const body = c.req.valid("json");
-    return c.json(await updateReceipts(c.env, c.req.valid("param").id, c.get("auth").userId, body.delivered_up_to, body.read_up_to), 200);
+    return c.json(await updateReceipts(c.env, reads(c), c.req.valid("param").id, c.get("auth").userId, body.delivered_up_to, body.read_up_to), 200);
   });

@@ -4,8 +4,9 @@ import { listChats } from "../chats/chats";
 import { config } from "../config";
 import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
-import { database } from "../db/client";
-import { shardAt } from "../db/shards";
+import { database, shardDatabase } from "../db/client";
+import { writeSession, type WrittenBookmarks } from "../db/sessions";
+import { shardAt, shardBindings } from "../db/shards";
 import { DomainError } from "../errors";
 import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
@@ -72,7 +73,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     const prepared = await this.#prepareSend(conversationId, request.userId, request.limit);
     if ("ok" in prepared) return prepared;
     const result = await this.#ledger!.send({ sender: prepared.sender, body: request.body, clientMessageId: request.clientMessageId });
-    return result.ok ? ok({ message: this.#resource(result.message, request.userId), created: result.created, limit: prepared.limit }) : result;
+    if (!result.ok) return result;
+    return { ok: true, value: { message: this.#resource(result.message, request.userId), created: result.created, limit: prepared.limit }, ...(result.bookmarks && { bookmarks: result.bookmarks }) };
   }
 
   /** Edits a message; only its sender may. */
@@ -84,15 +86,16 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async deleteMessage(conversationId: number, userId: number, messageId: number): Promise<Outcome<null>> {
     const state = await this.#loaded(conversationId);
     const changed = await this.#change(conversationId, userId, messageId, { kind: "delete", byOwner: state.ownerId === userId });
-    return changed.ok ? ok(null) : changed;
+    return changed.ok ? { ...changed, value: null } : changed;
   }
 
   /** Moves a participant's watermarks forward (never back, never past the last message). */
   async receipt(conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number) {
-    return this.#outcome(async () => {
+    const { session, written } = writeSession("DB", this.env.DB);
+    const outcome = await this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_CONVERSATION);
       const before = state.members.get(userId)!;
-      const marks = await moveWatermarks(database(this.env.DB), conversationId, userId, deliveredUpTo, readUpTo, new Date());
+      const marks = await moveWatermarks(database(session), conversationId, userId, deliveredUpTo, readUpTo, new Date());
       if (!marks) throw new DomainError(404, NO_CONVERSATION);
       state.mark({ userId, ...marks });
       this.#fanout.progress(state.progress());
@@ -103,6 +106,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       }
       return { user: userId, delivered_up_to: marks.deliveredSeq, read_up_to: marks.readSeq };
     });
+    return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
   }
 
   /** The owner adds an active user. */
@@ -318,9 +322,13 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   async #change(conversationId: number, userId: number, messageId: number, change: Change): Promise<Outcome<MessageResource>> {
-    return this.#outcome(async () => {
+    let written = (): WrittenBookmarks => ({});
+    const outcome = await this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_MESSAGE);
-      const result = await changeMessage(state.shard!, conversationId, messageId, userId, change);
+      const index = state.shard!.index;
+      const write = writeSession(`MESSAGES_${index}`, shardBindings(this.env)[index]!);
+      written = write.written;
+      const result = await changeMessage({ index, db: shardDatabase(write.session) }, conversationId, messageId, userId, change);
       if (!result) throw new DomainError(404, NO_MESSAGE);
       const { changed } = result;
       const message = { ...result.message, sender: await this.#names.of(database(this.env.DB), result.message.senderId) };
@@ -347,6 +355,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       }
       return this.#resource(message, userId);
     });
+    return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
   }
 
   #resource(message: StoredMessage, viewerId: number): MessageResource {

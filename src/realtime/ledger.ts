@@ -1,5 +1,7 @@
 import { config } from "../config";
-import type { Database } from "../db/client";
+import { shardDatabase, type Database } from "../db/client";
+import { writeSession, type WrittenBookmarks } from "../db/sessions";
+import { shardBindings } from "../db/shards";
 import { earlierSends, insertFresh, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
 import { onlineAmong } from "../presence/presence";
 import { conversationAdvanced, watermarksRaised, type Raise } from "../messages/writes";
@@ -9,7 +11,8 @@ import type { ConversationState } from "./state";
 /** A send as the room's ledger takes it: the room has checked the sender is a participant. */
 export type SendInput = { sender: Sender; body: string; clientMessageId: string | null };
 
-export type SendResult = { ok: true; message: StoredMessage; created: boolean } | Failure;
+/** `bookmarks`: the flush's write on the shard, for read-your-writes on replicas. */
+export type SendResult = { ok: true; message: StoredMessage; created: boolean; bookmarks?: WrittenBookmarks } | Failure;
 
 type Pending = { input: SendInput; row: PendingRow; bytes: number; resolve: (result: SendResult) => void };
 
@@ -133,7 +136,8 @@ export class Ledger {
     try {
       await this.ready();
       if (!state.exists || !state.shard) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
-      const shard = state.shard;
+      const { session, written } = writeSession(`MESSAGES_${state.shard.index}`, shardBindings(this.env)[state.shard.index]!);
+      const shard = { index: state.shard.index, db: shardDatabase(session) };
       const now = new Date();
       const rows = batch.map((p) => p.row);
       const chunks = chunk(batch);
@@ -165,10 +169,11 @@ export class Ledger {
         this.#settle(messages);
         this.hooks.committed(messages);
       }
-      fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true }));
+      const bookmarks = written();
+      fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true, bookmarks }));
       for (const p of batch) {
         const first = p.row.k !== null ? stored.get(`${p.row.s}:${p.row.k}`) : undefined;
-        if (first) p.resolve(asRetry({ ok: true, message: { ...first, sender: p.input.sender }, created: true }, p.input.body));
+        if (first) p.resolve(asRetry({ ok: true, message: { ...first, sender: p.input.sender }, created: true, bookmarks }, p.input.body));
       }
     } catch (error) {
       console.error("message flush failed", error);
@@ -261,5 +266,5 @@ function chunk(batch: Pending[]): Pending[][] {
 function asRetry(first: SendResult, body: string): SendResult {
   if (!first.ok) return first;
   if (first.message.body !== body) return { ok: false, status: 409, detail: "This client_message_id was already used with a different message_body." };
-  return { ok: true, message: first.message, created: false };
+  return { ...first, created: false };
 }

@@ -19,7 +19,8 @@ export type Failure = {
   limit?: Limit;
 };
 
-export type Outcome<T> = { ok: true; value: T } | Failure;
+/** `bookmarks`: where the change was written (see src/db/sessions.ts), so the client's next read sees it. */
+export type Outcome<T> = { ok: true; value: T; bookmarks?: Record<string, string> } | Failure;
 
 export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 export const fail = (status: Failure["status"], detail: string, extra: Partial<Failure> = {}): Failure => ({ ok: false, status, detail, ...extra });

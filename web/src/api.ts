@@ -15,6 +15,13 @@ export class ApiError extends Error {
 
 type Init = { method?: string; body?: unknown; auth?: boolean };
 
+const BOOKMARK = "X-Hey-Bookmark";
+/**
+ * The bookmark of the last answer, sent with the next request: once D1 read replicas serve reads, the
+ * app still reads its own writes (a message it just sent shows in the history it loads next).
+ */
+let bookmark: string | null = null;
+
 /** Calls the API; JSON in and out. Throws ApiError. */
 export async function api<T>(path: string, init: Init = {}, retried = false): Promise<T> {
   const headers = new Headers({ Accept: "application/json" });
@@ -24,6 +31,7 @@ export async function api<T>(path: string, init: Init = {}, retried = false): Pr
     headers.set("Authorization", `Bearer ${token}`);
   }
   if (init.body !== undefined) headers.set("Content-Type", "application/json");
+  if (bookmark) headers.set(BOOKMARK, bookmark);
   let res: Response;
   try {
     res = await fetch(path, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
@@ -35,6 +43,7 @@ export async function api<T>(path: string, init: Init = {}, retried = false): Pr
     await refresh().catch(() => {});
     return api<T>(path, init, true);
   }
+  bookmark = res.headers.get(BOOKMARK) ?? bookmark;
   const text = await res.text();
   const body = text ? (JSON.parse(text) as unknown) : null;
   if (!res.ok) {
