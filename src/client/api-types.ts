@@ -289,7 +289,7 @@ export interface paths {
         };
         /**
          * Messages of one conversation (`?conversation=`) or of all the caller's, newest first
-         * @description With `conversation`, as the nested list. Without it, only pages (no cursors or filters), and slower as history grows.
+         * @description With `conversation`, as the nested list. Without it, every conversation of the caller's, newest first (by `sent_at`, then `id`): by page, or from a `before` cursor (each page's `next` link carries it), which stays right while new messages arrive. No filters; slower as history grows.
          */
         get: operations["listMessagesFlat"];
         put?: never;
@@ -2275,6 +2275,8 @@ export interface operations {
                 /** @description Only messages sent at or after this time. */
                 since?: string;
                 conversation?: number;
+                /** @description Without `conversation`: the messages after this position (from a `next` link), newest first. */
+                before?: string;
             };
             header?: never;
             path?: never;

@@ -6,16 +6,15 @@ import { conversations, participants } from "../db/schema";
 import { onlineAmong } from "../presence/presence";
 import type { MessageRow } from "./store";
 
-const lastSeqOf = (conversationId: number) => sql`(SELECT ${conversations.lastSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`;
-
 /**
- * Moves a participant's watermarks forward only, never past the last message; read implies delivered.
- * Returns the watermarks as they stand afterwards, and (from the same batch) whether the participant has
- * a stream open to be told; null when they are not a participant.
+ * Moves a participant's watermarks forward only, never past `lastSeq` (the room's, which the row's copy
+ * may trail by a flush still being recorded); read implies delivered. Returns the watermarks as they
+ * stand afterwards, and (from the same batch) whether the participant has a stream open to be told;
+ * null when they are not a participant.
  */
-export async function moveWatermarks(db: Database, conversationId: number, userId: number, deliveredUpTo: number, readUpTo: number, now: Date) {
-  const read = sql`min(${readUpTo}, ${lastSeqOf(conversationId)})`;
-  const delivered = sql`min(max(${deliveredUpTo}, ${readUpTo}), ${lastSeqOf(conversationId)})`;
+export async function moveWatermarks(db: Database, conversationId: number, userId: number, marks: { deliveredUpTo: number; readUpTo: number; lastSeq: number }, now: Date) {
+  const read = Math.min(marks.readUpTo, marks.lastSeq);
+  const delivered = Math.min(Math.max(marks.deliveredUpTo, marks.readUpTo), marks.lastSeq);
   const [[row], online] = await db.batch([
     db
       .update(participants)

@@ -95,7 +95,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     const outcome = await this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_CONVERSATION);
       const before = state.members.get(userId)!;
-      const marks = await moveWatermarks(database(session), conversationId, userId, deliveredUpTo, readUpTo, new Date());
+      const marks = await moveWatermarks(database(session), conversationId, userId, { deliveredUpTo, readUpTo, lastSeq: state.lastSeq }, new Date());
       if (!marks) throw new DomainError(404, NO_CONVERSATION);
       state.mark({ userId, ...marks });
       this.#fanout.progress(state.progress());
