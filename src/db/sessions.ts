@@ -44,6 +44,17 @@ export function writeSession(name: string, d1: D1Database) {
   return { session, written: (): WrittenBookmarks => Object.fromEntries([[name, session.getBookmark()]].filter(([, b]) => b)) };
 }
 
+/** A write session on message shard `index`'s primary (see writeSession). */
+export function shardWriteSession(env: Cloudflare.Env, index: number): { shard: Shard; written: () => WrittenBookmarks } {
+  let written = (): WrittenBookmarks => ({});
+  const shard = shardAt(env, index, (d1) => {
+    const write = writeSession(`MESSAGES_${index}`, d1);
+    written = write.written;
+    return write.session;
+  });
+  return { shard, written };
+}
+
 /**
  * One request's read sessions, opened on first use: at the bookmark the client presented for that
  * database, or anywhere (`first-unconstrained`) when it presented none.

@@ -4,9 +4,9 @@ import { listChats } from "../chats/chats";
 import { config } from "../config";
 import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
-import { database, shardDatabase } from "../db/client";
-import { writeSession, type WrittenBookmarks } from "../db/sessions";
-import { shardAt, shardBindings } from "../db/shards";
+import { database } from "../db/client";
+import { shardWriteSession, writeSession, type WrittenBookmarks } from "../db/sessions";
+import { shardAt } from "../db/shards";
 import { DomainError } from "../errors";
 import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
@@ -325,10 +325,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     let written = (): WrittenBookmarks => ({});
     const outcome = await this.#outcome(async () => {
       const state = await this.#member(conversationId, userId, NO_MESSAGE);
-      const index = state.shard!.index;
-      const write = writeSession(`MESSAGES_${index}`, shardBindings(this.env)[index]!);
+      const write = shardWriteSession(this.env, state.shard!.index);
       written = write.written;
-      const result = await changeMessage({ index, db: shardDatabase(write.session) }, conversationId, messageId, userId, change);
+      const result = await changeMessage(write.shard, conversationId, messageId, userId, change);
       if (!result) throw new DomainError(404, NO_MESSAGE);
       const { changed } = result;
       const message = { ...result.message, sender: await this.#names.of(database(this.env.DB), result.message.senderId) };

@@ -1,7 +1,6 @@
 import { config } from "../config";
-import { shardDatabase, type Database } from "../db/client";
-import { writeSession, type WrittenBookmarks } from "../db/sessions";
-import { shardBindings } from "../db/shards";
+import type { Database } from "../db/client";
+import { shardWriteSession, type WrittenBookmarks } from "../db/sessions";
 import { earlierSends, insertFresh, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
 import { onlineAmong } from "../presence/presence";
 import { conversationAdvanced, watermarksRaised, type Raise } from "../messages/writes";
@@ -136,8 +135,7 @@ export class Ledger {
     try {
       await this.ready();
       if (!state.exists || !state.shard) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
-      const { session, written } = writeSession(`MESSAGES_${state.shard.index}`, shardBindings(this.env)[state.shard.index]!);
-      const shard = { index: state.shard.index, db: shardDatabase(session) };
+      const { shard, written } = shardWriteSession(this.env, state.shard.index);
       const now = new Date();
       const rows = batch.map((p) => p.row);
       const chunks = chunk(batch);
