@@ -8,7 +8,7 @@ import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
 import { createRouter } from "../http/router";
 import { Inbox } from "../realtime/inbox";
 import { room } from "../realtime/room-stub";
-import { unwrap } from "../realtime/outcome";
+import { settled } from "../realtime/outcome";
 import { createConversation, listConversations, membership, resources } from "./conversations";
 import { ConversationChangesSchema, ConversationSchema, IdParam, MAX_PARTICIPANTS, NewConversationSchema, NewParticipantSchema } from "./schemas";
 
@@ -95,7 +95,9 @@ const removeMember = createRoute({
 });
 
 const db = (c: Context<AppEnv>) => c.var.db;
-const show = async (c: Context<AppEnv>, id: number) => (await resources(db(c), [(await membership(db(c), id, c.get("auth").userId)).conversation]))[0]!;
+/** Reads that may go to a replica (at the client's bookmark). */
+const reads = (c: Context<AppEnv>) => c.var.reads.main;
+const show = async (c: Context<AppEnv>, id: number) => (await resources(reads(c), [(await membership(reads(c), id, c.get("auth").userId)).conversation]))[0]!;
 const actor = (c: Context<AppEnv>) => c.get("auth").userId;
 
 export const conversationRoutes = createRouter()
@@ -112,25 +114,25 @@ export const conversationRoutes = createRouter()
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const { offset, limit } = pageWindow(c, query);
-    const { count, rows } = await listConversations(db(c), actor(c), offset, limit);
-    return c.json(pageResult(c, query, count, await resources(db(c), rows)), 200);
+    const { count, rows } = await listConversations(reads(c), actor(c), offset, limit);
+    return c.json(pageResult(c, query, count, await resources(reads(c), rows)), 200);
   })
   .openapi(detail, async (c) => c.json(await show(c, c.req.valid("param").id), 200))
   .openapi(rename, async (c) => {
     const id = c.req.valid("param").id;
-    return c.json(unwrap(await room(c.env, id).rename(id, actor(c), c.req.valid("json").title)), 200);
+    return c.json(settled(c.var.reads, await room(c.env, id).rename(id, actor(c), c.req.valid("json").title)), 200);
   })
   .openapi(remove, async (c) => {
     const id = c.req.valid("param").id;
-    unwrap(await room(c.env, id).deleteConversation(id, actor(c)));
+    settled(c.var.reads, await room(c.env, id).deleteConversation(id, actor(c)));
     return c.body(null, 204);
   })
   .openapi(addMember, async (c) => {
     const id = c.req.valid("param").id;
-    return c.json(unwrap(await room(c.env, id).addParticipant(id, actor(c), c.req.valid("json").user_id)), 201);
+    return c.json(settled(c.var.reads, await room(c.env, id).addParticipant(id, actor(c), c.req.valid("json").user_id)), 201);
   })
   .openapi(removeMember, async (c) => {
     const { id, user_id } = c.req.valid("param");
-    unwrap(await room(c.env, id).removeParticipant(id, actor(c), user_id));
+    settled(c.var.reads, await room(c.env, id).removeParticipant(id, actor(c), user_id));
     return c.body(null, 204);
   });

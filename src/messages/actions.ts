@@ -5,14 +5,8 @@ import type { AuthContext } from "../http/auth-context";
 import type { ReadSessions } from "../db/sessions";
 import { policy } from "../limits/limits";
 import { room } from "../realtime/room-stub";
-import { unwrap, type Outcome } from "../realtime/outcome";
+import { settled } from "../realtime/outcome";
 import { visibleMessage, type Reads } from "./listing";
-
-/** The room's answer for REST: its value (the bookmarks of its write go on the response), or the problem. */
-function settled<T>(reads: ReadSessions, outcome: Outcome<T>): T {
-  if (outcome.ok) reads.wrote(outcome.bookmarks);
-  return unwrap(outcome);
-}
 
 /** Sends as the token's user; `created` is false for a retry of an earlier send. */
 export async function sendMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {

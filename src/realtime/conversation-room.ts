@@ -4,7 +4,7 @@ import { listChats } from "../chats/chats";
 import { config } from "../config";
 import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
-import { database } from "../db/client";
+import { database, type Database } from "../db/client";
 import { shardWriteSession, writeSession, type WrittenBookmarks } from "../db/sessions";
 import { shardAt } from "../db/shards";
 import { DomainError } from "../errors";
@@ -111,9 +111,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /** The owner adds an active user. */
   addParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<ConversationResource>> {
-    return this.#exclusive(conversationId, async () => {
+    return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      const added = await addParticipant(database(this.env.DB), state, actorId, userId);
+      const added = await addParticipant(db, state, actorId, userId);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
       this.#fanout.broadcast({ type: "participant.added", user: userId });
       await this.#tellAdded(added.conversation, userId, added.online);
@@ -123,9 +123,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /** The owner removes anyone, anyone removes themself; the removed user's sockets close with 4003. */
   removeParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<null>> {
-    return this.#exclusive(conversationId, async () => {
+    return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      const removed = await removeParticipant(database(this.env.DB), state, actorId, userId);
+      const removed = await removeParticipant(db, state, actorId, userId);
       state.ownerId = removed.ownerId;
       state.members.delete(userId);
       this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
@@ -140,9 +140,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /** Any participant renames the conversation (or clears its title). */
   rename(conversationId: number, actorId: number, title: string | null): Promise<Outcome<ConversationResource>> {
-    return this.#exclusive(conversationId, async () => {
+    return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      const { conversation, online } = await renameConversation(database(this.env.DB), state, title);
+      const { conversation, online } = await renameConversation(db, state, title);
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
       this.#queue(online, () => [{ type: "conversation.updated", conversation }]);
       return conversation;
@@ -154,10 +154,10 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * close, and messages follow in chunks from the alarm so a long history never exceeds one request's limits.
    */
   deleteConversation(conversationId: number, actorId: number): Promise<Outcome<null>> {
-    return this.#exclusive(conversationId, async () => {
+    return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       if (state.ownerId !== actorId) throw new DomainError(403, "Only the owner deletes a conversation.");
-      await startPurge(this.ctx.storage, database(this.env.DB), { conversationId, shard: state.shard!.index });
+      await startPurge(this.ctx.storage, db, { conversationId, shard: state.shard!.index });
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
       // Read after the purge began (its batch is the storage module's), so one more read; a failure is only logged.
@@ -301,16 +301,19 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * Membership changes run one at a time, each between flushes (see Ledger.hold), and tell hubs before
    * the next flush can: users' streams see a change in the same order as the messages around it.
    */
-  #exclusive<T>(conversationId: number, run: () => Promise<T>): Promise<Outcome<T>> {
-    const next = this.#serial.then(() =>
-      this.#outcome(async () => {
+  #exclusive<T>(conversationId: number, run: (db: Database) => Promise<T>): Promise<Outcome<T>> {
+    const { session, written } = writeSession("DB", this.env.DB);
+    const next = this.#serial.then(async () => {
+      const outcome = await this.#outcome(async () => {
         await this.#loaded(conversationId);
-        return this.#ledger!.hold(run);
-      }),
-    );
+        return this.#ledger!.hold(() => run(database(session)));
+      });
+      return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
+    });
     this.#serial = next.catch(() => undefined);
     return next;
   }
+
 
   /** REST and socket sends alike: membership, the sender's limit (what is left goes back to the client), then the sender's names. */
   async #prepareSend(conversationId: number, userId: number, sendPolicy = policy(this.env, "send")): Promise<Failure | { sender: Sender; limit: Limit }> {

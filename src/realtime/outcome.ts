@@ -25,6 +25,12 @@ export type Outcome<T> = { ok: true; value: T; bookmarks?: Record<string, string
 export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 export const fail = (status: Failure["status"], detail: string, extra: Partial<Failure> = {}): Failure => ({ ok: false, status, detail, ...extra });
 
+/** REST's side of the boundary, where the request has read sessions: unwrap, and the response carries the write's bookmarks. */
+export function settled<T>(reads: { wrote(bookmarks: Record<string, string> | undefined): void }, outcome: Outcome<T>): T {
+  if (outcome.ok) reads.wrote(outcome.bookmarks);
+  return unwrap(outcome);
+}
+
 /** REST's side of the boundary: the value, or the failure thrown as problem+json (with RateLimit fields on 429). */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;

@@ -130,12 +130,12 @@ export const userRoutes = createRouter()
   .openapi(list, async (c) => {
     const { search, email, ...query } = c.req.valid("query");
     const me = currentViewer(c);
-    const { count, rows } = await listUsers(c.var.db, me, { search, email, ...pageWindow(c, query) });
+    const { count, rows } = await listUsers(c.var.reads.main, me, { search, email, ...pageWindow(c, query) });
     return c.json(pageResult(c, query, count, rows.map((u) => show(me, u))), 200);
   })
   .openapi(detail, async (c) => {
     const me = currentViewer(c);
-    const entry = await visibleUser(c.var.db, me, c.req.valid("param").id);
+    const entry = await visibleUser(c.var.reads.main, me, c.req.valid("param").id);
     if (!entry) throw new DomainError(404, "No such user.");
     return c.json(show(me, entry), 200);
   })
