@@ -7,15 +7,19 @@ import { shardAt, type Shard } from "./shards";
 /** The bookmark of each database, by binding name ("DB", "MESSAGES_0", …). */
 export type Bookmarks = Map<string, string>;
 
-const PART = /^(DB|MESSAGES_\d{1,4})=([\w.:-]{1,200})$/;
+/** A database this deployment binds, then a D1 bookmark (hex groups, as D1 writes them). */
+const PART = /^(DB|MESSAGES_(0|[1-9]\d{0,3}))=([0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32})$/;
 
-/** Parses X-Hey-Bookmark (`DB=…,MESSAGES_1=…`); null when it is not one Hey could have sent. */
-export function parseBookmarks(header: string): Bookmarks | null {
+/**
+ * Parses X-Hey-Bookmark (`DB=…,MESSAGES_1=…`) for a deployment of `shards` message shards; null when it
+ * is not one Hey could have sent (a made-up value must not pin a client's reads, nor be echoed back).
+ */
+export function parseBookmarks(header: string, shards: number): Bookmarks | null {
   const bookmarks: Bookmarks = new Map();
   for (const part of header.split(",")) {
     const match = PART.exec(part.trim());
-    if (!match) return null;
-    bookmarks.set(match[1]!, match[2]!);
+    if (!match || (match[2] !== undefined && Number(match[2]) >= shards) || bookmarks.has(match[1]!)) return null;
+    bookmarks.set(match[1]!, match[3]!);
   }
   return bookmarks;
 }

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { database } from "../db/client";
 import { formatBookmarks, parseBookmarks, ReadSessions, writeSession } from "../db/sessions";
+import { shardBindings } from "../db/shards";
 import type { AppEnv } from "../env";
 import { DomainError } from "../errors";
 
@@ -14,7 +15,7 @@ export const BOOKMARK_HEADER = "X-Hey-Bookmark";
  */
 export const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header(BOOKMARK_HEADER);
-  const given = header === undefined ? new Map<string, string>() : parseBookmarks(header);
+  const given = header === undefined ? new Map<string, string>() : parseBookmarks(header, shardBindings(c.env).length);
   if (!given) throw new DomainError(400, `${BOOKMARK_HEADER} must be a value this API sent in that header; send it back unchanged, or leave it out.`);
   const reads = new ReadSessions(c.env, given);
   const primary = writeSession("DB", c.env.DB);

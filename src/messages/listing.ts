@@ -135,10 +135,11 @@ export function parsePosition(cursor: string): Position {
 }
 
 /**
- * Messages from all the viewer's conversations, newest first, by page or from a `before` cursor. The
- * conversations' shards are read at once and their parts merged; a cursor names a position in one total
- * order (sent_at, then id), so it stays right whichever shards the rows come from. Unbounded: slower as
- * history grows, and a page costs what all the pages before it cost.
+ * Messages from all the viewer's conversations, newest first, by page or from a `before` cursor (what
+ * `next` links carry). The conversations' shards are read at once and their parts merged; a cursor names a
+ * position in one total order (sent_at, then id), so it stays right whichever shards the rows come from
+ * and however many messages arrive meanwhile. Unbounded: slower as history grows, and a page costs what
+ * all the pages before it cost.
  */
 export async function listAllMessages(reads: Reads, viewerId: number, q: { page: number; size: number; before?: string }, url: string) {
   const from = q.before === undefined ? null : parsePosition(q.before);
@@ -159,7 +160,13 @@ export async function listAllMessages(reads: Reads, viewerId: number, q: { page:
   const [marks, names] = rows.length ? await reads.main.batch([watermarksQuery(reads.main, ids), namesQuery(reads.main, [...new Set(rows.map((r) => r.senderId))])]) : [[], []];
   const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m: Watermark & { conversationId: number }) => m.conversationId === id))]));
   const results = (await withSenders(reads.main, rows, names)).map((m) => toMessageResource(m, views.get(m.conversationId)!));
-  if (!from) return pageBody(url, q.page, q.size, count, results);
-  const more = merged.length > q.size;
-  return { count, next: more ? withParams(url, { before: cursorOf(rows.at(-1)!) }, ["before", "page"]) : null, previous: null, results };
+  // `next` is always a cursor, so a client following it neither repeats nor skips messages while new ones
+  // arrive; `previous` goes back by page, where there are pages.
+  const more = from ? merged.length > q.size : q.page * q.size < count;
+  return {
+    count,
+    next: more && rows.length ? withParams(url, { before: cursorOf(rows.at(-1)!), page_size: String(q.size) }, ["before", "page"]) : null,
+    previous: !from && q.page > 1 ? withParams(url, { page: String(q.page - 1), page_size: String(q.size) }, ["before"]) : null,
+    results,
+  };
 }

@@ -71,7 +71,8 @@ const summaryOf = (m: MessageRow) => ({
 export function conversationAdvanced(db: Database, conversationId: number, last: MessageRow) {
   return db
     .update(conversations)
-    .set({ ...summaryOf(last), lastActivityAt: last.sentAt })
+    // max: a repair from the shard (see ConversationState.load) must not move a later rename's activity back.
+    .set({ ...summaryOf(last), lastActivityAt: sql`max(${conversations.lastActivityAt}, ${last.sentAt.getTime()})` })
     .where(and(eq(conversations.id, conversationId), lt(conversations.lastSeq, last.seq)));
 }
 
