@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { api, problemOf } from "./support/http";
 import { json, member, send, start } from "./support/conversations";
 import { login } from "./support/oauth";
+import { shardOf } from "./support/shards";
 
 type Conversation = {
   id: number;
@@ -293,6 +294,10 @@ describe("renaming and deleting", () => {
     const b = await member();
     const conversation = await start(a, [b.user.id]);
     for (const body of ["one", "two", "three"]) await send(b, conversation.id, body);
+    // Its messages are in its shard; the main database forgets which one once the conversation is gone.
+    const { d1 } = await shardOf(conversation.id);
+    const stored = () => d1.prepare("SELECT count(*) AS n FROM messages WHERE conversation_id = ?").bind(conversation.id).first<{ n: number }>();
+    expect((await stored())?.n).toBe(3);
 
     const res = await api(`/api/conversations/${conversation.id}/`, { method: "DELETE", token: a.token });
     expect(res.status).toBe(204);
@@ -308,8 +313,7 @@ describe("renaming and deleting", () => {
 
     const stub = env.CONVERSATION_ROOM.getByName(`conversation:${conversation.id}`);
     for (let runs = 0; await runDurableObjectAlarm(stub); runs++) expect(runs).toBeLessThan(10);
-    const left = await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE conversation_id = ?").bind(conversation.id).first<{ n: number }>();
-    expect(left?.n).toBe(0);
+    expect((await stored())?.n).toBe(0);
     const row = await env.DB.prepare("SELECT id FROM conversations WHERE id = ?").bind(conversation.id).first();
     expect(row).toBeNull();
 

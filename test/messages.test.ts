@@ -2,6 +2,7 @@ import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { api, problemOf } from "./support/http";
 import { login } from "./support/oauth";
+import { apiIdOf, localId, settled, shardOf } from "./support/shards";
 
 type Message = {
   id: number;
@@ -54,13 +55,20 @@ async function list(who: Session, conversation: number, query = "page_size=100")
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** The seqs the conversation's shard holds. */
 async function storedSeqs(conversation: number): Promise<number[]> {
-  const { results } = await env.DB.prepare("SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq").bind(conversation).all<{ seq: number }>();
+  const { d1 } = await shardOf(conversation);
+  const { results } = await d1.prepare("SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq").bind(conversation).all<{ seq: number }>();
   return results.map((r) => r.seq);
 }
 
-async function lastSeqInD1(conversation: number): Promise<number | undefined> {
-  return (await env.DB.prepare("SELECT last_seq FROM conversations WHERE id = ?").bind(conversation).first<{ last_seq: number }>())?.last_seq;
+/**
+ * The last_seq of the conversation's row in the main database (what the chat list shows), once it
+ * reached `expected`: a flush writes it right after the sends are answered. Returns what it holds then.
+ */
+async function lastSeqInD1(conversation: number, expected: number): Promise<number | undefined> {
+  const read = async () => (await env.DB.prepare("SELECT last_seq FROM conversations WHERE id = ?").bind(conversation).first<{ last_seq: number }>())?.last_seq;
+  return settled(read, (seq) => seq === expected);
 }
 
 describe("ordering", () => {
@@ -73,17 +81,19 @@ describe("ordering", () => {
     expect(answered.map((m) => m.seq).sort((x, y) => x - y)).toEqual(range(1, 200));
     expect(new Set(answered.map((m) => m.id)).size).toBe(200);
 
-    const { results } = await env.DB.prepare("SELECT id, seq, body, sender_id FROM messages WHERE conversation_id = ? ORDER BY seq")
+    const shard = await shardOf(id);
+    const { results } = await shard.d1
+      .prepare("SELECT id, seq, body, sender_id FROM messages WHERE conversation_id = ? ORDER BY seq")
       .bind(id)
       .all<{ id: number; seq: number; body: string; sender_id: number }>();
     expect(results.map((r) => r.seq)).toEqual(range(1, 200));
     const bySeq = new Map(answered.map((m) => [m.seq, m]));
     for (const row of results) {
-      expect(row.id).toBe(bySeq.get(row.seq)!.id);
+      expect(apiIdOf(row.id, shard.index)).toBe(bySeq.get(row.seq)!.id);
       expect(row.body).toBe(bySeq.get(row.seq)!.message_body);
       expect(row.sender_id).toBe(bySeq.get(row.seq)!.sender.id);
     }
-    expect(await lastSeqInD1(id)).toBe(200);
+    expect(await lastSeqInD1(id, 200)).toBe(200);
   });
 
   it("rebuilds the room's counter from D1 after the room is evicted, with no gap and no duplicate", async () => {
@@ -92,18 +102,17 @@ describe("ordering", () => {
     await abortAllDurableObjects();
     expect((await sent(b, id, "after eviction")).seq).toBe(4);
 
-    // The counter comes from D1, not from memory nor the room's own storage: a row written behind the
-    // room's back while it is evicted is counted.
+    // The counter comes from D1 (the conversation's shard), not from memory nor the room's own storage:
+    // a row written behind the room's back while it is evicted is counted.
     await abortAllDurableObjects();
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO messages (conversation_id, seq, sender_id, body, sent_at) VALUES (?, 5, ?, 'written directly', ?)").bind(id, a.user.id, Date.now()),
-      env.DB.prepare("UPDATE conversations SET last_seq = 5 WHERE id = ?").bind(id),
-    ]);
+    const { d1 } = await shardOf(id);
+    await d1.prepare("INSERT INTO messages (conversation_id, seq, sender_id, body, sent_at) VALUES (?, 5, ?, 'written directly', ?)").bind(id, a.user.id, Date.now()).run();
+    await env.DB.prepare("UPDATE conversations SET last_seq = 5 WHERE id = ?").bind(id).run();
     const after = await Promise.all(range(1, 5).map((i) => send(i % 2 ? a : b, id, { message_body: `burst ${i}` })));
     expect(after.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect((await Promise.all(after.map((r) => r.json() as Promise<Message>))).map((m) => m.seq).sort((x, y) => x - y)).toEqual(range(6, 10));
     expect(await storedSeqs(id)).toEqual(range(1, 10));
-    expect(await lastSeqInD1(id)).toBe(10);
+    expect(await lastSeqInD1(id, 10)).toBe(10);
   });
 
   it("keeps idempotency across an eviction: a retry after it returns the stored message", async () => {
@@ -175,8 +184,9 @@ describe("idempotency", () => {
     expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     const ids = new Set((await Promise.all(responses.map((r) => r.json() as Promise<Message>))).map((m) => m.id));
     expect(ids.size).toBe(1);
-    const { results } = await env.DB.prepare("SELECT id FROM messages WHERE conversation_id = ? AND client_message_id = 'concurrent-1'").bind(id).all<{ id: number }>();
-    expect(results.map((r) => r.id)).toEqual([...ids]);
+    const shard = await shardOf(id);
+    const { results } = await shard.d1.prepare("SELECT id FROM messages WHERE conversation_id = ? AND client_message_id = 'concurrent-1'").bind(id).all<{ id: number }>();
+    expect(results.map((r) => apiIdOf(r.id, shard.index))).toEqual([...ids]);
     expect(await storedSeqs(id)).toEqual(range(1, before + 1));
   });
 
@@ -208,7 +218,7 @@ describe("idempotency", () => {
   it("leaves the conversation's seqs gap-free after retries, conflicts and refusals", async () => {
     const seqs = await storedSeqs(id);
     expect(seqs).toEqual(range(1, seqs.length));
-    expect(await lastSeqInD1(id)).toBe(seqs.length);
+    expect(await lastSeqInD1(id, seqs.length)).toBe(seqs.length);
   });
 });
 
@@ -308,7 +318,8 @@ describe("message bodies", () => {
     expect(res.status).toBe(201);
     const m = (await res.json()) as Message;
     expect(m.message_body).toBe(body);
-    const stored = await env.DB.prepare("SELECT body FROM messages WHERE id = ?").bind(m.id).first<{ body: string }>();
+    const { d1 } = await shardOf(id);
+    const stored = await d1.prepare("SELECT body FROM messages WHERE conversation_id = ? AND id = ?").bind(id, localId(m.id)).first<{ body: string }>();
     expect(stored?.body).toBe(body);
     const read = (await (await api(`/api/conversations/${id}/messages/${m.id}/`, { token: b.token })).json()) as Message;
     expect(read.message_body).toBe(body);

@@ -5,6 +5,7 @@ import { config } from "../src/config";
 import { MAX_FRAME_BYTES, REPLAY_LIMIT } from "../src/realtime/protocol";
 import { api } from "./support/http";
 import { login } from "./support/oauth";
+import { shardOf } from "./support/shards";
 import { closedWithin, collect, openReady, openSocket, type Socket } from "./support/ws";
 
 /** Polls `check` until it holds (or fails after 5 s). */
@@ -151,12 +152,13 @@ describe("resume", () => {
     const a = await login();
     const b = await login();
     const id = await conversation(a, b);
-    // Seeded straight into D1 before the room ever loads this conversation, so it reads them fresh.
+    // Seeded straight into the conversation's shard before the room ever loads this conversation, so it reads them fresh.
     const total = REPLAY_LIMIT + 5;
-    const insert = env.DB.prepare("INSERT INTO messages (conversation_id, seq, sender_id, body, sent_at) VALUES (?, ?, ?, ?, ?)");
+    const { d1 } = await shardOf(id);
+    const insert = d1.prepare("INSERT INTO messages (conversation_id, seq, sender_id, body, sent_at) VALUES (?, ?, ?, ?, ?)");
     const now = Date.now();
     for (let start = 1; start <= total; start += 250) {
-      await env.DB.batch(range(start, Math.min(total, start + 249)).map((seq) => insert.bind(id, seq, a.user.id, `seeded ${seq}`, now)));
+      await d1.batch(range(start, Math.min(total, start + 249)).map((seq) => insert.bind(id, seq, a.user.id, `seeded ${seq}`, now)));
     }
     await env.DB.prepare("UPDATE conversations SET last_seq = ?, last_message_at = ? WHERE id = ?").bind(total, now, id).run();
 

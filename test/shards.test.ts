@@ -9,7 +9,7 @@ import { api, appWith, problemOf } from "./support/http";
 import { login } from "./support/oauth";
 import {
   allRowsIn,
-  eventually,
+  settled,
   expectCountsMatchRows,
   rowsIn,
   rowsPerShard,
@@ -21,7 +21,7 @@ import {
   sleep,
   startOn,
   conversationRowsPerShard,
-} from "./support/sharding";
+} from "./support/shards";
 
 type Message = MessageResource;
 type Page<T> = { count: number; next: string | null; previous: string | null; results: T[] };
@@ -82,7 +82,7 @@ async function chatsOf(who: Session): Promise<Map<number, Chat>> {
 /** Runs the conversation room's alarm until its purge has removed the conversation row (the purge's last step). */
 async function purged(conversationId: number): Promise<void> {
   const stub = env.CONVERSATION_ROOM.getByName(`conversation:${conversationId}`);
-  await eventually(
+  await settled(
     async () => {
       await runDurableObjectAlarm(stub);
       return shardOfConversation(conversationId);
@@ -447,7 +447,7 @@ describe("the chat list across shards", () => {
     const last1 = await send(b, p1, "p1 last");
 
     // The room copies a flush's last message to the main database just after answering the send.
-    let chats = await eventually(
+    let chats = await settled(
       () => chatsOf(a),
       (m) => m.get(p0)?.last_message?.id === last0.id && m.get(p1)?.last_message?.id === last1.id,
     );
@@ -460,7 +460,7 @@ describe("the chat list across shards", () => {
     expect(edit.status).toBe(200);
     const edited = await json<Message>(edit);
     expect((await api(`/api/messages/${last1.id}/`, { method: "DELETE", token: b.token })).status).toBe(204);
-    chats = await eventually(
+    chats = await settled(
       () => chatsOf(a),
       (m) => m.get(p0)?.last_message?.message_body === "p0 last, edited" && m.get(p1)?.last_message?.deleted === true,
     );
@@ -476,7 +476,7 @@ describe("the chat list across shards", () => {
     // Editing an earlier message leaves the copy alone: after it, a later edit of the last one is what shows.
     expect((await api(`/api/messages/${first0.id}/`, { method: "PATCH", token: a.token, json: { message_body: "p0 first, edited" } })).status).toBe(200);
     expect((await api(`/api/messages/${last0.id}/`, { method: "PATCH", token: a.token, json: { message_body: "p0 last, again" } })).status).toBe(200);
-    chats = await eventually(
+    chats = await settled(
       () => chatsOf(a),
       (m) => m.get(p0)?.last_message?.message_body === "p0 last, again",
     );
@@ -635,7 +635,7 @@ describe("a room reloaded from its shard", () => {
     const m1 = await send(a, id, "one");
     const m2 = await send(a, id, "two");
     const m3 = await send(a, id, "three");
-    await eventually(
+    await settled(
       () => chatsOf(a),
       (chats) => chats.get(id)?.last_message?.id === m3.id,
     );

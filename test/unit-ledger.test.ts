@@ -2,44 +2,64 @@ import { env } from "cloudflare:test";
 import { asc, eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { database } from "../src/db/client";
-import { conversations, messages, participants, users } from "../src/db/schema";
-import type { Sender } from "../src/messages/store";
-import { Ledger, type Committed, type SendInput, type SendResult } from "../src/realtime/ledger";
+import { conversations, participants, users } from "../src/db/schema";
+import { messages } from "../src/db/shard-schema";
+import { shardAt } from "../src/db/shards";
+import type { Sender, StoredMessage } from "../src/messages/store";
+import { Ledger, type SendInput, type SendResult } from "../src/realtime/ledger";
 import { parseFrame } from "../src/realtime/socket-frames";
 import { ConversationState } from "../src/realtime/state";
+import { apiIdOf, shardOf } from "./support/shards";
 
 const db = database(env.DB);
 
-/** A conversation of `count` new users, inserted straight into D1; the first one owns it. */
+let made = 0;
+
+/**
+ * A conversation of `count` new users, inserted straight into D1; the first one owns it. Conversations
+ * alternate between the two message shards, so message ids name both.
+ */
 async function conversationOf(count: number) {
   const now = new Date();
   const people = await db
     .insert(users)
     .values(Array.from({ length: count }, (_, i) => ({ email: `ledger-${crypto.randomUUID()}@example.com`, passwordHash: "unused", firstName: `Person${i}`, lastName: "Ledger" })))
     .returning({ id: users.id, firstName: users.firstName, lastName: users.lastName });
-  const [conversation] = await db.insert(conversations).values({ ownerId: people[0]!.id, updatedAt: now, lastActivityAt: now }).returning({ id: conversations.id });
+  const [conversation] = await db
+    .insert(conversations)
+    .values({ ownerId: people[0]!.id, updatedAt: now, lastActivityAt: now, shard: made++ % 2 })
+    .returning({ id: conversations.id });
   await db.insert(participants).values(people.map((p) => ({ conversationId: conversation!.id, userId: p.id, joinedAt: now })));
   return { id: conversation!.id, people: people as Sender[] };
 }
 
-/** A ledger over a fresh state, as the room builds it: the state loads once, on the first flush. */
-function ledgerOf(conversationId: number, options: { env?: Cloudflare.Env; connected?: number[]; d1?: D1Database } = {}) {
+/**
+ * A ledger over a fresh state, as the room builds it: the state loads once, on the first flush. It
+ * keeps what the hooks heard: each flush's messages once the shard stored them (`committed`), and once
+ * the main database recorded them (`recorded`).
+ */
+function ledgerOf(conversationId: number, options: { env?: Cloudflare.Env; connected?: number[] } = {}) {
   const state = new ConversationState(conversationId);
-  const committed: Committed[] = [];
+  const committed: StoredMessage[][] = [];
+  const recorded: StoredMessage[][] = [];
   const connected = options.connected ?? [];
-  const d1 = options.d1 ?? env.DB;
-  const ledger = new Ledger(
-    options.env ?? env,
-    state,
-    () => database(d1),
-    () => (state.loaded ? Promise.resolve() : state.load(database(d1))),
-    () => connected,
-    (batch) => committed.push(batch),
-  );
-  return { state, ledger, committed };
+  const ledgerEnv = options.env ?? env;
+  const shards = (index: number) => shardAt(ledgerEnv, index);
+  const ledger = new Ledger(ledgerEnv, state, () => database(env.DB), () => (state.loaded ? Promise.resolve() : state.load(database(env.DB), shards)), {
+    connectedUsers: () => connected,
+    committed: (flush) => committed.push(flush),
+    recorded: (flush) => recorded.push(flush),
+  });
+  /** Resolves once the main database has recorded every flush so far (its write follows the answers). */
+  const recordedAll = () => ledger.afterRecords(async () => {});
+  return { state, ledger, committed, recorded, recordedAll };
 }
 
-const storedIn = (conversationId: number) => db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.seq));
+/** The conversation's rows in its shard, by seq (`id` is the shard's own row id). */
+async function storedIn(conversationId: number) {
+  const { shard } = await shardOf(conversationId);
+  return shard.db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.seq));
+}
 
 const watermarksIn = (conversationId: number) =>
   db.select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq }).from(participants).where(eq(participants.conversationId, conversationId));
@@ -54,7 +74,7 @@ function stored(result: SendResult) {
 describe("Ledger: order", () => {
   it("numbers 100 concurrent sends from 3 senders 1 to 100 in the order they were queued, stores each once and commits them in groups", async () => {
     const { id, people } = await conversationOf(3);
-    const { ledger, state, committed } = ledgerOf(id);
+    const { ledger, state, committed, recorded, recordedAll } = ledgerOf(id);
     const inputs: SendInput[] = range(0, 99).map((i) => ({ sender: people[i % 3]!, body: `message ${i}`, clientMessageId: i % 2 ? `key-${i}` : null }));
 
     const results = (await Promise.all(inputs.map((input) => ledger.send(input)))).map(stored);
@@ -64,18 +84,25 @@ describe("Ledger: order", () => {
     const rows = await storedIn(id);
     expect(rows.map((r) => r.seq)).toEqual(range(1, 100));
     expect(rows.map((r) => [r.senderId, r.body, r.clientMessageId])).toEqual(inputs.map((i) => [i.sender.id, i.body, i.clientMessageId]));
-    // Each answer names the row D1 holds for it (id and seq paired as stored).
-    expect(results.map((r) => [r.message.id, r.message.seq, r.message.body])).toEqual(rows.map((r) => [r.id, r.seq, r.body]));
+    // Each answer names the row its shard holds for it (id and seq paired as stored; the id names the shard).
+    const { index } = await shardOf(id);
+    expect(results.map((r) => [r.message.id, r.message.seq, r.message.body])).toEqual(rows.map((r) => [apiIdOf(r.id, index), r.seq, r.body]));
 
-    const seen = committed.flatMap((b) => b.messages.map((m) => m.seq));
+    const seen = committed.flatMap((flush) => flush.map((m) => m.seq));
     expect(seen).toEqual(range(1, 100));
-    expect(committed.every((b) => b.messages.length > 0)).toBe(true);
+    expect(committed.every((flush) => flush.length > 0)).toBe(true);
     expect(committed.length).toBeGreaterThan(1);
     expect(committed.length).toBeLessThan(100);
 
     expect(state.lastSeq).toBe(100);
-    const [conversation] = await db.select({ lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, id));
-    expect(conversation!.lastSeq).toBe(100);
+    // The main database records the flushes after the answers: every message, in order, and the newest on the conversation's row.
+    await recordedAll();
+    expect(recorded.flatMap((flush) => flush.map((m) => m.seq))).toEqual(range(1, 100));
+    const [conversation] = await db
+      .select({ lastSeq: conversations.lastSeq, lastMessageId: conversations.lastMessageId, lastBody: conversations.lastBody })
+      .from(conversations)
+      .where(eq(conversations.id, id));
+    expect(conversation).toEqual({ lastSeq: 100, lastMessageId: results[99]!.message.id, lastBody: "message 99" });
   });
 
   it("continues from the stored seqs when a new ledger (a woken room) takes over", async () => {
@@ -99,7 +126,7 @@ describe("Ledger: order", () => {
     const results = await Promise.all(range(1, 12).map((i) => ledger.send({ sender: people[i % 2]!, body: `one at a time ${i}`, clientMessageId: null })));
 
     expect(results.map((r) => stored(r).message.seq)).toEqual(range(1, 12));
-    expect(committed.map((b) => b.messages.map((m) => m.seq))).toEqual(range(1, 12).map((seq) => [seq]));
+    expect(committed.map((flush) => flush.map((m) => m.seq))).toEqual(range(1, 12).map((seq) => [seq]));
     expect((await storedIn(id)).map((r) => r.seq)).toEqual(range(1, 12));
   });
 });
@@ -116,7 +143,7 @@ describe("Ledger: retries", () => {
     expect(again!.created).toBe(false);
     expect(again!.message).toEqual(first!.message);
     expect(await storedIn(id)).toHaveLength(1);
-    expect(committed.flatMap((b) => b.messages)).toHaveLength(1);
+    expect(committed.flat()).toHaveLength(1);
   });
 
   it("answers a retry of a stored message with that message, created: false, without storing or committing anything", async () => {
@@ -135,7 +162,7 @@ describe("Ledger: retries", () => {
       expect(retry.message.sender).toMatchObject({ id: people[0]!.id, firstName: people[0]!.firstName, lastName: people[0]!.lastName });
     }
     expect(await storedIn(id)).toHaveLength(1);
-    expect(committed.flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1]);
+    expect(committed.flat().map((m) => m.seq)).toEqual([1]);
   });
 
   it("answers 409 to the same client_message_id with another body, in flight or stored", async () => {
@@ -192,7 +219,7 @@ describe("Ledger: retries", () => {
       ])
     ).map(stored);
 
-    expect(committed.at(-1)!.messages.map((m) => m.body)).toEqual(["before the retry", "after the retry"]);
+    expect(committed.at(-1)!.map((m) => m.body)).toEqual(["before the retry", "after the retry"]);
     expect(retry).toMatchObject({ created: false, message: { id: old.message.id, seq: 1 } });
     expect([before!.message.seq, after!.message.seq]).toEqual([3, 4]);
     expect((await storedIn(id)).map((r) => [r.seq, r.body])).toEqual([
@@ -216,24 +243,28 @@ describe("Ledger: retries", () => {
   it("answers 503 when a flush's answer is lost, and the retry then finds the message that was stored", async () => {
     const { id, people } = await conversationOf(2);
     let loseNextAnswer = true;
-    // A D1 whose next batch commits but whose answer never arrives: the outcome is unknown to the room.
-    const flaky = new Proxy(env.DB, {
-      get(target, property) {
-        if (property === "batch")
-          return async (statements: D1PreparedStatement[]) => {
-            const results = await target.batch(statements);
-            if (loseNextAnswer && statements.length > 2) {
-              loseNextAnswer = false;
-              throw new Error("D1_ERROR: Network connection lost.");
-            }
-            return results;
-          };
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    // The conversation's shard, whose next batch that writes (a flush's) commits but whose answer never
+    // arrives: the outcome is unknown to the room. Its sessions (the room writes through one) too.
+    const flaky = <D extends D1Database | D1DatabaseSession>(d1: D): D =>
+      new Proxy(d1, {
+        get(target, property) {
+          if (property === "batch")
+            return async (statements: D1PreparedStatement[]) => {
+              const results = await target.batch(statements);
+              if (loseNextAnswer && results.some((r) => r.meta.changed_db)) {
+                loseNextAnswer = false;
+                throw new Error("D1_ERROR: Network connection lost.");
+              }
+              return results;
+            };
+          if (property === "withSession") return (constraint?: string) => flaky((target as D1Database).withSession(constraint));
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    const { index, d1 } = await shardOf(id);
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const { ledger, state } = ledgerOf(id, { d1: flaky });
+    const { ledger, state, recordedAll } = ledgerOf(id, { env: { ...env, [`MESSAGES_${index}`]: flaky(d1) } });
     const send = { sender: people[0]!, body: "did it arrive?", clientMessageId: "lost-answer" };
 
     const lost = await ledger.send(send);
@@ -245,8 +276,12 @@ describe("Ledger: retries", () => {
 
     expect(lost).toEqual({ ok: false, status: 503, detail: "The message could not be stored; retry with the same client_message_id." });
     expect(retry).toMatchObject({ created: false, message: { seq: 1, body: "did it arrive?" } });
+    expect(loseNextAnswer).toBe(false);
     expect(next.message.seq).toBe(2);
     expect((await storedIn(id)).map((r) => r.seq)).toEqual([1, 2]);
+    await recordedAll();
+    const [conversation] = await db.select({ lastSeq: conversations.lastSeq, lastBody: conversations.lastBody }).from(conversations).where(eq(conversations.id, id));
+    expect(conversation).toEqual({ lastSeq: 2, lastBody: "next" });
   });
 });
 
@@ -266,11 +301,11 @@ describe("Ledger: large bodies", () => {
     expect(rows.map((r) => r.seq)).toEqual(range(1, 60));
     expect(rows.map((r) => r.clientMessageId)).toEqual(inputs.map((i) => i.clientMessageId));
     expect(rows.every((r, i) => r.body === inputs[i]!.body)).toBe(true);
-    expect(committed.flatMap((b) => b.messages.map((m) => m.seq))).toEqual(range(1, 60));
+    expect(committed.flat().map((m) => m.seq)).toEqual(range(1, 60));
 
     // D1 takes at most 100 KB per statement: no flush may carry more than 4 × 90 KB of rows as JSON,
     // so 59 queued rows of 16–24 KB cannot go in one flush.
-    const bytes = (b: Committed) => b.messages.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify({ s: m.senderId, b: m.body, k: m.clientMessageId })).length, 0);
+    const bytes = (flush: StoredMessage[]) => flush.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify({ s: m.senderId, b: m.body, k: m.clientMessageId })).length, 0);
     expect(Math.max(...committed.map(bytes))).toBeLessThanOrEqual(360_000);
     expect(committed.length).toBeGreaterThanOrEqual(5);
   });
@@ -291,7 +326,7 @@ describe("Ledger: watermarks", () => {
   it("moves each sender to its newest message and connected members' delivered_seq to the flush's top", async () => {
     const { id, people } = await conversationOf(4);
     const [alice, bob, carol, dave] = people as [Sender, Sender, Sender, Sender];
-    const { ledger, state } = ledgerOf(id, { connected: [bob.id, carol.id] });
+    const { ledger, state, recordedAll } = ledgerOf(id, { connected: [bob.id, carol.id] });
 
     const seqs = (
       await Promise.all([
@@ -309,6 +344,8 @@ describe("Ledger: watermarks", () => {
       { userId: dave.id, deliveredSeq: 0, readSeq: 0 }, // neither
     ];
     const byUser = (a: { userId: number }, b: { userId: number }) => a.userId - b.userId;
+    // The room's memory moves with the flush; the main database right after it, in its own batch.
+    await recordedAll();
     expect((await watermarksIn(id)).sort(byUser)).toEqual(expected);
     expect(state.watermarks().map(({ userId, deliveredSeq, readSeq }) => ({ userId, deliveredSeq, readSeq })).sort(byUser)).toEqual(expected);
   });
@@ -316,12 +353,15 @@ describe("Ledger: watermarks", () => {
   it("moves no watermark when a flush stores nothing new", async () => {
     const { id, people } = await conversationOf(3);
     const connected: number[] = [];
-    const { ledger, state } = ledgerOf(id, { connected });
+    const { ledger, state, recordedAll } = ledgerOf(id, { connected });
     await ledger.send({ sender: people[0]!, body: "once", clientMessageId: "only" });
+    await recordedAll();
     const before = await watermarksIn(id);
+    expect(before.find((w) => w.userId === people[0]!.id)).toMatchObject({ deliveredSeq: 1, readSeq: 1 });
 
     connected.push(people[2]!.id); // connects after the message was stored: only a new flush delivers to it
     await ledger.send({ sender: people[0]!, body: "once", clientMessageId: "only" });
+    await recordedAll();
 
     expect(await watermarksIn(id)).toEqual(before);
     expect(state.members.get(people[2]!.id)).toMatchObject({ deliveredSeq: 0, readSeq: 0 });
