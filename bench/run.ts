@@ -7,18 +7,23 @@
 // Every figure is also a ratio against the floor: GET /healthz on the same runtime and server at the same
 // concurrency. The production-like runtime also measures the room alone and counts D1 round trips per route.
 // The `stream` scenario sends to members who all have a user stream open, beside the same sends with none online.
+// Message shards: the run is repeated on its own seeded state for each count in BENCH_SHARDS (default 1,4:
+// servers binding exactly MESSAGES_0, or MESSAGES_0…3). The scenarios whose cost could depend on the
+// shards (history and the chat list, sends spread over many conversations, the list across conversations)
+// run for every count; the others only with the last count. Each server has its own floor. Every pass is
+// seeded first; then each runtime runs every pass in turn, so its rows with each shard count are close in time.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startDevServer, UNLIMITED } from "../scripts/dev-server";
+import { snapshot, startDevServer, UNLIMITED } from "../scripts/dev-server";
 import { HeyClient, type Session } from "../scripts/http-client";
 import { fanout, type FanoutResult } from "./lib/fanout";
 import { load, type HttpRequest, type LoadResult } from "./lib/load";
 import { bundleWorker, startMiniflareServer, type Bundle } from "./lib/miniflare-server";
 import { FLOOR, table, targetLines, withRatios, type Row, type Runtime, type Target } from "./lib/report";
-import { bulkSql, pool, seedThroughApi, type Fixture } from "./lib/seed";
+import { pool, seedBulk, seedThroughApi, SHARD_SLOTS, type Bulk, type Fixture } from "./lib/seed";
 import { d1 } from "./lib/sql";
 import { round } from "./lib/stats";
 import { streamRows, streams, type StreamResult } from "./lib/streams";
@@ -40,9 +45,13 @@ const settings = {
   fanoutIntervalMs: num(env.BENCH_FANOUT_INTERVAL_MS, 120),
   history: num(env.BENCH_HISTORY, 1_000_000),
   chats: num(env.BENCH_CHATS, 1000),
+  /** Messages in each conversation seeded for the chat list and the list across conversations (at most 999). */
+  chatMessages: Math.min(999, num(env.BENCH_CHAT_MESSAGES, 10)),
   pageSize: 20,
-  /** Which scenarios to run (the floor always runs): me, history, send, stream, spread, fanout, room, d1, off. */
-  scenarios: (env.BENCH_SCENARIOS ?? "me,history,send,stream,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
+  /** Message shards bound, one pass each on its own state (the last one runs every scenario, see above). */
+  shards: list(env.BENCH_SHARDS, [1, 4]),
+  /** Which scenarios to run (the floor always runs): me, history, across, send, stream, spread, fanout, room, d1, off. */
+  scenarios: (env.BENCH_SCENARIOS ?? "me,history,across,send,stream,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
   /** Which runtimes, in this order: wrangler-dev, production-like. */
   runtimes: (env.BENCH_RUNTIMES ?? "wrangler-dev,production-like").split(",").map((s): Runtime => {
     const name = s.trim() === "wrangler-dev" ? "wrangler dev" : s.trim();
@@ -55,7 +64,10 @@ const settings = {
   d1Samples: 5,
 };
 const want = (name: string) => settings.scenarios.includes(name);
-if (!want("history")) Object.assign(settings, { history: 0, chats: 0 });
+/** Scenarios run with every shard count; the others run with the last one only. */
+const PER_SHARDS = ["history", "across", "spread"];
+if (!want("history")) settings.history = 0;
+if (!want("history") && !want("across")) settings.chats = 0;
 if (!want("fanout") && !want("stream")) settings.members = 0;
 if (!want("spread")) settings.spread = 0;
 
@@ -81,11 +93,19 @@ async function bundled(): Promise<Bundle> {
   }
   return bundle;
 }
-async function start(runtime: Runtime, vars: Record<string, string>, persistTo: string): Promise<Server> {
+/**
+ * One pass of the run: its message shards, its state folder and a snapshot of the sources whose
+ * wrangler.toml binds exactly those shards (the production-like runtime's bindings, and `wrangler d1
+ * execute`'s), its fixture; `all` when every scenario runs in it (the last pass), not only PER_SHARDS.
+ */
+type Phase = { shards: number; all: boolean; persistTo: string; config: string; fixture?: Fixture; bulk?: Bulk; accepted: Accepted };
+
+async function start(runtime: Runtime, vars: Record<string, string>, phase: Phase): Promise<Server> {
   const t = Date.now();
-  if (runtime === "wrangler dev") current = await startDevServer({ vars, persistTo });
-  else current = await startMiniflareServer({ bundle: await bundled(), persistTo, root, vars });
-  log(`${runtime} up on ${current.url} in ${((Date.now() - t) / 1000).toFixed(1)} s (${Object.entries(vars).filter(([k]) => !k.startsWith("RATE_")).map(([k, v]) => `${k}=${v}`).join(" ") || "default vars"})`);
+  const { persistTo, shards } = phase;
+  if (runtime === "wrangler dev") current = await startDevServer({ vars, persistTo, shards });
+  else current = await startMiniflareServer({ bundle: await bundled(), persistTo, root, vars, configPath: phase.config });
+  log(`${runtime} up on ${current.url} in ${((Date.now() - t) / 1000).toFixed(1)} s, ${shards} message shard${shards === 1 ? "" : "s"} (${Object.entries(vars).filter(([k]) => !k.startsWith("RATE_")).map(([k, v]) => `${k}=${v}`).join(" ") || "default vars"})`);
   return current;
 }
 async function stop(): Promise<void> {
@@ -93,8 +113,10 @@ async function stop(): Promise<void> {
   current = null;
   await server?.kill("SIGTERM");
 }
-/** The state folder of this run, removed however the run ends (unless BENCH_KEEP_STATE). */
-let stateDir: string | undefined;
+/** The state folders of this run (one per pass), removed however the run ends (unless BENCH_KEEP_STATE). */
+const stateDirs: string[] = [];
+/** The passes' source snapshots (their wrangler.toml binds the pass's shards), removed however the run ends. */
+const configDirs: string[] = [];
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
@@ -105,16 +127,22 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 process.on("exit", () => {
   bundle?.remove();
-  if (stateDir && !env.BENCH_KEEP_STATE) rmSync(stateDir, { recursive: true, force: true });
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
+  if (!env.BENCH_KEEP_STATE) for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const rows: Row[] = [];
+/** The shards of the server being measured: every row gets it, and is held to that server's floor. */
+let shardsNow: number | undefined;
+const push = (...rs: Row[]) => rows.push(...rs.map((r) => ({ ...r, shards: shardsNow })));
 const streamResults: Partial<Record<Runtime, StreamResult>> = {};
 /**
  * Per send target, warm-ups included: 2xx answers, and how many requests at most were still in flight
  * when a run stopped (autocannon does not wait for them; they may be stored without being counted).
  */
-const accepted = new Map<string, { acknowledged: number; inFlightAtStop: number }>();
+type Accepted = Map<string, { acknowledged: number; inFlightAtStop: number }>;
+/** The pass being measured's (each pass has its own conversations and is checked on its own). */
+let accepted: Accepted = new Map();
 const count = (key: string | undefined, r: LoadResult) => {
   if (!key) return;
   const a = accepted.get(key) ?? { acknowledged: 0, inFlightAtStop: 0 };
@@ -128,8 +156,8 @@ async function measure(url: string, runtime: Runtime, server: Row["server"], sce
   const r = await load({ url, connections: c, durationSeconds: settings.duration, request });
   count(options.count, r);
   const bad = Object.entries(r.statuses).filter(([s]) => !s.startsWith("2"));
-  log(`${scenario} [${runtime}, ${server}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
-  rows.push({ runtime, server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c });
+  log(`${scenario} [${runtime}, ${server}${shardsNow === undefined ? "" : `, ${shardsNow} shard${shardsNow === 1 ? "" : "s"}`}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
+  push({ runtime, server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c, load: Math.round(loadavg()[0]! * 100) / 100 });
   return r;
 }
 
@@ -160,29 +188,37 @@ async function sendScenarios(url: string, runtime: Runtime, server: Row["server"
   for (const c of settings.concurrency) await measure(url, runtime, server, "send: one conversation", c, sends(f.senders, [one]), { unit: "msg/s", count: `one:${one}` });
 }
 
-/** Every scenario of one runtime with group commit on (the server is running at `url`). */
-async function scenarios(url: string, runtime: Runtime, fixture: Fixture, memberTokens: string[], external: boolean): Promise<FanoutResult | null> {
+/**
+ * Every scenario of one runtime with group commit on (the server is running at `url`); in a pass that
+ * does not run them all (`all`), only PER_SHARDS. `across`: the user of the list across conversations.
+ */
+async function scenarios(url: string, runtime: Runtime, fixture: Fixture, memberTokens: string[], external: boolean, all: boolean, across: Bulk["across"] = null): Promise<FanoutResult | null> {
+  const runs = (name: string) => want(name) && (all || PER_SHARDS.includes(name));
   // Floor and an authenticated read.
   await floors(url, runtime, "on");
-  if (want("me")) for (const c of settings.concurrency) await measure(url, runtime, "on", "GET /api/users/me", c, get("/api/users/me/", fixture.senders[0]!.token));
+  if (runs("me")) for (const c of settings.concurrency) await measure(url, runtime, "on", "GET /api/users/me", c, get("/api/users/me/", fixture.senders[0]!.token));
 
   // History at depth and the chat list (read-only, on the seeded data).
-  if (!external && want("history")) {
+  if (!external && runs("history")) {
     for (const [name, path] of historyPaths(fixture)) for (const c of settings.historyConcurrency) await measure(url, runtime, "on", name, c, get(path, fixture.reader.token));
+  }
+  // Messages of all of a user's conversations, newest first (every shard read at once, the parts merged).
+  if (!external && runs("across") && across) {
+    for (const c of settings.historyConcurrency) await measure(url, runtime, "on", acrossName(), c, get(acrossPath(), across.token));
   }
 
   // Sends into one conversation and spread over many, group commit on.
-  if (want("send")) await sendScenarios(url, runtime, "on", fixture, fixture.one);
+  if (runs("send")) await sendScenarios(url, runtime, "on", fixture, fixture.one);
   // Right after the sends, so its rows sit beside them; it returns once the members are offline again.
-  if (want("stream")) await streamScenario(url, runtime, fixture, memberTokens);
-  if (want("spread")) for (const c of settings.concurrency) await measure(url, runtime, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
+  if (runs("stream")) await streamScenario(url, runtime, fixture, memberTokens);
+  if (runs("spread")) for (const c of settings.concurrency) await measure(url, runtime, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
 
   // Fan-out over WebSockets.
-  if (!want("fanout")) return null;
+  if (!runs("fanout")) return null;
   log(`fan-out [${runtime}]: ${memberTokens.length} members, ${settings.fanoutMessages} messages`);
   const fan = await fanout({ url, conversationId: fixture.fan, senderToken: fixture.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs, pingRounds: 20 });
   const fanName = `fan-out to ${fan.members} WebSockets`;
-  rows.push(
+  push(
     { runtime, server: "on", scenario: `ws ping → pong (${fan.members} sockets)`, c: fan.members, p50: fan.ping.p50, p99: fan.ping.p99, rps: null, unit: "", floorC: 1 },
     { runtime, server: "on", scenario: `${fanName}: ack → member`, c: fan.members, p50: fan.ackToMember.p50, p99: fan.ackToMember.p99, rps: null, unit: "", floorC: 1 },
     { runtime, server: "on", scenario: `${fanName}: send → member`, c: fan.members, p50: fan.sendToMember.p50, p99: fan.sendToMember.p99, rps: null, unit: "", floorC: 1 },
@@ -196,10 +232,13 @@ async function streamScenario(url: string, runtime: Runtime, f: Fixture, memberT
   log(`user streams [${runtime}]: ${memberTokens.length} members, ${settings.fanoutMessages} messages with none online, then as many with all online`);
   const s = await streams({ url, conversationId: f.fan, senderToken: f.senders[0]!.token, memberTokens, messages: settings.fanoutMessages, intervalMs: settings.fanoutIntervalMs });
   streamResults[runtime] = s;
-  rows.push(...streamRows(runtime, s));
+  push(...streamRows(runtime, s));
   const pair = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`;
   log(`user streams [${runtime}]: send → 201 ${pair(s.sendAlone)} with none online, ${pair(s.send)} with all; send → member ${pair(s.sendToMember)}; slowest member ${pair(s.sendToSlowest)}; missing ${s.missing}; connected in ${s.connectSeconds.toFixed(1)} s`);
 }
+
+const acrossName = () => `GET /api/messages/ (${settings.chats.toLocaleString("en")} conversations, ${(settings.chats * settings.chatMessages).toLocaleString("en")} messages)`;
+const acrossPath = () => `/api/messages/?page=1&page_size=${settings.pageSize}`;
 
 function historyPaths(f: Fixture): [string, string][] {
   const h = f.history;
@@ -243,7 +282,7 @@ type D1Route = { route: string; status: number; calls: number; sequential: numbe
  * D1 round trips per request (production-like entry only): each route once at a time with nothing else in
  * flight, after as many warm-ups; the most seen in any sample. A send is counted with its room's flush.
  */
-async function d1RoundTrips(url: string, f: Fixture): Promise<D1Route[]> {
+async function d1RoundTrips(url: string, f: Fixture, across: Bulk["across"] = null): Promise<D1Route[]> {
   const tag = randomBytes(3).toString("hex");
   let n = 0;
   const sender = f.senders[0]!;
@@ -252,6 +291,7 @@ async function d1RoundTrips(url: string, f: Fixture): Promise<D1Route[]> {
     ["history: first page", () => get(`/api/conversations/${f.history}/messages/?page=1&page_size=${settings.pageSize}`, f.reader.token)()],
     ["GET /api/chats/", () => get("/api/chats/", f.reader.token)()],
     ["GET /api/users/me", () => get("/api/users/me/", sender.token)()],
+    ...(across ? [[`GET /api/messages/ (${settings.chats.toLocaleString("en")} conversations)`, () => get(acrossPath(), across.token)()] as [string, () => HttpRequest]] : []),
   ];
   const out: D1Route[] = [];
   for (const [route, request] of routes) {
@@ -285,26 +325,55 @@ async function main() {
   const load0 = loadavg();
   if (load0[0]! > cpus().length) log(`warning: load average ${load0[0]!.toFixed(1)} on ${cpus().length} CPUs: something else is busy, figures will be noisy`);
   const external = env.BENCH_URL?.replace(/\/$/, "");
-  let persistTo: string | undefined;
   const fanouts: Partial<Record<Runtime, FanoutResult>> = {};
   let room: RoomResult | null = null;
   let d1Routes: D1Route[] | null = null;
   const notes: string[] = [];
-  const verify: Partial<Record<Runtime, Record<string, unknown>>> = {};
-  let fixture: Fixture | undefined;
+  const verify: Record<string, Record<string, unknown>> = {};
+  /** Messages seeded in each shard, by shard count. */
+  const seededShards: Record<string, number[]> = {};
+  let phase: Phase | null = null;
 
-  /** Every acknowledged send is stored once, in a gap-free order (checked in D1 with every server stopped). */
-  const check = async (after: Runtime) => {
-    if (!persistTo || !fixture) return;
-    const f = fixture;
+  /**
+   * Every acknowledged send of this pass is stored once, in a gap-free order, in its conversation's shard,
+   * and the conversation's row carries its last message (the chat list's copy): checked in D1 with every
+   * server stopped.
+   */
+  const check = async (after: Runtime, p: Phase) => {
+    const f = p.fixture;
+    if (!f) return;
     const targets = [f.one, f.oneNoGroupCommit, f.room, ...f.spread];
-    const [stored, presence] = await d1(
-      persistTo,
-      `SELECT conversation_id AS id, count(*) AS n, count(DISTINCT seq) AS distinct_seqs, min(seq) AS lo, max(seq) AS hi FROM messages WHERE conversation_id IN (${targets.join(",")}) GROUP BY conversation_id;
+    const [placed, presence] = await d1(
+      p.persistTo,
+      `SELECT id, shard, last_seq, last_message_id FROM conversations WHERE id IN (${targets.join(",")});
        SELECT count(*) AS n FROM presence WHERE online = 1;`,
+      { config: p.config },
     );
-    const by = new Map((stored ?? []).map((r) => [Number(r.id), r as { n: number; distinct_seqs: number; lo: number; hi: number }]));
+    const conversations = (placed ?? []).map((r) => ({ id: Number(r.id), shard: Number(r.shard), lastSeq: Number(r.last_seq), lastMessageId: r.last_message_id === null ? null : Number(r.last_message_id) }));
+    type Stored = { n: number; distinct_seqs: number; lo: number; hi: number; last_id: number };
+    const by = new Map<number, Stored>();
+    for (const shard of new Set(conversations.map((c) => c.shard))) {
+      const ids = conversations.filter((c) => c.shard === shard).map((c) => c.id);
+      const [stored] = await d1(
+        p.persistTo,
+        `SELECT conversation_id AS id, count(*) AS n, count(DISTINCT seq) AS distinct_seqs, min(seq) AS lo, max(seq) AS hi,
+           (SELECT m.id * ${SHARD_SLOTS} + ${shard} FROM messages m WHERE m.conversation_id = messages.conversation_id ORDER BY m.seq DESC LIMIT 1) AS last_id
+         FROM messages WHERE conversation_id IN (${ids.join(",")}) GROUP BY conversation_id;`,
+        { binding: `MESSAGES_${shard}`, config: p.config },
+      );
+      for (const r of stored ?? []) by.set(Number(r.id), r as Stored);
+    }
     const gapFree = [...by.values()].every((r) => r.n === r.distinct_seqs && r.lo === 1 && r.hi === r.n);
+    // The copy on the conversation's row is its newest stored message (none stored: none copied). A copy
+    // may be behind when the server was stopped between a flush and its main-database write (sends still in
+    // flight when a run ended): the room rebuilds it from the shard when it next loads. Any other difference is wrong.
+    const summary = (c: (typeof conversations)[number]) => {
+      const s = by.get(c.id);
+      if (s ? c.lastSeq === s.hi && c.lastMessageId === s.last_id : c.lastSeq === 0 && c.lastMessageId === null) return "current";
+      return s && c.lastSeq < s.hi ? "behind" : "wrong";
+    };
+    const states = conversations.map(summary);
+    const summaries = { current: states.filter((x) => x === "current").length, behind: states.filter((x) => x === "behind").length, wrong: states.filter((x) => x === "wrong").length };
     const one = (key: string, stored: number) => {
       const a = accepted.get(key) ?? { acknowledged: 0, inFlightAtStop: 0 };
       // Every acknowledged send is stored; beyond those, at most the ones in flight when a run stopped.
@@ -318,12 +387,35 @@ async function main() {
     };
     // Stream members left online would make the next runtime's sends publish to their hubs.
     const nobodyOnline = presence?.[0]?.n === 0;
-    verify[after] = { gapFree, nobodyOnline, ...results, ok: gapFree && nobodyOnline && Object.values(results).every((r) => r.ok) };
-    log(`verified in D1 after ${after} (every send so far): ${JSON.stringify(verify[after])}`);
+    const key = `${after}, ${p.shards} shard${p.shards === 1 ? "" : "s"}`;
+    verify[key] = { gapFree, summaries, nobodyOnline, ...results, ok: gapFree && summaries.wrong === 0 && nobodyOnline && Object.values(results).every((r) => r.ok) };
+    log(`verified in D1 after ${key} (every send so far): ${JSON.stringify(verify[key])}`);
+  };
+
+  /** The seeded state as a server sees it: the history's count, a chat's last message by its id, the list across conversations. */
+  const seen = async (runtime: Runtime, url: string, p: Phase) => {
+    const f = p.fixture!;
+    const api = new HeyClient(url);
+    const fail = (what: string, res: { status: number; body: unknown }) => {
+      throw new Error(`${runtime} (${p.shards} shards) does not see the seeded state: ${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    };
+    const history = await api.json(`/api/conversations/${f.history}/messages/?page=1&page_size=1`, { token: f.reader.token });
+    if (history.status !== 200 || history.body.count !== settings.history) fail("history", history);
+    if (settings.chats > 0) {
+      const chats = await api.json("/api/chats/?page=1&page_size=1", { token: f.reader.token });
+      const last = chats.body?.results?.[0]?.last_message;
+      if (chats.status !== 200 || chats.body.count !== settings.chats || !last) fail("chat list", chats);
+      const message = await api.json(`/api/messages/${last.id}/`, { token: f.reader.token });
+      if (message.status !== 200 || message.body.message_body !== last.message_body || message.body.seq !== last.seq) fail(`the chat list's last message ${last.id}`, message);
+      const across = p.bulk?.across;
+      if (across) {
+        const list = await api.json("/api/messages/?page=1&page_size=1", { token: across.token });
+        if (list.status !== 200 || list.body.count !== settings.chats * settings.chatMessages) fail("the list across conversations", list);
+      }
+    }
   };
 
   try {
-    let memberTokens: string[];
     if (external) {
       // 1. Seed through the API only: a server we did not start has no state folder to seed through SQL.
       const url = external;
@@ -332,17 +424,17 @@ async function main() {
       // server for the room-alone row and the D1 counts, which need bench/lib/production-entry.js as its entry.
       const runtime: Runtime = env.BENCH_URL_RUNTIME === "production-like" ? "production-like" : "wrangler dev";
       log(`using BENCH_URL=${url} (reported as runtime "${runtime}"); its abuse limits must be raised (see README), SQL-seeded scenarios are skipped`);
-      fixture = await seedThroughApi(api, settings);
+      const fixture = await seedThroughApi(api, settings);
       log(`signing up ${settings.members} fan-out members through the API`);
-      const members = await pool(Array.from({ length: settings.members }), 3, () => api.signUpAndLogin(fixture!.clientId));
-      memberTokens = members.map((m) => m.token);
+      const members = await pool(Array.from({ length: settings.members }), 3, () => api.signUpAndLogin(fixture.clientId));
+      const memberTokens = members.map((m) => m.token);
       const owner = fixture.senders[0]!;
       // Members join through the API: only the owner may add them.
-      const added = await pool(members, 4, (m) => api.json(`/api/conversations/${fixture!.fan}/participants/`, { method: "POST", token: owner.token, body: { user_id: m.userId } }));
+      const added = await pool(members, 4, (m) => api.json(`/api/conversations/${fixture.fan}/participants/`, { method: "POST", token: owner.token, body: { user_id: m.userId } }));
       if (added.some((r) => r.status !== 201)) throw new Error(`adding members: ${JSON.stringify(added.find((r) => r.status !== 201)?.body)}`);
-      const fan = await scenarios(url, runtime, fixture, memberTokens, true);
+      const fan = await scenarios(url, runtime, fixture, memberTokens, true, true);
       if (fan) fanouts[runtime] = fan;
-      if (want("history")) notes.push("History and chat-list scenarios need the SQL seed: skipped with BENCH_URL.");
+      if (want("history") || want("across")) notes.push("History, chat-list and across-conversations scenarios need the SQL seed: skipped with BENCH_URL.");
       if (runtime === "production-like") {
         if (want("d1")) d1Routes = await d1RoundTrips(url, fixture);
         if (want("room")) room = await roomAlone(url, runtime, fixture);
@@ -353,63 +445,102 @@ async function main() {
         await sendScenarios(offUrl, runtime, "off", fixture, fixture.oneNoGroupCommit);
       } else if (want("off")) notes.push("Group commit off needs BENCH_URL_NO_GROUP_COMMIT (a server with --var GROUP_COMMIT_MAX_BATCH:1) with BENCH_URL: skipped.");
     } else {
-      // 1. Seed through the API (real sign-ups and the OAuth flow) on the first runtime, then the bulk
-      //    through SQL while it is stopped. Every runtime then runs on this one state folder.
       // Built first, from the same sources as the first `wrangler dev` (which copies them when it starts).
       if (settings.runtimes.includes("production-like")) await bundled();
-      persistTo = stateDir = mkdtempSync(join(tmpdir(), "hey-bench-"));
-      const first = settings.runtimes[0]!;
-      let server = await start(first, UNLIMITED, persistTo);
-      const api = new HeyClient(server.url);
-      let t = Date.now();
-      fixture = await seedThroughApi(api, settings);
-      log(`seeded through the API in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.senders + 1} users (sign-up + OAuth), ${settings.spread + 5} conversations`);
-      const bulk = bulkSql(fixture, settings);
-      memberTokens = bulk.members.map((m) => m.token);
-      await stop();
-      if (bulk.sql) {
-        t = Date.now();
-        await d1(persistTo, bulk.sql);
-        log(`seeded through SQL in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.members} fan-out members with tokens, ${settings.history.toLocaleString("en")} history messages, ${Math.max(0, settings.chats - 1)} more conversations for the reader`);
-      }
-
-      for (const runtime of settings.runtimes) {
-        // 2. Every scenario with group commit on.
-        server = await start(runtime, UNLIMITED, persistTo);
-        const seeded = await new HeyClient(server.url).json(`/api/conversations/${fixture.history}/messages/?page=1&page_size=1`, { token: fixture.reader.token });
-        if (seeded.status !== 200 || seeded.body.count !== settings.history) throw new Error(`${runtime} does not see the seeded state: ${seeded.status} ${JSON.stringify(seeded.body).slice(0, 300)}`);
-        const fan = await scenarios(server.url, runtime, fixture, memberTokens, false);
-        if (fan) fanouts[runtime] = fan;
-        // 3. What only the production-like entry can measure.
-        if (runtime === "production-like") {
-          if (want("d1")) d1Routes = await d1RoundTrips(server.url, fixture);
-          if (want("room")) room = await roomAlone(server.url, runtime, fixture);
-        }
+      // 1. Each pass's state: seeded through the API (real sign-ups and the OAuth flow) on the first runtime,
+      //    then the bulk through SQL while it is stopped. Every runtime then runs on the pass's state folder.
+      const phases: Phase[] = [];
+      for (const [index, shards] of settings.shards.entries()) {
+        const all = index === settings.shards.length - 1;
+        const persistTo = mkdtempSync(join(tmpdir(), "hey-bench-"));
+        stateDirs.push(persistTo);
+        const configDir = snapshot({ shards, from: root });
+        configDirs.push(configDir);
+        const p: Phase = (phase = { shards, all, persistTo, config: join(configDir, "wrangler.toml"), accepted: new Map() });
+        phases.push(p);
+        shardsNow = shards;
+        log(`seeding the pass with ${shards} message shard${shards === 1 ? "" : "s"}${all ? " (every scenario)" : ` (${PER_SHARDS.filter(want).join(", ") || "floor only"})`}`);
+        await start(settings.runtimes[0]!, UNLIMITED, p);
+        let t = Date.now();
+        const fixture = (p.fixture = await seedThroughApi(new HeyClient(current!.url), settings));
+        log(`seeded through the API in ${((Date.now() - t) / 1000).toFixed(1)} s: ${settings.senders + 1} users (sign-up + OAuth), ${settings.spread + 5} conversations`);
         await stop();
-
-        // 4. Group commit off: the same runtime on the same data with GROUP_COMMIT_MAX_BATCH=1.
-        if (want("off")) {
-          const off = await start(runtime, { ...UNLIMITED, GROUP_COMMIT_MAX_BATCH: "1" }, persistTo);
-          await floors(off.url, runtime, "off");
-          await sendScenarios(off.url, runtime, "off", fixture, fixture.oneNoGroupCommit);
-          await stop();
-        }
-
-        // 5. Every acknowledged send so far is stored once, gap-free.
-        await check(runtime);
+        const members = all && (want("fanout") || want("stream")) ? settings.members : 0;
+        t = Date.now();
+        const bulk = (p.bulk = await seedBulk((binding, sql) => d1(persistTo, sql, { binding, config: p.config }), fixture, { ...settings, members, shards }));
+        seededShards[String(shards)] = bulk.messagesPerShard;
+        log(
+          `seeded through SQL in ${((Date.now() - t) / 1000).toFixed(1)} s: ${members} fan-out members with tokens, ${settings.history.toLocaleString("en")} history messages, ` +
+            `${settings.chats} more conversations of ${settings.chatMessages} messages (the reader in ${Math.max(0, settings.chats - 1)}, the across user in all); messages per shard ${bulk.messagesPerShard.join(", ")}`,
+        );
       }
+
+      // Runtime by runtime, every pass in turn: a runtime's rows with each shard count are measured close together.
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
+      for (const runtime of settings.runtimes) {
+        for (const p of phases) {
+          const { fixture, bulk, all } = p as Required<Phase>;
+          phase = p;
+          shardsNow = p.shards;
+          accepted = p.accepted;
+          const memberTokens = bulk.members.map((m) => m.token);
+          // 2. Every scenario with group commit on.
+          const server = await start(runtime, UNLIMITED, p);
+          await seen(runtime, server.url, p);
+          const fan = await scenarios(server.url, runtime, fixture, memberTokens, false, all, bulk.across);
+          if (fan) fanouts[runtime] = fan;
+          // 3. What only the production-like entry can measure.
+          if (runtime === "production-like" && all) {
+            if (want("d1")) d1Routes = await d1RoundTrips(server.url, fixture, bulk.across);
+            if (want("room")) room = await roomAlone(server.url, runtime, fixture);
+          }
+          // Sends still in flight when the last run stopped finish (and record their summaries) before the server does.
+          await settle();
+          await stop();
+
+          // 4. Group commit off: the same runtime on the same data with GROUP_COMMIT_MAX_BATCH=1.
+          if (want("off") && all) {
+            const off = await start(runtime, { ...UNLIMITED, GROUP_COMMIT_MAX_BATCH: "1" }, p);
+            await floors(off.url, runtime, "off");
+            await sendScenarios(off.url, runtime, "off", fixture, fixture.oneNoGroupCommit);
+            await settle();
+            await stop();
+          }
+
+          // 5. Every acknowledged send of the pass so far is stored once, gap-free, and summarized on its conversation.
+          await check(runtime, p);
+        }
+      }
+      for (const p of phases) {
+        if (!env.BENCH_KEEP_STATE) rmSync(p.persistTo, { recursive: true, force: true });
+        else log(`state of the ${p.shards}-shard pass kept in ${p.persistTo}`);
+      }
+      for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
       if (!settings.runtimes.includes("production-like") && (want("room") || want("d1"))) notes.push("The room-alone row and the D1 round-trip counts run in the production-like runtime only: skipped.");
+      if (settings.shards.length > 1) {
+        notes.push(
+          `Message shards: each count in BENCH_SHARDS (${settings.shards.join(", ")}) is a pass on its own freshly seeded state, its servers binding exactly that many shards (MESSAGES_0…); ` +
+            `${PER_SHARDS.join(", ")} run in every pass, the other scenarios only in the last (${settings.shards.at(-1)} shards). Every row is held to the floor of its own server.`,
+        );
+        notes.push(
+          "Locally every D1 database (the main one and every shard) is a SQLite file served by the same workerd process on this machine's CPUs, so more shards are not expected to be faster here: " +
+            "the 1- vs 4-shard rows are there to show whether the cost of a request grows with the shards. A history read or a send touches one shard whatever their number, the chat list none; " +
+            "the list across conversations (GET /api/messages/) reads every shard holding the user's conversations, at once, and merges: one D1 batch per shard.",
+        );
+      }
     }
   } finally {
     await stop();
     bundle?.remove();
-    if (persistTo && !env.BENCH_KEEP_STATE) rmSync(persistTo, { recursive: true, force: true });
-    else if (persistTo) log(`state kept in ${persistTo}`);
+    if (phase && env.BENCH_KEEP_STATE) log(`state kept in ${stateDirs.join(", ")}`);
   }
 
   // The report.
   const final = withRatios(rows);
-  const find = (runtime: Runtime, scenario: string, c: number, server: Row["server"] = "on") => final.find((r) => r.runtime === runtime && r.server === server && r.scenario.startsWith(scenario) && r.c === c);
+  // The targets read the pass that runs every scenario (the last shard count).
+  const mainShards = external ? undefined : settings.shards.at(-1);
+  const find = (runtime: Runtime, scenario: string, c: number, server: Row["server"] = "on", shards = mainShards) =>
+    final.find((r) => r.runtime === runtime && r.server === server && r.shards === shards && r.scenario.startsWith(scenario) && r.c === c);
   const ms = (n: number | null | undefined) => (n == null ? "—" : `${n.toFixed(2)} ms`);
   const kb = 1024;
   /** A p50 against the floor's p50 at c=1 on one runtime. */
@@ -451,7 +582,7 @@ async function main() {
     vsFloor("history page 1 p50 / floor p50, c=1, wrangler dev", "wrangler dev", "history: first page", 3.5),
     (() => {
       const most = 2;
-      const seq = d1Routes?.map((r) => r.sequential);
+      const seq = d1Routes?.slice(0, 4).map((r) => r.sequential);
       return {
         name: "sequential D1 round trips: send / history page 1 / chats / users/me (production-like)",
         goal: `≤ ${[most, most, most, most].join("/")}`,
@@ -464,6 +595,19 @@ async function main() {
   const miniflareVersion = (JSON.parse(readFileSync(join(root, "node_modules/miniflare/package.json"), "utf8")) as { version: string }).version;
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "", memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, os: `${process.platform} ${release()}`, wrangler: wranglerVersion, miniflare: miniflareVersion, loadavgBefore: load0.map((n) => round(n)), loadavgAfter: loadavg().map((n) => round(n)) };
   const verified = Object.values(verify);
+  // The same row with the first and the last shard count, side by side (each against its own server's floor).
+  const [fewest, most] = [settings.shards[0], settings.shards.at(-1)];
+  const shardComparison =
+    !external && settings.shards.length > 1
+      ? final
+          .filter((r) => r.shards === fewest && r.scenario !== FLOOR)
+          .flatMap((a) => {
+            const b = find(a.runtime, a.scenario, a.c, a.server, most);
+            if (!b || b.scenario !== a.scenario) return [];
+            const x = (m: number | null | undefined, n: number | null | undefined) => (m == null || n == null || n === 0 ? null : round(m / n, 3));
+            return [{ runtime: a.runtime, scenario: a.scenario, c: a.c, shards: [fewest, most], p50: [round(a.p50, 3), round(b.p50, 3)], p99: [round(a.p99, 3), round(b.p99, 3)], rps: [a.rps === null ? null : round(a.rps, 1), b.rps === null ? null : round(b.rps, 1)], p50VsFloor: [a.ratio?.p50 ?? null, b.ratio?.p50 ?? null], p99VsFloor: [a.ratio?.p99 ?? null, b.ratio?.p99 ?? null], rpsVsFloor: [a.ratio?.rps ?? null, b.ratio?.rps ?? null], p50Change: x(b.p50, a.p50), p99Change: x(b.p99, a.p99), rpsChange: x(b.rps, a.rps) }];
+          })
+      : null;
   const result = {
     date: startedAt.toISOString(),
     seconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
@@ -474,6 +618,9 @@ async function main() {
     streams: streamResults,
     room,
     d1RoundTrips: d1Routes,
+    /** Messages seeded into each shard (by shard index), per shard count. */
+    seededMessagesPerShard: external ? null : seededShards,
+    shardComparison,
     verify: verified.length ? verify : null,
     targets,
     notes,
@@ -487,11 +634,16 @@ async function main() {
   console.log(`each HTTP row: ${settings.duration} s at concurrency c after a ${settings.warmup} s warm-up; ratios against GET /healthz on the same runtime and server at the same c (WebSocket rows: c=1)\n`);
   console.log(table(final));
   if (d1Routes) {
-    console.log(`\n| D1 round trips per request (production-like, counted around env.DB in the Worker and the room) | in sequence | calls |\n| --- | ---: | ---: |`);
+    console.log(`\n| D1 round trips per request (production-like, counted around every D1 binding, DB and MESSAGES_<n>, in the Worker and the room) | in sequence | calls |\n| --- | ---: | ---: |`);
     for (const r of d1Routes) console.log(`| ${r.route} | ${r.sequential} | ${r.calls} |`);
   }
+  if (shardComparison?.length) {
+    console.log(`\n| ${fewest} vs ${most} shards | c | p50 ms | p99 ms | throughput | p50 × floor | p99 × floor | throughput × floor |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+    const pair = (xs: (number | null)[], digits = 2) => xs.map((x) => (x == null ? "—" : x.toFixed(digits))).join(" → ");
+    for (const r of shardComparison) console.log(`| ${r.runtime}: ${r.scenario} | ${r.c} | ${pair(r.p50)} | ${pair(r.p99)} | ${pair(r.rps, 0)} | ${pair(r.p50VsFloor, 1)} | ${pair(r.p99VsFloor, 1)} | ${pair(r.rpsVsFloor, 3)} |`);
+  }
   console.log(`\n${targetLines(targets)}`);
-  for (const [runtime, v] of Object.entries(verify)) console.log(`\nsends checked in D1 after ${runtime} (every acknowledged send so far stored once, seqs 1..n): ${JSON.stringify(v)}`);
+  for (const [runtime, v] of Object.entries(verify)) console.log(`\nsends checked in D1 after ${runtime} (every acknowledged send so far stored once, seqs 1..n; summaries: each conversation row's copy of its last message): ${JSON.stringify(v)}`);
   console.log(`load average before ${machine.loadavgBefore.join(" ")}, after ${machine.loadavgAfter.join(" ")}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\nwritten: bench/results/latest.json`);

@@ -1,6 +1,6 @@
 // Starts and stops a real `wrangler dev` for the e2e, browser and benchmark suites.
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdtempSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,18 +21,44 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A copy of the Worker's sources to run from: `wrangler dev` reloads (and drops every request and socket)
- * whenever a watched file changes, so a suite must not run from a tree someone is editing.
+ * `toml` (a wrangler.toml's text) binding exactly `shards` message shards, MESSAGES_0 … MESSAGES_<shards − 1>:
+ * its own entries below that are kept as they are, those at or above it are left out, and the missing ones
+ * are appended (shardEntry). The other tables and entries are untouched.
  */
-function snapshot(shards: number | undefined): string {
+export function withShards(toml: string, shards: number): string {
+  if (!Number.isInteger(shards) || shards < 1) throw new Error(`shards must be a whole number ≥ 1 (got ${shards})`);
+  // The file as blocks, each from a table header to the line before the next one.
+  const blocks: string[][] = [[]];
+  for (const line of toml.split("\n")) {
+    if (/^\s*\[/.test(line)) blocks.push([]);
+    blocks.at(-1)!.push(line);
+  }
+  const shardOf = (block: string[]) => {
+    if (!/^\s*\[\[\s*d1_databases\s*\]\]/.test(block[0] ?? "")) return null;
+    const binding = block.map((l) => /^\s*binding\s*=\s*"MESSAGES_(\d+)"/.exec(l)).find(Boolean);
+    return binding ? Number(binding[1]) : null;
+  };
+  const kept = blocks.filter((b) => (shardOf(b) ?? -1) < shards);
+  const bound = new Set(kept.map(shardOf).filter((i) => i !== null));
+  let text = kept.map((b) => b.join("\n")).join("\n");
+  for (let index = 0; index < shards; index++) if (!bound.has(index)) text += shardEntry(index);
+  return text;
+}
+
+/**
+ * A copy of the Worker's sources to run from: `wrangler dev` reloads (and drops every request and socket)
+ * whenever a watched file changes, so a suite must not run from a tree someone is editing. `shards`: its
+ * wrangler.toml binds exactly that many message shards (withShards); wrangler.toml's own otherwise.
+ */
+export function snapshot(options: { shards?: number; from?: string } = {}): string {
+  const from = options.from ?? process.cwd();
   const dir = mkdtempSync(join(tmpdir(), "hey-src-"));
   for (const entry of ["src", "public", "migrations", "migrations-messages", "wrangler.toml", "package.json", "tsconfig.json"]) {
-    if (existsSync(entry)) cpSync(entry, join(dir, entry), { recursive: true });
+    if (existsSync(join(from, entry))) cpSync(join(from, entry), join(dir, entry), { recursive: true });
   }
   const toml = join(dir, "wrangler.toml");
-  const bound = d1Bindings(toml).filter((b) => b.startsWith("MESSAGES_")).length;
-  for (let index = bound; index < (shards ?? 0); index++) appendFileSync(toml, shardEntry(index));
-  symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
+  if (options.shards !== undefined) writeFileSync(toml, withShards(readFileSync(toml, "utf8"), options.shards));
+  symlinkSync(join(from, "node_modules"), join(dir, "node_modules"));
   return dir;
 }
 
@@ -62,12 +88,14 @@ export const UNLIMITED = {
 /**
  * Starts `wrangler dev` detached in its own process group on a free port (or `port`), with its state
  * in `persistTo` (a fresh temporary folder by default) and every database's migrations applied; `vars`
- * become `--var`s; `shards` binds message shards up to that many (wrangler.toml binds two).
+ * become `--var`s; `shards` binds exactly that many message shards (wrangler.toml binds two; 1 leaves
+ * only MESSAGES_0), wrangler.toml's own when left out. It runs from a snapshot of the sources, removed
+ * when it is killed.
  */
 export async function startDevServer(options: { persistTo?: string; port?: number; vars?: Record<string, string>; shards?: number } = {}): Promise<DevServer> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "hey-"));
   const port = options.port ?? (await freePort());
-  const cwd = snapshot(options.shards);
+  const cwd = snapshot({ shards: options.shards });
   for (const binding of d1Bindings(join(cwd, "wrangler.toml"))) await run(["wrangler", "d1", "migrations", "apply", binding, "--local", "--persist-to", persistTo], cwd);
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child: ChildProcess = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, ...vars], {
@@ -100,6 +128,7 @@ export async function startDevServer(options: { persistTo?: string; port?: numbe
     }
     await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", () => resolve())));
     await portFree(port);
+    rmSync(cwd, { recursive: true, force: true });
   };
   return { url, port, persistTo, log: () => log, kill };
 }

@@ -4,6 +4,8 @@
 // the options wrangler derives from wrangler.toml (static assets left out: no benchmark route uses them),
 // its D1 and Durable Object state where `wrangler dev --persist-to` and `wrangler d1 execute --local
 // --persist-to` keep theirs (`<persistTo>/v3/d1`, `<persistTo>/v3/do`), so one seeded state serves both.
+// The bindings may come from another wrangler.toml than the bundle's (one binding more or fewer message
+// shards, see withShards in scripts/dev-server.ts): the code is the same, only the D1s it is given differ.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import type { Unstable_MiniflareWorkerOptions } from "wrangler";
+import { d1Bindings } from "../../scripts/d1-bindings";
 import { freePort, portFree } from "../../scripts/dev-server";
 
 const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" };
@@ -70,14 +73,16 @@ export type MiniflareServer = { runtime: "production-like"; url: string; port: n
 
 /**
  * Serves `bundle` from one workerd on a free loopback port (or `port`), with its D1 and Durable Object
- * state in `persistTo` (migrations applied first, as `wrangler dev` does); `vars` become plain-text
- * bindings over wrangler.toml's [vars].
+ * state in `persistTo` (every D1's migrations applied first, as `wrangler dev` does); `vars` become
+ * plain-text bindings over wrangler.toml's [vars]. `configPath` (default: the bundle's) is the
+ * wrangler.toml whose bindings it serves: the D1s it names are the ones bound and migrated.
  */
-export async function startMiniflareServer(options: { bundle: Bundle; persistTo: string; root: string; vars?: Record<string, string>; port?: number }): Promise<MiniflareServer> {
+export async function startMiniflareServer(options: { bundle: Bundle; persistTo: string; root: string; vars?: Record<string, string>; port?: number; configPath?: string }): Promise<MiniflareServer> {
   const { bundle, persistTo } = options;
-  await npx(["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, "-c", bundle.configPath], options.root);
+  const configPath = options.configPath ?? bundle.configPath;
+  for (const binding of d1Bindings(configPath)) await npx(["wrangler", "d1", "migrations", "apply", binding, "--local", "--persist-to", persistTo, "-c", configPath], options.root);
   const port = options.port ?? (await freePort());
-  const { name, options: workerOptions } = await miniflareOptionsOf(bundle.configPath, options.root);
+  const { name, options: workerOptions } = await miniflareOptionsOf(configPath, options.root);
   const { assets: _assets, ...bindings } = workerOptions;
   let log = "";
   const keep = (d: Buffer) => {

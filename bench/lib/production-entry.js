@@ -5,8 +5,9 @@
 //     the room alone: ConversationRoom's `send` RPC from the Worker, kept `inflight` deep for `seconds`,
 //     each send with its own idempotency key (keys=1) or none; sends stored per second, each send's latency.
 //   any request with `x-bench-count-d1: <conversation id>`
-//     goes to the app with env.DB wrapped so that every D1 call is counted, the rooms' calls included (they
-//     run in this isolate; the room of that conversation is asked, so a room elsewhere would show);
+//     goes to the app with every D1 (env.DB and the message shards env.MESSAGES_<n>) wrapped so that every
+//     call is counted, through read sessions too, the rooms' calls included (they run in this isolate; the
+//     room of that conversation is asked, so a room elsewhere would show);
 //     the answer carries `x-bench-d1: {"calls":N,"sequential":M,"shared":true}`.
 // What it needs of the app: the Worker, the room class, the room's stub and its send RPC as
 // src/messages/actions.ts calls it (update roomAlone below when that changes).
@@ -17,8 +18,8 @@ import { room } from "../../src/realtime/room-stub";
 export { RateLimiter, UserHub } from "../../src/index";
 
 /**
- * D1 calls while a counting request runs. One `prepare().run/all/first/raw`, one `batch`, one `exec` is
- * one round trip. `sequential` is the longest chain of calls each starting after the previous one ended:
+ * D1 calls while a counting request runs, over every database. One `prepare().run/all/first/raw`, one
+ * `batch`, one `exec` is one round trip, on a binding or on one of its sessions (withSession). `sequential` is the longest chain of calls each starting after the previous one ended:
  * calls in flight together (Promise.all) count once, as they cost one round trip of waiting.
  */
 const tally = { active: false, calls: 0, sequential: 0, marker: 0 };
@@ -33,6 +34,7 @@ function counted(work) {
 }
 
 const unwrap = new WeakMap();
+/** A D1 binding, or a session of one (prepare, batch, getBookmark), whose calls are counted while tally.active. */
 function countingD1(db) {
   const statement = (stmt) => {
     const wrapped = {
@@ -50,16 +52,25 @@ function countingD1(db) {
     batch: (statements) => counted(() => db.batch(statements.map((s) => unwrap.get(s) ?? s))),
     exec: (query) => counted(() => db.exec(query)),
     dump: () => counted(() => db.dump()),
-    withSession: (...args) => db.withSession(...args),
+    withSession: (...args) => countingD1(db.withSession(...args)),
+    getBookmark: () => db.getBookmark(),
   };
 }
 
-/** The app's room; its env.DB is the counting wrapper while a counting request runs, the binding otherwise. */
+/** The names of env's D1 bindings: DB and the message shards. */
+const d1Names = (env) => Object.keys(env).filter((name) => name === "DB" || /^MESSAGES_\d+$/.test(name));
+
+/**
+ * The app's room; its env.DB is the counting wrapper while a counting request runs, the binding otherwise.
+ * Its shards are always the counting wrappers (which count only while a counting request runs): the room
+ * keeps its conversation's shard from the load on, so what it holds must be able to count later.
+ */
 export class ConversationRoom extends Room {
   constructor(ctx, env) {
     const plain = env.DB;
     const wrapped = countingD1(plain);
     const probed = { ...env };
+    for (const name of d1Names(env)) if (name !== "DB") probed[name] = countingD1(env[name]);
     Object.defineProperty(probed, "DB", { enumerable: true, get: () => (tally.active ? wrapped : plain) });
     super(ctx, probed);
   }
@@ -79,7 +90,8 @@ async function countD1(request, env, ctx, conversationId) {
   Object.assign(tally, { active: true, calls: 0, sequential: 0 });
   let response;
   try {
-    response = await app.fetch(inner, { ...env, DB: countingD1(env.DB) }, ctx);
+    const counting = Object.fromEntries(d1Names(env).map((name) => [name, countingD1(env[name])]));
+    response = await app.fetch(inner, { ...env, ...counting }, ctx);
     // Read the body while counting: a route may still be producing it.
     response = new Response(await response.arrayBuffer(), response);
   } finally {

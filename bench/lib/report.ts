@@ -8,6 +8,8 @@ export type Row = {
   runtime: Runtime;
   /** Which server: "on" is the default (group commit up to 50 sends a batch), "off" has GROUP_COMMIT_MAX_BATCH=1. */
   server: "on" | "off";
+  /** How many message shards (MESSAGES_<n>) the server had bound; absent for a server the benchmark did not start. */
+  shards?: number;
   scenario: string;
   c: number;
   p50: number;
@@ -17,17 +19,19 @@ export type Row = {
   unit: "req/s" | "msg/s" | "";
   ok?: number;
   failed?: number;
-  /** The floor this row is compared with: GET /healthz on the same runtime and server at concurrency `floorC` (0: none). */
+  /** The 1-minute load average when the row was measured: other work on the machine shows here. */
+  load?: number;
+  /** The floor this row is compared with: GET /healthz on the same runtime, server and shards at concurrency `floorC` (0: none). */
   floorC: number;
   ratio?: { p50: number | null; p99: number | null; rps: number | null };
 };
 
 export const FLOOR = "floor: GET /healthz";
 
-/** Fills every row's ratio against the floor of the same runtime, server and concurrency. */
+/** Fills every row's ratio against the floor of the same runtime, server, shards and concurrency. */
 export function withRatios(rows: Row[]): Row[] {
   return rows.map((r) => {
-    const floor = rows.find((f) => f.scenario === FLOOR && f.runtime === r.runtime && f.server === r.server && f.c === r.floorC);
+    const floor = rows.find((f) => f.scenario === FLOOR && f.runtime === r.runtime && f.server === r.server && f.shards === r.shards && f.c === r.floorC);
     if (!floor) return r;
     return { ...r, ratio: { p50: round(r.p50 / floor.p50), p99: round(r.p99 / floor.p99), rps: r.rps === null || !floor.rps ? null : round(r.rps / floor.rps, 3) } };
   });
@@ -38,9 +42,10 @@ const fmtRps = (r: Row) => (r.rps === null ? "—" : `${Math.round(r.rps)} ${r.u
 
 /** A Markdown table: readable in a terminal and pasteable into the README. */
 export function table(rows: Row[]): string {
-  const head = ["runtime", "scenario", "group commit", "c", "p50 ms", "p99 ms", "throughput", "p50 × floor", "p99 × floor", "throughput × floor"];
+  const head = ["runtime", "shards", "scenario", "group commit", "c", "p50 ms", "p99 ms", "throughput", "p50 × floor", "p99 × floor", "throughput × floor"];
   const lines = rows.map((r) => [
     r.runtime,
+    r.shards === undefined ? "—" : String(r.shards),
     r.scenario,
     r.server,
     String(r.c),
@@ -52,8 +57,8 @@ export function table(rows: Row[]): string {
     r.scenario === FLOOR ? "1" : fmt(r.ratio?.rps, 3),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
-  return [line(head), `| ${widths.map((w, i) => (i < 3 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`, ...lines.map(line)].join("\n");
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 4 && i !== 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  return [line(head), `| ${widths.map((w, i) => (i < 4 && i !== 1 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`, ...lines.map(line)].join("\n");
 }
 
 export type Target = { name: string; goal: string; value: string; met: boolean | null };

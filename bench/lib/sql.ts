@@ -1,4 +1,6 @@
-// SQL against the local D1 of a stopped `wrangler dev`, through `wrangler d1 execute --local`.
+// SQL against the local D1s of a stopped server, through `wrangler d1 execute --local`: the main database
+// (DB) or a message shard (MESSAGES_<n>), as bound by wrangler.toml or by the `config` given (a snapshot
+// binding more shards: a shard's file is named after its database_id, the same in every runtime).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,14 +8,17 @@ import { join } from "node:path";
 
 const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" };
 
-/** Runs `sql` (any number of statements) against the D1 persisted in `persistTo`; returns each statement's rows. */
-export async function d1(persistTo: string, sql: string): Promise<Record<string, unknown>[][]> {
+/**
+ * Runs `sql` (any number of statements) against the D1 `binding` (default DB) persisted in `persistTo`,
+ * as `config` (default: wrangler.toml) binds it; returns each statement's rows.
+ */
+export async function d1(persistTo: string, sql: string, options: { binding?: string; config?: string } = {}): Promise<Record<string, unknown>[][]> {
   const dir = mkdtempSync(join(tmpdir(), "hey-bench-sql-"));
   const file = join(dir, "seed.sql");
   writeFileSync(file, sql);
   try {
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file, "--json"], {
+      const child = spawn("npx", ["wrangler", "d1", "execute", options.binding ?? "DB", "--local", "--persist-to", persistTo, "--file", file, "--json", ...(options.config ? ["-c", options.config] : [])], {
         stdio: ["ignore", "pipe", "pipe"],
         // --json prints at the "log" level: keep it on whatever WRANGLER_LOG the benchmark runs with.
         env: { ...process.env, ...QUIET, WRANGLER_LOG: "log" },
