@@ -38,9 +38,9 @@ export function createApp() {
   // After secureHeaders, which adds its headers once the rest has answered, so the 405 gets them too.
   app.use(methodsAllowed(app));
   app.use(trailingSlashRedirect(app));
-  // Before every route, so route middleware such as secured() finds c.var.db too.
-  app.use(withDatabase);
-  app.use("/api/*", jsonBodies);
+  // Before every API route, so route middleware such as secured() finds c.var.db too (the OAuth routes
+  // open their own; /openapi.json, the docs and the app need no database).
+  app.use("/api/*", withDatabase, jsonBodies);
   app.use("/o/*", issuerRequired, oauthBodyLimit);
   app.use("/.well-known/*", issuerRequired);
 
@@ -83,7 +83,7 @@ export function createApp() {
       description:
         "Edge-hosted messaging API. Paths end with a slash; the same path without it is served too. " +
         "Errors are application/problem+json (RFC 9457); OAuth endpoints answer RFC 6749 JSON. " +
-        "Every response carries `X-Hey-Bookmark`; send the last one back on the next request to read your own writes " +
+        "Every `/api/` response carries `X-Hey-Bookmark`; send the last one back on the next request to read your own writes " +
         "when reads are served by D1 read replicas (a value the API did not send is a 400).",
       contact: { name: "Hey", url: `${new URL(c.req.url).origin}/docs` },
     },
