@@ -129,7 +129,7 @@ function strangerAsNull(error: unknown): null {
 /** A position in the list across conversations, as its `before` cursor: `<sent_at in ms>.<id>`. */
 const cursorOf = (m: { sentAt: Date; id: number }) => `${m.sentAt.getTime()}.${m.id}`;
 
-export function parsePosition(cursor: string): Position {
+function parsePosition(cursor: string): Position {
   const [sentAt, id] = cursor.split(".").map(Number);
   return { sentAt: sentAt!, id: id! };
 }
