@@ -45,7 +45,11 @@ export type WrittenBookmarks = Record<string, string>;
  */
 export function writeSession(name: string, d1: D1Database) {
   const session = d1.withSession("first-primary");
-  return { session, written: (): WrittenBookmarks => Object.fromEntries([[name, session.getBookmark()]].filter(([, b]) => b)) };
+  const written = (): WrittenBookmarks => {
+    const bookmark = session.getBookmark();
+    return bookmark ? { [name]: bookmark } : {};
+  };
+  return { session, written };
 }
 
 /** A write session on message shard `index`'s primary (see writeSession). */

@@ -37,7 +37,7 @@ const conversationBatch = (db: Database, conversationId: number, viewerId: numbe
  * The main batch and a read of the conversation's shard: at once when this isolate knows the shard (it
  * never changes), else once the batch has named it. A stranger gets 404 either way.
  */
-async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: number, read: (shard: Shard) => Promise<R>) {
+async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: number, read: (shard: Shard) => PromiseLike<R>) {
   const main = conversationBatch(reads.main, conversationId, viewerId);
   const known = knownShard(conversationId);
   const rows = known !== undefined ? read(reads.shard(known)) : main.then(([m]) => read(reads.shard(member(m).conversation.shard)));
@@ -88,7 +88,7 @@ export async function listConversationMessages(reads: Reads, conversationId: num
       : q.before_seq !== undefined
         ? beforeSeq(shard, conversationId, q.before_seq, limit)
         : bySeqRange(shard, conversationId, (q.page - 1) * size, q.page * size);
-  const { conversation, marks, members, found } = await withShardRead(reads, conversationId, viewerId, (shard) => range(shard).then((rows) => rows));
+  const { conversation, marks, members, found } = await withShardRead(reads, conversationId, viewerId, range);
   const view = statusView(viewerId, marks);
   const rows = await withSenders(reads.main, q.before_seq !== undefined ? [...found].reverse() : found, members);
   // The summary follows a flush by one main-database write: rows already in the shard count too.
