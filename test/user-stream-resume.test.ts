@@ -93,7 +93,7 @@ describe("resuming with after_event", () => {
     dropped.ws.close(1000);
     const publish = (count: number) =>
       runInDurableObject(hubOf(r.user.id), (hub: UserHub) => {
-        const event: InboxEvent = { type: "receipt", conversation_id: c.id, delivered_seq: 0, read_seq: 0, unread_count: 1 };
+        const event: InboxEvent = { type: "receipt", conversation_id: c.id, delivered_seq: 0, read_seq: 0, unread_count: 1, mentions: 0 };
         hub.publish(Array.from({ length: count }, () => event));
       });
 

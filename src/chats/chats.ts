@@ -2,11 +2,10 @@ import { and, count, desc, eq, gt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { byConversation, membersQuery, toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
-import { conversations, participants, users, type ConversationRow } from "../db/schema";
+import { conversations, mentions, participants, users, type ConversationRow } from "../db/schema";
 import { watermarksQuery } from "../messages/listing";
-import { toMessageResource } from "../messages/resource";
+import { toChatMessageResource } from "../messages/resource";
 import { statusView } from "../messages/status";
-import type { StoredMessage } from "../messages/store";
 
 const sender = alias(users, "sender");
 
@@ -14,7 +13,7 @@ const sender = alias(users, "sender");
 const senderColumns = { senderFirstName: sql<string | null>`${sender.firstName}`.as("sender_first_name"), senderLastName: sql<string | null>`${sender.lastName}`.as("sender_last_name") };
 
 /** The copy of a conversation's last message on its row, as a message. */
-function lastMessageOf(c: ConversationRow, firstName: string | null, lastName: string | null): StoredMessage {
+function lastMessageOf(c: ConversationRow, firstName: string | null, lastName: string | null) {
   return {
     id: c.lastMessageId!,
     conversationId: c.id,
@@ -25,10 +24,12 @@ function lastMessageOf(c: ConversationRow, firstName: string | null, lastName: s
     sentAt: c.lastMessageAt!,
     editedAt: c.lastEditedAt,
     deleted: c.lastDeleted,
-    changeSeq: 0,
     sender: { id: c.lastSenderId!, firstName: firstName ?? "", lastName: lastName ?? "" },
   };
 }
+
+/** The caller's unread mentions in the conversation of a `participants` row (an index range). */
+const unreadMentions = sql<number>`(SELECT count(*) FROM ${mentions} WHERE ${mentions.userId} = ${participants.userId} AND ${mentions.conversationId} = ${participants.conversationId} AND ${mentions.seq} > ${participants.readSeq})`.as("unread_mentions");
 
 /**
  * The chat list: each of the user's conversations with its last message and the user's unread count,
@@ -48,7 +49,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
   const [[total], rows, members, marks] = await db.batch([
     db.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where),
     db
-      .select({ conversation: conversations, readSeq: participants.readSeq, ...senderColumns })
+      .select({ conversation: conversations, readSeq: participants.readSeq, mentions: unreadMentions, ...senderColumns })
       .from(participants)
       .innerJoin(conversations, eq(conversations.id, participants.conversationId))
       .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
@@ -64,8 +65,9 @@ export async function listChats(db: Database, userId: number, options: { unreadO
     const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));
     return {
       conversation: toConversationResource(r.conversation, byId.get(r.conversation.id) ?? []),
-      last_message: r.conversation.lastMessageId === null ? null : toMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view),
+      last_message: r.conversation.lastMessageId === null ? null : toChatMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view),
       unread_count: Math.max(0, r.conversation.lastSeq - r.readSeq),
+      mentions: r.mentions,
     };
   });
   return { count: total?.n ?? 0, results };

@@ -105,7 +105,7 @@ export const conversationRoutes = createRouter()
     const { conversation, created } = await createConversation(db(c), openShards(c.env), actor(c), c.req.valid("json"));
     const resource = (await resources(db(c), [conversation]))[0]!;
     if (created) {
-      const chat = { conversation: resource, last_message: null, unread_count: 0 };
+      const chat = { conversation: resource, last_message: null, unread_count: 0, mentions: 0 };
       // After the answer: every member with a stream open gets the new chat, and who of the others is online.
       c.executionCtx.waitUntil(new Inbox(c.env).introduce(db(c), resource.participants.map((p) => p.id), { type: "conversation.added", chat }));
     }

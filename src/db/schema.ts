@@ -140,6 +140,22 @@ export const participants = sqliteTable(
 );
 
 /**
+ * Who a message mentions, by seq, for the chat list's count of unread mentions (messages are in the
+ * shards, which the chat list never reads): written by the conversation's room with each flush.
+ */
+export const mentions = sqliteTable(
+  "mentions",
+  {
+    userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    conversationId: integer("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.conversationId, t.seq] }), index("mentions_conversation").on(t.conversationId, t.seq)],
+);
+
+/**
  * How many conversations each message shard holds, so a new conversation goes to the least full open
  * one without counting rows. A shard's row appears with its first conversation.
  */

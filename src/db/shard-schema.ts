@@ -1,7 +1,8 @@
 // The schema of every message shard (MESSAGES_<n>): the same migrations (migrations-messages/) on each.
 // No foreign keys: users and conversations live in the main database; the conversation's room is the
 // only writer of its rows and removes them when the conversation is deleted.
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
 
@@ -21,12 +22,33 @@ export const messages = sqliteTable(
     // The conversation's change counter when this message was last edited or deleted (0: never), so a
     // resuming client can ask for every change after the one it saw; the counter is the highest of them.
     changeSeq: integer("change_seq").notNull().default(0),
+    /** The row id (not the API id) of the message this one replies to, in the same conversation. */
+    replyTo: integer("reply_to"),
+    /** Participants mentioned as `<@id>` in the body when it was sent or last edited; null when none. */
+    mentions: text("mentions", { mode: "json" }).$type<number[]>(),
+    pinnedAt: timestamp("pinned_at"),
+    pinnedBy: integer("pinned_by"),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq),
     uniqueIndex("messages_idempotency").on(t.conversationId, t.senderId, t.clientMessageId),
     index("messages_conversation_change").on(t.conversationId, t.changeSeq),
+    index("messages_thread").on(t.replyTo, t.seq).where(sql`${t.replyTo} IS NOT NULL`),
+    index("messages_pins").on(t.conversationId, t.pinnedAt).where(sql`${t.pinnedAt} IS NOT NULL`),
   ],
 );
 
-export type MessageRow = typeof messages.$inferSelect;
+/**
+ * One user's reaction with one emoji to a message (`message_id` is the row id). A message's reactions go
+ * with it: a trigger (migrations-messages/0002_search_and_cleanup.sql) deletes them when its row goes.
+ */
+export const reactions = sqliteTable(
+  "reactions",
+  {
+    messageId: integer("message_id").notNull(),
+    emoji: text("emoji").notNull(),
+    userId: integer("user_id").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId] })],
+);

@@ -9,8 +9,8 @@ import { settled } from "../realtime/outcome";
 import { visibleMessage, type Reads } from "./listing";
 
 /** Sends as the token's user; `created` is false for a retry of an earlier send. */
-export async function sendMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null) {
-  const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, body, clientMessageId, limit: policy(env, "send") };
+export async function sendMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null, replyTo: number | null) {
+  const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, body, clientMessageId, replyTo, limit: policy(env, "send") };
   return settled(reads, await room(env, conversationId).send(conversationId, request));
 }
 
@@ -22,6 +22,16 @@ export async function editMessage(env: Cloudflare.Env, reads: ReadSessions, conv
 /** Deletes a message as a tombstone (it keeps its seq); its sender or the conversation's owner may. */
 export async function deleteMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, messageId: number, userId: number) {
   settled(reads, await room(env, conversationId).deleteMessage(conversationId, userId, messageId));
+}
+
+/** Adds or removes the caller's reaction through the room. */
+export async function reactToMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, messageId: number, userId: number, emoji: string, add: boolean) {
+  return settled(reads, await room(env, conversationId).react(conversationId, userId, messageId, emoji, add));
+}
+
+/** Pins or unpins a message through the room. */
+export async function pinMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, messageId: number, userId: number, on: boolean) {
+  return settled(reads, await room(env, conversationId).pin(conversationId, userId, messageId, on));
 }
 
 /** Moves the caller's watermarks forward through the room. */

@@ -5,3 +5,9 @@ export const MAX_BODY_CODE_POINTS = 4000;
 
 /** How a body is measured against the limit. */
 export const bodyLength = (body: string) => [...body.trim()].length;
+
+/** A message takes at most this many different emoji as reactions. */
+export const MAX_REACTION_EMOJI = 20;
+
+/** A conversation keeps at most this many pinned messages. */
+export const MAX_PINS = 50;

@@ -130,7 +130,7 @@ export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), body.message_body, key);
+    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), body.message_body, key, body.reply_to ?? null);
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {

@@ -21,7 +21,11 @@ export const ClientMessageIdSchema = z
   .regex(/^[\x21-\x7e]+$/, "Use printable ASCII without spaces.")
   .openapi({ description: "Makes the send idempotent for this sender in this conversation." });
 
-export const SendSchema = z.object({ message_body: MessageBodySchema, client_message_id: ClientMessageIdSchema.optional() }).openapi("NewMessage");
+export const ReplyToSchema = z.int().positive().openapi({ description: "The id of a message of the same conversation (not deleted) that this one replies to." });
+
+export const SendSchema = z
+  .object({ message_body: MessageBodySchema, client_message_id: ClientMessageIdSchema.optional(), reply_to: ReplyToSchema.optional() })
+  .openapi("NewMessage", { description: "Mention a participant by writing `<@USER_ID>` in the body." });
 export const FlatSendSchema = SendSchema.extend({ conversation: z.int().positive() }).openapi("NewFlatMessage");
 export const EditSchema = z.object({ message_body: MessageBodySchema }).strict().openapi("MessageEdit");
 
@@ -30,22 +34,54 @@ export type Status = (typeof STATUSES)[number] | "pending";
 
 export const SenderSchema = z.object({ id: z.int(), first_name: z.string(), last_name: z.string() });
 
-export const MessageSchema = z
+export const ReplyQuoteSchema = z
   .object({
     id: z.int(),
-    conversation: z.int(),
     seq: z.int(),
     sender: SenderSchema,
-    message_body: z.string(),
-    sent_at: z.iso.datetime(),
-    edited_at: z.iso.datetime().nullable(),
+    preview: z.string().openapi({ description: "The quoted body's first 140 characters; empty once it is deleted." }),
     deleted: z.boolean(),
-    status: z.enum(["pending", ...STATUSES]),
-    client_message_id: z.string().nullable(),
+  })
+  .openapi("ReplyQuote", { description: "The message a reply answers." });
+
+export const ReactionSchema = z
+  .object({ emoji: z.string(), count: z.int(), me: z.boolean().openapi({ description: "Whether the caller reacted with this emoji." }) })
+  .openapi("Reaction");
+
+const messageFields = {
+  id: z.int(),
+  conversation: z.int(),
+  seq: z.int(),
+  sender: SenderSchema,
+  message_body: z.string(),
+  sent_at: z.iso.datetime(),
+  edited_at: z.iso.datetime().nullable(),
+  deleted: z.boolean(),
+  status: z.enum(["pending", ...STATUSES]),
+  client_message_id: z.string().nullable(),
+};
+
+// The chat list shows a copy of the last message kept on the conversation's row (it never reads a shard):
+// the message's own fields, without what changes apart from it.
+
+export const ChatMessageSchema = z
+  .object(messageFields)
+  .openapi("ChatMessage", { description: "A chat's last message; read the message itself for its mentions, replies, reactions and pin." });
+
+export const MessageSchema = z
+  .object({
+    ...messageFields,
+    mentions: z.array(z.int()).openapi({ description: "Participants the body mentions as `<@USER_ID>` (resolved when sent or edited)." }),
+    reply_to: z.union([ReplyQuoteSchema, z.null()]),
+    reply_count: z.int().openapi({ description: "Replies to this message that are not deleted." }),
+    reactions: z.array(ReactionSchema).openapi({ description: "Per emoji, in the order each was first used." }),
+    pinned_at: z.iso.datetime().nullable(),
+    pinned_by: z.int().nullable().openapi({ description: "Who pinned it." }),
   })
   .openapi("Message");
 
 export type MessageResource = z.infer<typeof MessageSchema>;
+export type ChatMessageResource = z.infer<typeof ChatMessageSchema>;
 
 export const ReceiptSchema = z
   .object({

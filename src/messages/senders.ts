@@ -18,7 +18,11 @@ export function namesQuery(db: Database, ids: number[]) {
  */
 export async function withSenders(db: Database, rows: MessageRow[], known: Sender[] = []): Promise<StoredMessage[]> {
   const names = new Map(known.map((s) => [s.id, s]));
-  const missing = [...new Set(rows.map((r) => r.senderId))].filter((id) => !names.has(id));
+  const missing = [...new Set(rows.flatMap(sendersOf))].filter((id) => !names.has(id));
   if (missing.length) for (const s of await namesQuery(db, missing)) names.set(s.id, s);
-  return rows.map((r) => ({ ...r, sender: names.get(r.senderId) ?? { id: r.senderId, firstName: "", lastName: "" } }));
+  const named = (id: number) => names.get(id) ?? { id, firstName: "", lastName: "" };
+  return rows.map((r) => ({ ...r, sender: named(r.senderId), replySender: r.replyTo && named(r.replyTo.senderId) }));
 }
+
+/** The users a row names: its sender, and the sender of the message it quotes. */
+export const sendersOf = (r: MessageRow): number[] => (r.replyTo ? [r.senderId, r.replyTo.senderId] : [r.senderId]);

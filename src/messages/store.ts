@@ -3,11 +3,16 @@
 // names live in the main database: src/messages/senders.ts joins them.
 import { and, asc, count, desc, eq, gt, gte, lte, lt, max, ne, or, sql, type SQL } from "drizzle-orm";
 import { SHARD_SLOTS, type Shard } from "../db/shards";
-import { messages, type MessageRow } from "../db/shard-schema";
+import { messages, reactions } from "../db/shard-schema";
 
 export type Sender = { id: number; firstName: string; lastName: string };
-export type StoredMessage = MessageRow & { sender: Sender };
-export type { MessageRow };
+/** The message a reply quotes, as its row holds it (`preview` is empty once it is deleted). */
+export type ReplyParent = { id: number; seq: number; senderId: number; preview: string; deleted: boolean };
+/** A message's reactions with one emoji: who reacted, in the order of each emoji's first reaction. */
+export type ReactionRow = { emoji: string; users: number[] };
+/** A message as the store reads it: its row, the message it replies to, its live replies and its reactions. */
+export type MessageRow = Omit<typeof messages.$inferSelect, "replyTo"> & { replyTo: ReplyParent | null; replyCount: number; reactions: ReactionRow[] };
+export type StoredMessage = MessageRow & { sender: Sender; replySender: Sender | null };
 
 /** The API's id of a row of shard `s`. */
 const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
@@ -16,6 +21,25 @@ const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.in
 export function isMessage(s: Shard, id: number): SQL {
   return id % SHARD_SLOTS === s.index ? eq(messages.id, Math.floor(id / SHARD_SLOTS)) : sql`0`;
 }
+
+/** Characters of a parent's body a reply quotes (code points: SQLite's substr counts characters). */
+export const QUOTE_LENGTH = 140;
+
+const json = <T>(expression: SQL, name: string, empty: T) => sql<T>`${expression}`.mapWith((v: string | null) => (v === null ? empty : (JSON.parse(v) as T))).as(name);
+
+// Correlated subqueries over the outer `messages` row: one index lookup each, in the same statement.
+const replyParent = (s: Shard) =>
+  json<ReplyParent | null>(
+    sql`(SELECT json_object('id', p.id * ${SHARD_SLOTS} + ${s.index}, 'seq', p.seq, 'senderId', p.sender_id, 'preview', substr(p.body, 1, ${QUOTE_LENGTH}), 'deleted', json(CASE WHEN p.deleted THEN 'true' ELSE 'false' END)) FROM ${messages} p WHERE p.id = ${messages.replyTo})`,
+    "reply_parent",
+    null,
+  );
+const replyCount = sql<number>`(SELECT count(*) FROM ${messages} r WHERE r.reply_to = ${messages.id} AND r.deleted = 0)`.as("reply_count");
+const reactionRows = json<ReactionRow[]>(
+  sql`(SELECT json_group_array(json_object('emoji', emoji, 'users', json(users))) FROM (SELECT emoji, json_group_array(user_id) AS users, min(rowid) AS first FROM ${reactions} WHERE message_id = ${messages.id} GROUP BY emoji ORDER BY first))`,
+  "reaction_rows",
+  [],
+);
 
 // Aliased: drizzle maps a D1 batch's rows by column name.
 const columns = (s: Shard) => ({
@@ -29,6 +53,12 @@ const columns = (s: Shard) => ({
   editedAt: messages.editedAt,
   deleted: messages.deleted,
   changeSeq: messages.changeSeq,
+  mentions: messages.mentions,
+  pinnedAt: messages.pinnedAt,
+  pinnedBy: messages.pinnedBy,
+  replyTo: replyParent(s),
+  replyCount,
+  reactions: reactionRows,
 });
 
 const select = (s: Shard) => s.db.select(columns(s)).from(messages);
@@ -133,10 +163,13 @@ export function changedSince(s: Shard, conversationId: number, upTo: number, aft
     .limit(limit);
 }
 
-/** One queued send as a flush writes it: `s` sender, `b` body, `k` client_message_id (or null). */
-export type PendingRow = { s: number; b: string; k: string | null };
+/**
+ * One queued send as a flush writes it: `s` sender, `b` body, `k` client_message_id (or null), `r` the
+ * row id of the message it replies to (or null), `m` the participants it mentions (or null).
+ */
+export type PendingRow = { s: number; b: string; k: string | null; r: number | null; m: number[] | null };
 
-const field = (name: "s" | "b" | "k") => sql.raw(`json_extract(j.value, '$.${name}')`);
+const field = (name: keyof PendingRow) => sql.raw(`json_extract(j.value, '$.${name}')`);
 
 /** The statement that finds earlier sends (retries) among a flush's keyed rows. */
 export function earlierSends(s: Shard, conversationId: number, rows: PendingRow[]) {
@@ -149,15 +182,28 @@ export function earlierSends(s: Shard, conversationId: number, rows: PendingRow[
   );
 }
 
+/** The row id a reply names, if `id` is a message id of shard `s` at all (a reply stays in its conversation's shard). */
+export function rowIdIn(s: Shard, id: number): number | null {
+  return id % SHARD_SLOTS === s.index ? Math.floor(id / SHARD_SLOTS) : null;
+}
+
+/** The statement reading the messages (by row id) that a flush's replies quote, if they can be replied to. */
+export function replyParents(s: Shard, conversationId: number, rowIds: number[]) {
+  return select(s).where(
+    and(eq(messages.conversationId, conversationId), eq(messages.deleted, false), sql`${messages.id} IN (SELECT value FROM json_each(${JSON.stringify(rowIds)}))`),
+  );
+}
+
 /**
  * The statement that stores a chunk of a flush in one go: every row but those whose key is already
- * stored, numbered on from the conversation's highest seq in queue order, so seqs stay gap-free
- * whichever rows turn out to be retries. Set-based over one JSON parameter: D1 caps bound parameters,
- * not rows.
+ * stored or whose reply names no live message of the conversation, numbered on from the conversation's
+ * highest seq in queue order, so seqs stay gap-free whichever rows turn out to be retries. Set-based over
+ * one JSON parameter: D1 caps bound parameters, not rows.
  */
 export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[], sentAt: Date) {
   const top = sql`(SELECT coalesce(max(${messages.seq}), 0) FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})`;
   const stored = sql`SELECT 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${field("s")} AND m.client_message_id = ${field("k")}`;
+  const parent = sql`SELECT 1 FROM ${messages} p WHERE p.id = ${field("r")} AND p.conversation_id = ${conversationId} AND p.deleted = 0`;
   const fresh = s.db
     // drizzle's INSERT … SELECT wants every column, in table order (a NULL id takes the next one).
     .select({
@@ -171,19 +217,27 @@ export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[]
       editedAt: sql<null>`NULL`.as("edited_at"),
       deleted: sql<number>`0`.as("deleted"),
       changeSeq: sql<number>`0`.as("change_seq"),
+      replyTo: sql<number | null>`${field("r")}`.as("reply_to"),
+      mentions: sql<string | null>`${field("m")}`.as("mentions"),
+      pinnedAt: sql<null>`NULL`.as("pinned_at"),
+      pinnedBy: sql<null>`NULL`.as("pinned_by"),
     })
     .from(sql`json_each(${JSON.stringify(rows)}) j`)
-    .where(sql`${field("k")} IS NULL OR NOT EXISTS (${stored})`);
+    .where(sql`(${field("k")} IS NULL OR NOT EXISTS (${stored})) AND (${field("r")} IS NULL OR EXISTS (${parent}))`);
   return s.db.insert(messages).select(fresh).returning({ id: apiId(s), seq: messages.seq });
 }
 
-export type Change = { kind: "edit"; body: string } | { kind: "delete"; byOwner: boolean };
+export type Change = { kind: "edit"; body: string; mentions: number[] | null } | { kind: "delete"; byOwner: boolean };
+
+/** The conversation's next change counter, for a statement that changes one of its messages. */
+const nextChange = (conversationId: number) => sql`(SELECT max(m.change_seq) + 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId})`;
 
 /**
  * Edits (its sender only) or tombstones (its sender, or the owner) a message, in one batch: the
  * conversation's change counter (its messages' highest change_seq) moves on and is stamped on the
- * message only when the change is allowed. Returns the message as it stands afterwards and whether
- * this call changed it; undefined when there is no such message.
+ * message only when the change is allowed. A tombstone loses its body, mentions, pin and reactions.
+ * Returns the message before and after, and whether this call changed it; undefined when there is no
+ * such message.
  */
 export async function changeMessage(s: Shard, conversationId: number, messageId: number, userId: number, change: Change) {
   const allowed = and(
@@ -192,16 +246,97 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
     eq(messages.deleted, false),
     change.kind === "edit" || !change.byOwner ? eq(messages.senderId, userId) : undefined,
   );
-  const next = sql`(SELECT max(m.change_seq) + 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId})`;
-  const [changed, [message]] = await s.db.batch([
-    s.db
-      .update(messages)
-      .set(change.kind === "edit" ? { body: change.body, editedAt: new Date(), changeSeq: next } : { body: "", deleted: true, changeSeq: next })
-      .where(allowed)
-      .returning({ id: messages.id }),
+  const set =
+    change.kind === "edit"
+      ? { body: change.body, mentions: change.mentions, editedAt: new Date(), changeSeq: nextChange(conversationId) }
+      : { body: "", mentions: null, deleted: true, pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) };
+  const [[before], changed, , [message]] = await s.db.batch([
+    selectMessage(s, conversationId, messageId),
+    s.db.update(messages).set(set).where(allowed).returning({ id: messages.id }),
+    // Only a tombstone's reactions go (changes() is the update's: the batch runs in order on one connection).
+    s.db.delete(reactions).where(and(isReactionOf(s, messageId), sql`${change.kind === "delete" ? 1 : 0} AND changes() > 0`)),
     selectMessage(s, conversationId, messageId),
   ]);
-  return message && { message, changed: changed.length > 0 };
+  return message && before && { before, message, changed: changed.length > 0 };
+}
+
+const isReactionOf = (s: Shard, messageId: number) => (messageId % SHARD_SLOTS === s.index ? eq(reactions.messageId, Math.floor(messageId / SHARD_SLOTS)) : sql`0`);
+
+/** A reaction's outcome: the message afterwards (undefined if none), and whether this call changed it. */
+export type ReactionResult = { message: MessageRow | undefined; changed: boolean };
+
+/**
+ * Adds or removes one user's reaction to a live message of the conversation, in one batch; adding fails
+ * (changed: false) when the message already has `maxEmoji` other emoji. A change moves the conversation's
+ * change counter onto the message, so a resuming socket gets it again.
+ */
+export async function react(s: Shard, conversationId: number, messageId: number, userId: number, emoji: string, add: boolean, maxEmoji: number): Promise<ReactionResult> {
+  const row = rowIdIn(s, messageId) ?? 0;
+  const live = sql`EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.id} = ${row} AND ${messages.conversationId} = ${conversationId} AND ${messages.deleted} = 0)`;
+  const write = add
+    ? s.db
+        .insert(reactions)
+        .select(
+          s.db
+            .select({ messageId: sql<number>`${row}`.as("message_id"), emoji: sql<string>`${emoji}`.as("emoji"), userId: sql<number>`${userId}`.as("user_id"), createdAt: sql<number>`${Date.now()}`.as("created_at") })
+            .from(sql`(SELECT 1)`)
+            .where(sql`${live} AND (SELECT count(DISTINCT emoji) FROM ${reactions} WHERE message_id = ${row} AND emoji <> ${emoji}) < ${maxEmoji}`),
+        )
+        .onConflictDoNothing()
+    : s.db.delete(reactions).where(and(eq(reactions.messageId, row), eq(reactions.emoji, emoji), eq(reactions.userId, userId), live));
+  const [, bumped, [message]] = await s.db.batch([
+    write,
+    s.db.update(messages).set({ changeSeq: nextChange(conversationId) }).where(and(eq(messages.id, row), sql`changes() > 0`)).returning({ id: messages.id }),
+    selectMessage(s, conversationId, messageId),
+  ]);
+  return { message, changed: bumped.length > 0 };
+}
+
+/**
+ * Pins (by `userId`) or unpins a live message of the conversation, in one batch; pinning fails
+ * (changed: false) when the conversation has `maxPins` pinned already.
+ */
+export async function pin(s: Shard, conversationId: number, messageId: number, userId: number, on: boolean, maxPins: number): Promise<ReactionResult> {
+  const pinned = sql`(SELECT count(*) FROM ${messages} m WHERE m.conversation_id = ${conversationId} AND m.pinned_at IS NOT NULL)`;
+  const target = and(isMessage(s, messageId), eq(messages.conversationId, conversationId), eq(messages.deleted, false));
+  const write = on
+    ? s.db
+        .update(messages)
+        .set({ pinnedAt: new Date(), pinnedBy: userId, changeSeq: nextChange(conversationId) })
+        .where(and(target, sql`${messages.pinnedAt} IS NULL AND ${pinned} < ${maxPins}`))
+    : s.db
+        .update(messages)
+        .set({ pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) })
+        .where(and(target, sql`${messages.pinnedAt} IS NOT NULL`));
+  const [changed, [message]] = await s.db.batch([write.returning({ id: messages.id }), selectMessage(s, conversationId, messageId)]);
+  return { message, changed: changed.length > 0 };
+}
+
+/** The conversation's pinned messages, most recently pinned first. */
+export function pinned(s: Shard, conversationId: number) {
+  return select(s)
+    .where(and(eq(messages.conversationId, conversationId), sql`${messages.pinnedAt} IS NOT NULL`))
+    .orderBy(desc(messages.pinnedAt), desc(messages.id));
+}
+
+/** Replies to a message (by its row id) with `low < seq ≤ high` in `order`, at most `limit`: a thread is a view of the conversation's order. */
+export function replies(s: Shard, parentRowId: number, range: { after?: number; before?: number; limit: number; offset?: number; newestFirst?: boolean }) {
+  return select(s)
+    .where(
+      and(
+        eq(messages.replyTo, parentRowId),
+        range.after !== undefined ? gt(messages.seq, range.after) : undefined,
+        range.before !== undefined ? lt(messages.seq, range.before) : undefined,
+      ),
+    )
+    .orderBy(range.newestFirst ? desc(messages.seq) : asc(messages.seq))
+    .limit(range.limit)
+    .offset(range.offset ?? 0);
+}
+
+/** The statement counting a message's replies (deleted ones too: they keep their place in the thread). */
+export function replyTotal(s: Shard, parentRowId: number) {
+  return s.db.select({ n: count() }).from(messages).where(eq(messages.replyTo, parentRowId));
 }
 
 /** Deletes up to `chunk` messages of a conversation; returns how many went. */

@@ -2,7 +2,7 @@
 // chat list reads, and watermarks. The messages themselves are in the shard (src/messages/store.ts).
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { conversations, participants } from "../db/schema";
+import { conversations, mentions, participants } from "../db/schema";
 import { onlineAmong } from "../presence/presence";
 import type { MessageRow } from "./store";
 
@@ -15,7 +15,7 @@ import type { MessageRow } from "./store";
 export async function moveWatermarks(db: Database, conversationId: number, userId: number, marks: { deliveredUpTo: number; readUpTo: number; lastSeq: number }, now: Date) {
   const read = Math.min(marks.readUpTo, marks.lastSeq);
   const delivered = Math.min(Math.max(marks.deliveredUpTo, marks.readUpTo), marks.lastSeq);
-  const [[row], online] = await db.batch([
+  const [[row], online, [unread]] = await db.batch([
     db
       .update(participants)
       .set({
@@ -27,8 +27,41 @@ export async function moveWatermarks(db: Database, conversationId: number, userI
       .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)))
       .returning({ deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq }),
     onlineAmong(db, [userId]),
+    unreadMentions(db, conversationId, userId),
   ]);
-  return row ? { ...row, online: online.length > 0 } : null;
+  return row ? { ...row, online: online.length > 0, mentions: unread?.n ?? 0 } : null;
+}
+
+/** The statement counting a participant's unread mentions in a conversation (after their read watermark). */
+function unreadMentions(db: Database, conversationId: number, userId: number) {
+  return db
+    .select({ n: sql<number>`count(*)` })
+    .from(mentions)
+    .innerJoin(participants, and(eq(participants.conversationId, mentions.conversationId), eq(participants.userId, mentions.userId)))
+    .where(and(eq(mentions.userId, userId), eq(mentions.conversationId, conversationId), sql`${mentions.seq} > ${participants.readSeq}`));
+}
+
+/** A message's mentions as the main database keeps them: its seq and who it mentions. */
+export type MentionRow = { seq: number; mentions: number[] | null };
+
+/** The statement recording who the given messages mention (the chat list counts the unread ones). */
+export function mentionsRecorded(db: Database, conversationId: number, rows: MentionRow[]) {
+  const pairs = rows.flatMap((r) => (r.mentions ?? []).map((u) => ({ u, s: r.seq })));
+  return db
+    .insert(mentions)
+    .select(
+      db
+        .select({ userId: sql<number>`json_extract(j.value, '$.u')`.as("user_id"), conversationId: sql<number>`${conversationId}`.as("conversation_id"), seq: sql<number>`json_extract(j.value, '$.s')`.as("seq") })
+        .from(sql`json_each(${JSON.stringify(pairs)}) j`)
+        // A mention of someone who has left meanwhile is not recorded.
+        .where(sql`EXISTS (SELECT 1 FROM ${participants} p WHERE p.conversation_id = ${conversationId} AND p.user_id = json_extract(j.value, '$.u'))`),
+    )
+    .onConflictDoNothing();
+}
+
+/** The statement forgetting the mentions of a message (before an edit's are recorded, or once it is deleted). */
+export function mentionsForgotten(db: Database, conversationId: number, seq: number) {
+  return db.delete(mentions).where(and(eq(mentions.conversationId, conversationId), eq(mentions.seq, seq)));
 }
 
 /** A watermark raise a flush owes: user `u` has seq `d` delivered and `r` read. */

@@ -6,7 +6,7 @@ import { addParticipant, removeParticipant, renameConversation } from "../conver
 import type { ConversationResource } from "../conversations/schemas";
 import { database, type Database } from "../db/client";
 import { shardWriteSession, writeSession, type WrittenBookmarks } from "../db/sessions";
-import { shardAt } from "../db/shards";
+import { shardAt, type Shard } from "../db/shards";
 import { DomainError } from "../errors";
 import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
@@ -14,8 +14,10 @@ import type { OnlineRow } from "../presence/presence";
 import { toMessageResource } from "../messages/resource";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
-import { changeMessage, type Change, type Sender, type StoredMessage } from "../messages/store";
-import { lastMessageChanged, moveWatermarks } from "../messages/writes";
+import { MAX_PINS, MAX_REACTION_EMOJI } from "../messages/limits";
+import { mentionedIds } from "../messages/mentions";
+import { changeMessage, pin, react, type Change, type MessageRow, type Sender, type StoredMessage } from "../messages/store";
+import { lastMessageChanged, mentionsForgotten, mentionsRecorded, moveWatermarks } from "../messages/writes";
 import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
@@ -40,7 +42,7 @@ const NO_MESSAGE = "No such message.";
  * A send as a route hands it over: the names come from the token's own lookup, so they are fresh, and
  * the limit's policy from the Worker's configuration.
  */
-export type SendRequest = { userId: number; firstName: string; lastName: string; body: string; clientMessageId: string | null; limit: Policy };
+export type SendRequest = { userId: number; firstName: string; lastName: string; body: string; clientMessageId: string | null; replyTo: number | null; limit: Policy };
 type Admission = { identity: SocketIdentity; after: number | null; afterChange: number | null };
 
 /**
@@ -72,14 +74,15 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     this.#names.remember({ id: request.userId, firstName: request.firstName, lastName: request.lastName });
     const prepared = await this.#prepareSend(conversationId, request.userId, request.limit);
     if ("ok" in prepared) return prepared;
-    const result = await this.#ledger!.send({ sender: prepared.sender, body: request.body, clientMessageId: request.clientMessageId });
+    const result = await this.#ledger!.send({ sender: prepared.sender, body: request.body, clientMessageId: request.clientMessageId, replyTo: request.replyTo, mentions: this.#mentions(request.body) });
     if (!result.ok) return result;
     return { ok: true, value: { message: this.#resource(result.message, request.userId), created: result.created, limit: prepared.limit }, ...(result.bookmarks && { bookmarks: result.bookmarks }) };
   }
 
   /** Edits a message; only its sender may. */
-  edit(conversationId: number, userId: number, messageId: number, body: string): Promise<Outcome<MessageResource>> {
-    return this.#change(conversationId, userId, messageId, { kind: "edit", body });
+  async edit(conversationId: number, userId: number, messageId: number, body: string): Promise<Outcome<MessageResource>> {
+    await this.#loaded(conversationId);
+    return this.#change(conversationId, userId, messageId, { kind: "edit", body, mentions: this.#mentions(body) });
   }
 
   /** Tombstones a message (it keeps its seq); its sender or the owner may. Deleting it again is fine. */
@@ -101,12 +104,41 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.#fanout.progress(state.progress());
       // The user's other devices clear their unread badges.
       if (marks.online && (marks.readSeq > before.readSeq || marks.deliveredSeq > before.deliveredSeq)) {
-        const receipt: InboxEvent = { type: "receipt", conversation_id: conversationId, delivered_seq: marks.deliveredSeq, read_seq: marks.readSeq, unread_count: Math.max(0, state.lastSeq - marks.readSeq) };
+        const unread = Math.max(0, state.lastSeq - marks.readSeq);
+        const receipt: InboxEvent = { type: "receipt", conversation_id: conversationId, delivered_seq: marks.deliveredSeq, read_seq: marks.readSeq, unread_count: unread, mentions: marks.mentions };
         this.#afterwards(this.#inbox.publish(new Map([[userId, [receipt]]])));
       }
       return { user: userId, delivered_up_to: marks.deliveredSeq, read_up_to: marks.readSeq };
     });
     return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
+  }
+
+  /**
+   * Adds (or removes) the participant's reaction with `emoji` (one emoji, normalized by the route) to a
+   * message; doing it twice changes nothing. Sockets get `reaction.added` / `reaction.removed`.
+   */
+  async react(conversationId: number, userId: number, messageId: number, emoji: string, add: boolean): Promise<Outcome<MessageResource>> {
+    return this.#annotate(conversationId, userId, messageId, (shard) => react(shard, conversationId, messageId, userId, emoji, add, MAX_REACTION_EMOJI), (message, changed) => {
+      if (!changed) {
+        if (add && !message.reactions.some((r) => r.emoji === emoji && r.users.includes(userId))) {
+          throw new DomainError(409, `A message takes at most ${MAX_REACTION_EMOJI} different reactions; use one it has.`);
+        }
+        return;
+      }
+      const count = message.reactions.find((r) => r.emoji === emoji)?.users.length ?? 0;
+      this.#fanout.broadcast({ type: add ? "reaction.added" : "reaction.removed", message_id: message.id, seq: message.seq, emoji, user: userId, count });
+    });
+  }
+
+  /** Any participant pins (or unpins) a message; doing it twice changes nothing. Sockets get `message.pinned` / `message.unpinned`. */
+  async pin(conversationId: number, userId: number, messageId: number, on: boolean): Promise<Outcome<MessageResource>> {
+    return this.#annotate(conversationId, userId, messageId, (shard) => pin(shard, conversationId, messageId, userId, on, MAX_PINS), (message, changed) => {
+      if (!changed) {
+        if (on && message.pinnedAt === null) throw new DomainError(409, `A conversation keeps at most ${MAX_PINS} pinned messages; unpin one first.`);
+        return;
+      }
+      this.#fanout.message(on ? "message.pinned" : "message.unpinned", message, this.#state!.watermarks());
+    });
   }
 
   /** The owner adds an active user. */
@@ -263,6 +295,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
         connectedUsers: () => this.#fanout.liveUsers(),
         committed: (messages) => this.#committed(messages),
         recorded: (messages, online) => this.#recorded(messages, online),
+        senders: async (ids) => new Map(await Promise.all(ids.map(async (id) => [id, await this.#names.of(database(this.env.DB), id)] as const))),
       });
     }
     const state = this.#state;
@@ -332,32 +365,70 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       written = write.written;
       const result = await changeMessage(write.shard, conversationId, messageId, userId, change);
       if (!result) throw new DomainError(404, NO_MESSAGE);
-      const { changed } = result;
-      const message = { ...result.message, sender: await this.#names.of(database(this.env.DB), result.message.senderId) };
+      const { changed, before } = result;
+      const [message] = await this.#names.join(database(this.env.DB), [result.message]);
+      if (!message) throw new DomainError(404, NO_MESSAGE);
       if (!changed && !(change.kind === "delete" && message.deleted)) {
         if (message.deleted) throw new DomainError(409, "The message has been deleted.");
         throw new DomainError(403, change.kind === "edit" ? "Only the sender may edit a message." : "Only the sender or the conversation's owner may delete a message.");
       }
       if (changed) {
         const type = message.deleted ? "message.deleted" : "message.updated";
-        this.#fanout.message(type, plain(message), state.watermarks());
-        // Only the last message shows in the chat list: its copy there changes, after any flush's copy
-        // still being written, and the members with a stream open are told.
-        if (message.seq === state.lastSeq) {
-          const db = database(this.env.DB);
+        this.#fanout.message(type, message, state.watermarks());
+        // The main database's records change after any flush's still being written: the mentions the
+        // chat list counts, and the copy of the last message (members with a stream open are told).
+        const db = database(this.env.DB);
+        const mentioned = before.mentions !== null || message.mentions !== null;
+        const last = message.seq === state.lastSeq;
+        const remention = () => [mentionsForgotten(db, conversationId, message.seq), mentionsRecorded(db, conversationId, [message])] as const;
+        if (last) {
           const told = this.#ledger!.afterRecords(async () => {
-            const [, online] = await db.batch([lastMessageChanged(db, conversationId, message), onlineAmong(db, [...state.members.keys()])]);
+            const [, online] = await db.batch([lastMessageChanged(db, conversationId, message), onlineAmong(db, [...state.members.keys()]), ...remention()]);
             this.#queue(
               online.map((o) => o.userId),
               () => [{ type, conversation_id: conversationId, message: summary(message) }],
             );
           });
           this.#afterwards(told);
+        } else if (mentioned) {
+          this.#afterwards(this.#ledger!.afterRecords(() => db.batch(remention()).then(() => undefined)));
         }
       }
       return this.#resource(message, userId);
     });
     return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
+  }
+
+  /**
+   * A reaction or pin: one shard batch on a live message of the conversation (404 for strangers and
+   * missing messages alike, 409 once it is deleted), then `after` with the message as it stands.
+   */
+  async #annotate(
+    conversationId: number,
+    userId: number,
+    messageId: number,
+    write: (shard: Shard) => Promise<{ message: MessageRow | undefined; changed: boolean }>,
+    after: (message: StoredMessage, changed: boolean) => void,
+  ): Promise<Outcome<MessageResource>> {
+    let written = (): WrittenBookmarks => ({});
+    const outcome = await this.#outcome(async () => {
+      const state = await this.#member(conversationId, userId, NO_MESSAGE);
+      const session = shardWriteSession(this.env, state.shard!.index);
+      written = session.written;
+      const { message, changed } = await write(session.shard);
+      if (!message) throw new DomainError(404, NO_MESSAGE);
+      if (message.deleted) throw new DomainError(409, "The message has been deleted.");
+      const [stored] = await this.#names.join(database(this.env.DB), [message]);
+      after(stored!, changed);
+      return this.#resource(stored!, userId);
+    });
+    return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
+  }
+
+  /** The participants a body mentions (a mention of anyone else is plain text), or null. */
+  #mentions(body: string): number[] | null {
+    const ids = mentionedIds(body).filter((id) => this.#state!.isMember(id));
+    return ids.length ? ids : null;
   }
 
   #resource(message: StoredMessage, viewerId: number): MessageResource {
@@ -367,7 +438,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   /** Right after a flush committed: its messages in seq order, then each viewer's moved progress. */
   #committed(messages: StoredMessage[]): void {
     const state = this.#state!;
-    for (const m of messages) this.#fanout.message("message.created", plain(m), state.watermarks());
+    for (const m of messages) this.#fanout.message("message.created", m, state.watermarks());
     this.#fanout.progress(state.progress());
   }
 
@@ -378,7 +449,13 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     for (const userId of online) {
       const readSeq = state.members.get(userId)?.readSeq;
       if (readSeq === undefined) continue;
-      const created = (m: StoredMessage): InboxEvent => ({ type: "message.created", conversation_id: state.conversationId, message: summary(m), unread_count: Math.max(0, m.seq - readSeq) });
+      const created = (m: StoredMessage): InboxEvent => ({
+        type: "message.created",
+        conversation_id: state.conversationId,
+        message: summary(m),
+        unread_count: Math.max(0, m.seq - readSeq),
+        mentioned: m.mentions?.includes(userId) ?? false,
+      });
       perUser.set(userId, messages.map(created));
     }
     if (perUser.size) this.#afterwards(this.#inbox.publish(perUser));
@@ -421,7 +498,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const prepared = await this.#prepareSend(this.#state!.conversationId, userId);
       return "ok" in prepared ? prepared : prepared.sender;
     },
-    queueSend: (sender, body, clientMessageId): Promise<SendResult> => this.#ledger!.send({ sender, body, clientMessageId }),
+    queueSend: (sender, body, clientMessageId, replyTo): Promise<SendResult> => this.#ledger!.send({ sender, body, clientMessageId, replyTo, mentions: this.#mentions(body) }),
     resourceOf: (result, viewerId) => this.#resource(result.message, viewerId),
     receipt: async (userId, delivered, read) => {
       const outcome = await this.receipt(this.#state!.conversationId, userId, delivered, read);
@@ -443,4 +520,3 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 }
 
-const plain = (m: StoredMessage) => toMessageResource(m, statusView(m.senderId, []));

@@ -1,23 +1,26 @@
-import type { MessageResource } from "../messages/schemas";
+import { toMessageResource } from "../messages/resource";
 import { statusOf, statusView, type Watermark } from "../messages/status";
+import type { StoredMessage } from "../messages/store";
 import { attachmentOf, sendEvent } from "./connections";
 import type { Progress, ServerEvent } from "./protocol";
 
 type Buffered = { seq: number | null; send: (ws: WebSocket) => void };
-type MessageEvent = "message.created" | "message.updated" | "message.deleted";
+type MessageEvent = "message.created" | "message.updated" | "message.deleted" | "message.pinned" | "message.unpinned";
 
 /**
- * The frames of one message event for each viewer: a message's status depends on who looks, but there
- * are at most three statuses, so each distinct frame is serialized once however many members watch.
+ * The frames of one message event for each viewer: a message's status and its reactions' `me` depend on
+ * who looks, but few viewers differ (three statuses; `me` only for those who reacted), so each distinct
+ * frame is serialized once however many members watch.
  */
-export function framesFor(type: MessageEvent, message: MessageResource, marks: readonly Watermark[]) {
+export function framesFor(type: MessageEvent, message: StoredMessage, marks: readonly Watermark[]) {
   const cache = new Map<string, string>();
   return (viewerId: number): string => {
-    const status = statusOf(statusView(viewerId, marks), { seq: message.seq, senderId: message.sender.id });
-    let frame = cache.get(status);
+    const view = statusView(viewerId, marks);
+    const key = `${statusOf(view, message)}:${message.reactions.filter((r) => r.users.includes(viewerId)).map((r) => r.emoji)}`;
+    let frame = cache.get(key);
     if (!frame) {
-      frame = JSON.stringify({ type, message: { ...message, status } } satisfies ServerEvent);
-      cache.set(status, frame);
+      frame = JSON.stringify({ type, message: toMessageResource(message, view) } satisfies ServerEvent);
+      cache.set(key, frame);
     }
     return frame;
   };
@@ -63,7 +66,7 @@ export class Fanout {
     this.deliver((ws) => sendEvent(ws, frame), null, except);
   }
 
-  message(type: MessageEvent, message: MessageResource, marks: readonly Watermark[]): void {
+  message(type: MessageEvent, message: StoredMessage, marks: readonly Watermark[]): void {
     const frames = framesFor(type, message, marks);
     this.deliver((ws, viewer) => sendEvent(ws, frames(viewer)), type === "message.created" ? message.seq : null);
   }

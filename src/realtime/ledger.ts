@@ -1,14 +1,17 @@
 import { config } from "../config";
 import type { Database } from "../db/client";
 import { shardWriteSession, type WrittenBookmarks } from "../db/sessions";
-import { earlierSends, insertFresh, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
+import { earlierSends, insertFresh, QUOTE_LENGTH, replyParents, rowIdIn, type MessageRow, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
 import { onlineAmong } from "../presence/presence";
-import { conversationAdvanced, watermarksRaised, type Raise } from "../messages/writes";
+import { conversationAdvanced, mentionsRecorded, watermarksRaised, type MentionRow, type Raise } from "../messages/writes";
 import type { Failure } from "./outcome";
 import type { ConversationState } from "./state";
 
-/** A send as the room's ledger takes it: the room has checked the sender is a participant. */
-export type SendInput = { sender: Sender; body: string; clientMessageId: string | null };
+/**
+ * A send as the room's ledger takes it: the room has checked the sender is a participant and resolved
+ * the participants the body mentions; `replyTo` is a message id, checked by the flush that stores it.
+ */
+export type SendInput = { sender: Sender; body: string; clientMessageId: string | null; replyTo: number | null; mentions: number[] | null };
 
 /** `bookmarks`: the flush's write on the shard, for read-your-writes on replicas. */
 export type SendResult = { ok: true; message: StoredMessage; created: boolean; bookmarks?: WrittenBookmarks } | Failure;
@@ -30,10 +33,15 @@ export type LedgerHooks = {
   committed(messages: StoredMessage[]): void;
   /** Once per flush, in order, after the main database recorded it: with the members who have a stream open. */
   recorded(messages: StoredMessage[], online: number[]): void;
+  /** The names of the senders of messages that replies quote. */
+  senders(ids: number[]): Promise<Map<number, Sender>>;
 };
 
-/** What flushes owe the main database: the newest message and watermark raises, merged until written. */
-type Owed = { last: StoredMessage; raises: Map<number, Raise>; messages: StoredMessage[] };
+/**
+ * What flushes owe the main database: the newest message, watermark raises and mentions, merged until
+ * written; `messages` are those whose events the hubs have yet to get.
+ */
+type Owed = { last: StoredMessage; raises: Map<number, Raise>; mentions: MentionRow[]; messages: StoredMessage[] };
 
 const RECORD_ATTEMPTS = 3;
 
@@ -76,7 +84,8 @@ export class Ledger {
     const key = input.clientMessageId && `${input.sender.id}:${input.clientMessageId}`;
     const earlier = key ? this.#inflight.get(key) : undefined;
     if (earlier) return asRetry(await earlier, input.body);
-    const row = { s: input.sender.id, b: input.body, k: input.clientMessageId };
+    // `r` becomes the quoted message's row id once the flush knows the shard.
+    const row: PendingRow = { s: input.sender.id, b: input.body, k: input.clientMessageId, r: null, m: input.mentions };
     const result = new Promise<SendResult>((resolve) => this.#queue.push({ input, row, bytes: encoder.encode(JSON.stringify(row)).length, resolve }));
     if (key) {
       this.#inflight.set(key, result);
@@ -137,17 +146,25 @@ export class Ledger {
       if (!state.exists || !state.shard) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
       const { shard, written } = shardWriteSession(this.env, state.shard.index);
       const now = new Date();
+      // A reply to an id of another shard names no message here: row 0, which never exists.
+      for (const p of batch) p.row.r = p.input.replyTo === null ? null : (rowIdIn(shard, p.input.replyTo) ?? 0);
       const rows = batch.map((p) => p.row);
       const chunks = chunk(batch);
-      const [earlier, ...rest] = await shard.db.batch([
-        // A retry's first copy, looked up before the inserts (which skip it), in the same transaction.
+      const [earlier, quoted, ...rest] = await shard.db.batch([
+        // A retry's first copy and the messages replies quote, looked up before the inserts (which skip
+        // retries and replies to nothing), in the same transaction.
         earlierSends(shard, id, rows),
+        replyParents(shard, id, [...new Set(rows.flatMap((r) => (r.r === null ? [] : [r.r])))]),
         ...chunks.map((c) => insertFresh(shard, id, c.map((p) => p.row), now)),
       ]);
       const inserted = (rest as { id: number; seq: number }[][]).flat().sort((a, b) => a.seq - b.seq);
       const stored = new Map(earlier.map((m) => [`${m.senderId}:${m.clientMessageId}`, m]));
-      const fresh = batch.filter((p) => !(p.row.k !== null && stored.has(`${p.row.s}:${p.row.k}`)));
+      const parents = new Map((quoted as MessageRow[]).map((m) => [rowIdIn(shard, m.id)!, m]));
+      const isRetry = (p: Pending) => p.row.k !== null && stored.has(`${p.row.s}:${p.row.k}`);
+      const orphan = (p: Pending) => !isRetry(p) && p.row.r !== null && !parents.has(p.row.r);
+      const fresh = batch.filter((p) => !isRetry(p) && !orphan(p));
       if (inserted.length !== fresh.length) throw new Error(`a flush of ${fresh.length} new messages stored ${inserted.length}`);
+      const names = parents.size ? await this.hooks.senders([...new Set([...parents.values()].map((m) => m.senderId))]) : new Map<number, Sender>();
 
       const messages: StoredMessage[] = fresh.map((p, i) => ({
         id: inserted[i]!.id,
@@ -160,7 +177,13 @@ export class Ledger {
         editedAt: null,
         deleted: false,
         changeSeq: 0,
+        mentions: p.row.m,
+        pinnedAt: null,
+        pinnedBy: null,
+        replyCount: 0,
+        reactions: [],
         sender: p.input.sender,
+        ...quote(p.row.r === null ? undefined : parents.get(p.row.r), names),
       }));
       if (messages.length) {
         state.lastSeq = messages.at(-1)!.seq;
@@ -171,7 +194,12 @@ export class Ledger {
       fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true, bookmarks }));
       for (const p of batch) {
         const first = p.row.k !== null ? stored.get(`${p.row.s}:${p.row.k}`) : undefined;
-        if (first) p.resolve(asRetry({ ok: true, message: { ...first, sender: p.input.sender }, created: true, bookmarks }, p.input.body));
+        if (first) {
+          const message = { ...first, sender: p.input.sender, replySender: first.replyTo && ((await this.hooks.senders([first.replyTo.senderId])).get(first.replyTo.senderId) ?? null) };
+          p.resolve(asRetry({ ok: true, message, created: true, bookmarks }, p.input.body));
+        } else if (orphan(p)) {
+          p.resolve({ ok: false, status: 400, detail: "`reply_to` names no message of this conversation that can be replied to (it may have been deleted)." });
+        }
       }
     } catch (error) {
       console.error("message flush failed", error);
@@ -188,7 +216,7 @@ export class Ledger {
    */
   #settle(messages: StoredMessage[]): void {
     const state = this.state;
-    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), messages: [] };
+    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), mentions: [], messages: [] };
     const raise = (u: number, d: number, r: number) => {
       const had = owed.raises.get(u);
       owed.raises.set(u, { u, d: Math.max(d, had?.d ?? 0), r: Math.max(r, had?.r ?? 0) });
@@ -198,6 +226,7 @@ export class Ledger {
     for (const r of owed.raises.values()) state.mark({ userId: r.u, deliveredSeq: r.d, readSeq: r.r });
     owed.last = messages.at(-1)!;
     owed.messages.push(...messages);
+    for (const m of messages) if (m.mentions) owed.mentions.push({ seq: m.seq, mentions: m.mentions });
     this.#owed = owed;
     this.#recording = this.#recording.then(() => this.#record());
   }
@@ -220,6 +249,7 @@ export class Ledger {
           onlineAmong(db, [...this.state.members.keys()]),
           conversationAdvanced(db, id, owed.last),
           watermarksRaised(db, id, [...owed.raises.values()], owed.last.sentAt),
+          mentionsRecorded(db, id, owed.mentions),
         ]);
         this.hooks.recorded(owed.messages, online.map((o) => o.userId));
         return;
@@ -235,14 +265,21 @@ export class Ledger {
   }
 }
 
-/** Two debts as one: the later's newest message, the higher of each raise. */
+/** Two debts as one: the later's newest message and events, the higher of each raise, the mentions of both. */
 function merge(earlier: Owed, later: Owed): Owed {
   const raises = new Map(earlier.raises);
   for (const r of later.raises.values()) {
     const had = raises.get(r.u);
     raises.set(r.u, { u: r.u, d: Math.max(r.d, had?.d ?? 0), r: Math.max(r.r, had?.r ?? 0) });
   }
-  return { last: later.last, raises, messages: later.messages };
+  return { last: later.last, raises, mentions: [...earlier.mentions, ...later.mentions], messages: later.messages };
+}
+
+/** A fresh reply's quote of its parent, as reads give it. */
+function quote(parent: MessageRow | undefined, names: Map<number, Sender>): Pick<StoredMessage, "replyTo" | "replySender"> {
+  if (!parent) return { replyTo: null, replySender: null };
+  const replyTo = { id: parent.id, seq: parent.seq, senderId: parent.senderId, preview: [...parent.body].slice(0, QUOTE_LENGTH).join(""), deleted: false };
+  return { replyTo, replySender: names.get(parent.senderId) ?? { id: parent.senderId, firstName: "", lastName: "" } };
 }
 
 /** Splits a flush into statements of at most CHUNK_BYTES of JSON, in queue order. */

@@ -15,6 +15,11 @@ export type ServerEvent =
   | { type: "message.created"; message: MessageResource }
   | { type: "message.updated"; message: MessageResource }
   | { type: "message.deleted"; message: MessageResource }
+  | { type: "message.pinned"; message: MessageResource }
+  | { type: "message.unpinned"; message: MessageResource }
+  /** `count`: how many reacted with `emoji` after this change. */
+  | { type: "reaction.added"; message_id: number; seq: number; emoji: string; user: number; count: number }
+  | { type: "reaction.removed"; message_id: number; seq: number; emoji: string; user: number; count: number }
   | ({ type: "status" } & Progress)
   | { type: "typing"; user: number; until: string }
   | { type: "participant.added"; user: number }
@@ -41,7 +46,7 @@ export type ErrorCode =
 
 /** Client → server. */
 export type ClientFrame =
-  | { type: "send"; message_body: string; client_message_id?: string }
+  | { type: "send"; message_body: string; client_message_id?: string; reply_to?: number }
   | { type: "receipt"; delivered_up_to?: number; read_up_to?: number }
   | { type: "typing" }
   | { type: "auth"; ticket: string };

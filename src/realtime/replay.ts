@@ -1,5 +1,3 @@
-import { toMessageResource } from "../messages/resource";
-import { statusView } from "../messages/status";
 import { bySeqRange, changedSince, newest, type MessageRow, type StoredMessage } from "../messages/store";
 import { attachmentOf, closeSocket, sendEvent } from "./connections";
 import type { Fanout } from "./fanout";
@@ -8,7 +6,6 @@ import { REPLAY_LIMIT } from "./protocol";
 import type { ConversationState } from "./state";
 
 const REPLAY_PAGE = 200;
-const plain = (m: StoredMessage) => toMessageResource(m, statusView(m.senderId, []));
 
 /**
  * Brings a new socket up to date: every message after `after`, then edits and deletes of older ones
@@ -39,14 +36,14 @@ export async function replay(
         // Capped at the committed counter: a row whose flush has not returned yet goes out live, not twice.
         const rows = await withSenders(await bySeqRange(shard, id, sent, Math.min(sent + REPLAY_PAGE, top())));
         if (rows.length === 0) break;
-        for (const m of rows) sendEvent(ws, framesFor("message.created", plain(m), state.watermarks())(viewer));
+        for (const m of rows) sendEvent(ws, framesFor("message.created", m, state.watermarks())(viewer));
         sent = rows.at(-1)!.seq;
       }
     };
     await catchUp();
     const [{ changeSeq }, changed] = await Promise.all([newest(shard, id), changedSince(shard, id, after, afterChange ?? Number.MAX_SAFE_INTEGER, REPLAY_LIMIT)]);
     for (const m of await withSenders(changed)) {
-      sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", plain(m), state.watermarks())(viewer));
+      sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", m, state.watermarks())(viewer));
     }
     await catchUp();
     // From here to the end there is no await: the switch to live cannot interleave with a flush.
