@@ -14,6 +14,7 @@ import { SCOPES } from "./auth/scopes";
 import { chatRoutes } from "./chats/routes";
 import { conversationRoutes } from "./conversations/routes";
 import { docsRoutes } from "./docs/routes";
+import { annotationRoutes } from "./messages/annotation-routes";
 import { flatMessageRoutes } from "./messages/flat-routes";
 import { messageRoutes } from "./messages/routes";
 import type { AppEnv } from "./env";
@@ -26,6 +27,7 @@ import { validationHook } from "./http/validation";
 import { disconnectEverywhere } from "./realtime/disconnect";
 import { realtimeRoutes } from "./realtime/routes";
 import { rootRoutes } from "./root/routes";
+import { searchRoutes } from "./search/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web/routes";
 
@@ -50,8 +52,10 @@ export function createApp() {
     .route("/", userRoutes)
     .route("/", conversationRoutes)
     .route("/", messageRoutes)
+    .route("/", annotationRoutes)
     .route("/", flatMessageRoutes)
     .route("/", chatRoutes)
+    .route("/", searchRoutes)
     .route("/", realtimeRoutes)
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)

@@ -334,11 +334,10 @@ describe("message bodies", () => {
     }
   });
 
-  it("gives every message the resource shape of the original API", async () => {
+  it("gives every message the resource shape of the original API, with replies, reactions, mentions and pins beside it", async () => {
     const m = await sent(a, id, "shape");
-    expect(Object.keys(m).sort()).toEqual(
-      ["client_message_id", "conversation", "deleted", "edited_at", "id", "message_body", "sender", "sent_at", "seq", "status"].sort(),
-    );
+    const original = ["client_message_id", "conversation", "deleted", "edited_at", "id", "message_body", "sender", "sent_at", "seq", "status"];
+    expect(Object.keys(m).sort()).toEqual([...original, "mentions", "reply_to", "reply_count", "reactions", "pinned_at", "pinned_by"].sort());
     expect(m).toEqual({
       id: expect.any(Number),
       conversation: id,
@@ -350,6 +349,12 @@ describe("message bodies", () => {
       deleted: false,
       status: "sent",
       client_message_id: null,
+      mentions: [],
+      reply_to: null,
+      reply_count: 0,
+      reactions: [],
+      pinned_at: null,
+      pinned_by: null,
     });
   });
 });

@@ -1,4 +1,4 @@
-import { eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import { member, membersQuery, membershipQuery } from "../conversations/conversations";
 import type { Database } from "../db/client";
 import { conversations, participants } from "../db/schema";
@@ -8,9 +8,10 @@ import { DomainError } from "../errors";
 import { assertPageExists, pageBody } from "../http/pagination";
 import { toMessageResource } from "./resource";
 import type { MessageListQuery } from "./schemas";
-import { namesQuery, withSenders } from "./senders";
+import type { MessageResource } from "./schemas";
+import { namesQuery, sendersOf, withSenders } from "./senders";
 import { statusRange, statusView, type Watermark } from "./status";
-import { afterSeq, beforeSeq, bySeqRange, filtered, findMessage, newestAcross, type Position } from "./store";
+import { afterSeq, beforeSeq, bySeqRange, filtered, findMessage, newestAcross, type MessageRow, type Position } from "./store";
 import type { z } from "@hono/zod-openapi";
 
 type Query = z.infer<typeof MessageListQuery> & { page: number; page_size?: number };
@@ -37,7 +38,7 @@ const conversationBatch = (db: Database, conversationId: number, viewerId: numbe
  * The main batch and a read of the conversation's shard: at once when this isolate knows the shard (it
  * never changes), else once the batch has named it. A stranger gets 404 either way.
  */
-async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: number, read: (shard: Shard) => PromiseLike<R>) {
+export async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: number, read: (shard: Shard) => PromiseLike<R>) {
   const main = conversationBatch(reads.main, conversationId, viewerId);
   const known = knownShard(conversationId);
   const rows = known !== undefined ? read(reads.shard(known)) : main.then(([m]) => read(reads.shard(member(m).conversation.shard)));
@@ -47,7 +48,7 @@ async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: 
   return { conversation, marks, members, found };
 }
 
-function withParams(url: string, set: Record<string, string>, drop: string[]): string {
+export function withParams(url: string, set: Record<string, string>, drop: string[]): string {
   const u = new URL(url);
   for (const key of drop) u.searchParams.delete(key);
   for (const [k, v] of Object.entries(set)) u.searchParams.set(k, v);
@@ -126,6 +127,30 @@ function strangerAsNull(error: unknown): null {
   throw error;
 }
 
+/**
+ * Rows from any of the viewer's conversations as resources: everyone's watermarks there and the names
+ * the rows need, in one main batch.
+ */
+export async function presentAcross(reads: Reads, viewerId: number, rows: MessageRow[]): Promise<MessageResource[]> {
+  if (rows.length === 0) return [];
+  const ids = [...new Set(rows.map((r) => r.conversationId))];
+  const [marks, names] = await reads.main.batch([watermarksQuery(reads.main, ids), namesQuery(reads.main, [...new Set(rows.flatMap(sendersOf))])]);
+  const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m: Watermark & { conversationId: number }) => m.conversationId === id))]));
+  return (await withSenders(reads.main, rows, names)).map((m) => toMessageResource(m, views.get(m.conversationId)!));
+}
+
+/** The conversations the viewer takes part in now (or only `conversationId`, if they do), by shard. */
+export async function conversationsByShard(reads: Reads, viewerId: number, conversationId?: number): Promise<Map<number, number[]>> {
+  const mine = await reads.main
+    .select({ id: conversations.id, shard: conversations.shard })
+    .from(participants)
+    .innerJoin(conversations, eq(conversations.id, participants.conversationId))
+    .where(and(eq(participants.userId, viewerId), conversationId === undefined ? undefined : eq(participants.conversationId, conversationId)));
+  const byShard = new Map<number, number[]>();
+  for (const c of mine) byShard.set(c.shard, [...(byShard.get(c.shard) ?? []), c.id]);
+  return byShard;
+}
+
 /** A position in the list across conversations, as its `before` cursor: `<sent_at in ms>.<id>`. */
 const cursorOf = (m: { sentAt: Date; id: number }) => `${m.sentAt.getTime()}.${m.id}`;
 
@@ -143,23 +168,14 @@ function parsePosition(cursor: string): Position {
  */
 export async function listAllMessages(reads: Reads, viewerId: number, q: { page: number; size: number; before?: string }, url: string) {
   const from = q.before === undefined ? null : parsePosition(q.before);
-  const mine = await reads.main
-    .select({ id: conversations.id, shard: conversations.shard })
-    .from(participants)
-    .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-    .where(eq(participants.userId, viewerId));
-  const byShard = new Map<number, number[]>();
-  for (const c of mine) byShard.set(c.shard, [...(byShard.get(c.shard) ?? []), c.id]);
+  const byShard = await conversationsByShard(reads, viewerId);
   const want = from ? q.size + 1 : q.page * q.size;
   const parts = await Promise.all([...byShard].map(([index, ids]) => newestAcross(reads.shard(index), ids, from, want)));
   const count = parts.reduce((n, p) => n + p.count, 0);
   const merged = parts.flatMap((p) => p.rows).sort((a, b) => b.sentAt.getTime() - a.sentAt.getTime() || b.id - a.id);
   const rows = from ? merged.slice(0, q.size) : merged.slice((q.page - 1) * q.size, q.page * q.size);
   if (!from) assertPageExists(q.page, q.size, count);
-  const ids = [...new Set(rows.map((r) => r.conversationId))];
-  const [marks, names] = rows.length ? await reads.main.batch([watermarksQuery(reads.main, ids), namesQuery(reads.main, [...new Set(rows.map((r) => r.senderId))])]) : [[], []];
-  const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m: Watermark & { conversationId: number }) => m.conversationId === id))]));
-  const results = (await withSenders(reads.main, rows, names)).map((m) => toMessageResource(m, views.get(m.conversationId)!));
+  const results = await presentAcross(reads, viewerId, rows);
   // `next` is always a cursor, so a client following it neither repeats nor skips messages while new ones
   // arrive; `previous` goes back by page, where there are pages.
   const more = from ? merged.length > q.size : q.page * q.size < count;

@@ -11,13 +11,14 @@ import { createRouter } from "../http/router";
 import { rateLimitHeaders } from "../limits/limits";
 import { deleteMessage, editMessage, messageReceipts, sendMessage, updateReceipts } from "./actions";
 import { listConversationMessages, visibleMessage } from "./listing";
+import { listReplies } from "./threads";
 import { toMessageResource } from "./resource";
-import { ClientMessageIdSchema, EditSchema, MessageListQuery, MessageSchema, ReceiptInputSchema, ReceiptSchema, SendSchema, WatermarksSchema } from "./schemas";
+import { ClientMessageIdSchema, EditSchema, MessageListQuery, MessageSchema, ReceiptInputSchema, ReceiptSchema, ReplyListQuery, SendSchema, WatermarksSchema } from "./schemas";
 
 const tags = ["Messages"];
 export const MessagePage = pageOf(MessageSchema, "MessagePage");
 export const IdempotencyHeader = z.object({ "idempotency-key": ClientMessageIdSchema.optional() });
-const MessageParams = IdParam.extend({ message_id: z.coerce.number().int().positive().openapi({ param: { name: "message_id", in: "path" } }) });
+export const MessageParams = IdParam.extend({ message_id: z.coerce.number().int().positive().openapi({ param: { name: "message_id", in: "path" } }) });
 
 /** The client's idempotency key from the body or the Idempotency-Key header (both and different → 400). */
 export function idempotencyKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {
@@ -28,7 +29,8 @@ export function idempotencyKey(bodyKey: string | undefined, headerKey: string | 
 export const SEND_DESCRIPTION =
   "Answers 201 once the message is stored, with its gap-free `seq`. A retry with the same `client_message_id` " +
   "(or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key " +
-  "with another body is 409.";
+  "with another body is 409. `reply_to` quotes a message of the same conversation that is not deleted (else 400); " +
+  "`<@USER_ID>` in the body mentions a participant (anyone else's id stays plain text).";
 
 export const EDIT_DESCRIPTION =
   "Only the sender may edit, and not once the message is deleted (409). The message keeps its `seq`; open sockets get " +
@@ -100,6 +102,20 @@ const remove = createRoute({
   responses: { 204: { description: "Deleted." }, ...problems(401, 403, 404, 429) },
 });
 
+const thread = createRoute({
+  method: "get",
+  path: "/api/conversations/{id}/messages/{message_id}/replies/",
+  tags,
+  summary: "A message's thread: its replies, oldest first",
+  operationId: "listReplies",
+  description:
+    "Replies stay in the conversation's one `seq` order; a thread is a view of it. Pages (`page`, `page_size`) or cursors " +
+    "(`after_seq` / `before_seq` with `limit`); `count` includes deleted replies, which keep their place as tombstones.",
+  ...secured("read:messages"),
+  request: { params: MessageParams, query: PageQuery.extend(ReplyListQuery.shape) },
+  responses: { 200: jsonResponse(MessagePage, "A page of replies."), ...problems(400, 401, 403, 404) },
+});
+
 const receipts = createRoute({
   method: "get",
   path: "/api/conversations/{id}/messages/{message_id}/receipts/",
@@ -150,6 +166,11 @@ export const messageRoutes = createRouter()
     const { id, message_id } = c.req.valid("param");
     await deleteMessage(c.env, reads(c), id, message_id, c.get("auth").userId);
     return c.body(null, 204);
+  })
+  .openapi(thread, async (c) => {
+    const { id, message_id } = c.req.valid("param");
+    const page = await listReplies(reads(c), id, message_id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
+    return c.json(page, 200);
   })
   .openapi(receipts, async (c) => {
     const { id, message_id } = c.req.valid("param");

@@ -104,10 +104,13 @@ export const WatermarksSchema = z
   .openapi("Watermarks");
 
 const cursor = z.coerce.number().int().min(0);
-export const MessageListQuery = z.object({
+export const ReplyListQuery = z.object({
   after_seq: cursor.optional().openapi({ description: "Cursor: messages with a greater seq, oldest first." }),
   before_seq: cursor.optional().openapi({ description: "Cursor: messages with a smaller seq (the newest `limit` of them), oldest first." }),
   limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Cursor page size (default 50)." }),
+});
+export const MessageListQuery = z.object({
+  ...ReplyListQuery.shape,
   status: z.enum(STATUSES).optional(),
   sender: z.coerce.number().int().positive().optional(),
   since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Only messages sent at or after this time." }),

@@ -15,7 +15,7 @@ export type MessageRow = Omit<typeof messages.$inferSelect, "replyTo"> & { reply
 export type StoredMessage = MessageRow & { sender: Sender; replySender: Sender | null };
 
 /** The API's id of a row of shard `s`. */
-const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
+export const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
 
 /** The condition matching the message with API id `id` in shard `s` (nothing, if the id names another shard). */
 export function isMessage(s: Shard, id: number): SQL {
@@ -42,7 +42,7 @@ const reactionRows = json<ReactionRow[]>(
 );
 
 // Aliased: drizzle maps a D1 batch's rows by column name.
-const columns = (s: Shard) => ({
+export const columns = (s: Shard) => ({
   id: apiId(s).as("id"),
   conversationId: messages.conversationId,
   seq: messages.seq,
@@ -319,7 +319,7 @@ export function pinned(s: Shard, conversationId: number) {
     .orderBy(desc(messages.pinnedAt), desc(messages.id));
 }
 
-/** Replies to a message (by its row id) with `low < seq ≤ high` in `order`, at most `limit`: a thread is a view of the conversation's order. */
+/** Replies to a message (by its row id) after or before a seq, at most `limit` from `offset`: a thread is a view of the conversation's order. */
 export function replies(s: Shard, parentRowId: number, range: { after?: number; before?: number; limit: number; offset?: number; newestFirst?: boolean }) {
   return select(s)
     .where(
@@ -334,9 +334,9 @@ export function replies(s: Shard, parentRowId: number, range: { after?: number; 
     .offset(range.offset ?? 0);
 }
 
-/** The statement counting a message's replies (deleted ones too: they keep their place in the thread). */
-export function replyTotal(s: Shard, parentRowId: number) {
-  return s.db.select({ n: count() }).from(messages).where(eq(messages.replyTo, parentRowId));
+/** The statement counting a message's replies (deleted ones too: they keep their place in the thread) and their first and last seq. */
+export function replyBounds(s: Shard, parentRowId: number) {
+  return s.db.select({ n: count(), first: sql<number | null>`min(${messages.seq})`, last: sql<number | null>`max(${messages.seq})` }).from(messages).where(eq(messages.replyTo, parentRowId));
 }
 
 /** Deletes up to `chunk` messages of a conversation; returns how many went. */

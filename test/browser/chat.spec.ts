@@ -201,6 +201,71 @@ describe("the web app", { timeout: 180_000 }, () => {
     await bobPage.screenshot({ path: `${OUT}/conversation-phone.png` });
   });
 
+  it("replies with a quote of the message, and lists the reply in that message's thread", async () => {
+    const question = adaPage.locator(".timeline .msg.mine", { hasText: "Shall we compute Bernoulli numbers?" });
+    await question.hover();
+    await question.getByRole("button", { name: /^Reply to message/ }).click();
+    await adaPage.locator(".reply-bar .quote", { hasText: "Shall we compute Bernoulli numbers?" }).waitFor();
+    await adaPage.getByLabel("Message", { exact: true }).fill("Starting with B1");
+    await adaPage.keyboard.press("Enter");
+    await bobPage.locator(".timeline .msg", { hasText: "Starting with B1" }).locator(".quote", { hasText: "Shall we compute Bernoulli numbers?" }).waitFor();
+    assert.equal(await adaPage.locator(".reply-bar").isVisible(), false, "the quote left the box with the send");
+    // Both counted the reply on the message it answers, as it arrived; its thread lists it.
+    await question.getByRole("button", { name: "1 reply" }).waitFor();
+    const onBob = bobPage.locator(".timeline .msg").filter({ has: bobPage.locator(".body", { hasText: "Shall we compute Bernoulli numbers?" }) });
+    await onBob.getByRole("button", { name: "1 reply" }).click();
+    const thread = bobPage.getByRole("complementary", { name: "Thread" });
+    await thread.getByRole("list", { name: "Replies" }).getByText("Starting with B1").waitFor();
+    await thread.getByRole("button", { name: "Close thread" }).click();
+  });
+
+  it("reacts with an emoji, and the other person sees the count and can add theirs", async () => {
+    const onAda = adaPage.locator(".timeline .msg:not(.mine)", { hasText: "Hi Ada!" });
+    await onAda.hover();
+    await onAda.getByRole("button", { name: /^React to message/ }).click();
+    await onAda.getByRole("button", { name: "React with 🎉" }).click();
+    await onAda.locator(".reaction[aria-pressed=true]", { hasText: "🎉 1" }).waitFor();
+    const onBob = bobPage.locator(".timeline .msg.mine", { hasText: "Hi Ada!" });
+    await onBob.locator(".reaction[aria-pressed=false]", { hasText: "🎉 1" }).click();
+    await onBob.locator(".reaction[aria-pressed=true]", { hasText: "🎉 2" }).waitFor();
+    await onAda.locator(".reaction[aria-pressed=true]", { hasText: "🎉 2" }).waitFor();
+  });
+
+  it("completes an @-mention of a participant, marked in the mentioned person's chat list and highlighted for them", async () => {
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    const box = adaPage.getByLabel("Message", { exact: true });
+    await box.pressSequentially("@bo");
+    await adaPage.getByRole("option", { name: "Bob Babbage" }).waitFor();
+    await adaPage.keyboard.press("Enter");
+    assert.match(await box.inputValue(), /^<@\d+> $/, "the completion writes the mention the server reads");
+    await box.pressSequentially("your turn");
+    await adaPage.keyboard.press("Enter");
+    await adaPage.locator(".timeline .msg.mine .mention:not(.mention-me)", { hasText: "@Bob Babbage" }).waitFor();
+    const entry = bobPage.locator(".chat-link", { hasText: "Ada Lovelace" });
+    await entry.locator(".mention-badge").waitFor();
+    assert.match(await entry.locator(".chat-preview").innerText(), /@Bob Babbage your turn/);
+    await entry.click();
+    await bobPage.locator(".timeline .msg .mention-me", { hasText: "@Bob Babbage" }).waitFor();
+  });
+
+  it("searches messages by the start of a word, marks the match, and opens its conversation", async () => {
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    const search = bobPage.getByLabel("Search messages");
+    await search.fill("bernoul");
+    const hit = bobPage.locator(".search-hit");
+    await hit.locator("mark", { hasText: /^bernoulli$/i }).waitFor();
+    assert.equal(await hit.count(), 1);
+    assert.match(await hit.innerText(), /Ada Lovelace[\s\S]*Shall we compute Bernoulli numbers\?/);
+    await hit.click();
+    await bobPage.waitForURL(/\/app\/c\/\d+$/);
+    await inLog(bobPage, "your turn").waitFor();
+    // Clearing the search brings the chat list back.
+    await bobPage.getByRole("link", { name: "Back to chats" }).click();
+    await search.fill("");
+    await bobPage.locator(".chat-link", { hasText: "Ada Lovelace" }).click();
+    await inLog(bobPage, "your turn").waitFor();
+  });
+
   it("loads older history as you scroll up, each message once and in order", async () => {
     // Carol uses the API directly: 120 messages to Bob, more than two pages.
     const api = new HeyClient(server.url);
