@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Answers 201 once the message is stored, with its gap-free `seq`. A retry with the same `client_message_id` (or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key with another body is 409.
+         * @description Answers 201 once the message is stored, with its gap-free `seq`. A retry with the same `client_message_id` (or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key with another body is 409. `reply_to` quotes a message of the same conversation that is not deleted (else 400); `<@USER_ID>` in the body mentions a participant (anyone else's id stays plain text).
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -238,6 +238,26 @@ export interface paths {
          * @description Only the sender may edit, and not once the message is deleted (409). The message keeps its `seq`; open sockets get `message.updated`. Edits and deletes share the per-user `edit` limit.
          */
         patch: operations["editMessage"];
+        trace?: never;
+    };
+    "/api/conversations/{id}/messages/{message_id}/replies/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's thread: its replies, oldest first
+         * @description Replies stay in the conversation's one `seq` order; a thread is a view of it. Pages (`page`, `page_size`) or cursors (`after_seq` / `before_seq` with `limit`); `count` includes deleted replies, which keep their place as tombstones.
+         */
+        get: operations["listReplies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/conversations/{id}/messages/{message_id}/receipts/": {
@@ -280,6 +300,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/conversations/{id}/messages/{message_id}/reactions/{emoji}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * React to a message with an emoji
+         * @description One of each emoji per participant; doing it again changes nothing. A message takes at most 20 different emoji (409 beyond), none once deleted (409). Open sockets get `reaction.added` / `reaction.removed` with the emoji's new count; a reaction moves no `last_seq` and no unread count. Shares the per-user `edit` limit.
+         */
+        put: operations["addReaction"];
+        post?: never;
+        /**
+         * Take back a reaction
+         * @description One of each emoji per participant; doing it again changes nothing. A message takes at most 20 different emoji (409 beyond), none once deleted (409). Open sockets get `reaction.added` / `reaction.removed` with the emoji's new count; a reaction moves no `last_seq` and no unread count. Shares the per-user `edit` limit.
+         */
+        delete: operations["removeReaction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/pins/{message_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Pin a message
+         * @description Any participant pins and unpins; doing it again changes nothing. At most 50 pins a conversation (409 beyond); a deleted message can't be pinned (409) and loses its pin. Open sockets get `message.pinned` / `message.unpinned`. Shares the per-user `edit` limit.
+         */
+        put: operations["pinMessage"];
+        post?: never;
+        /**
+         * Unpin a message
+         * @description Any participant pins and unpins; doing it again changes nothing. At most 50 pins a conversation (409 beyond); a deleted message can't be pinned (409) and loses its pin. Open sockets get `message.pinned` / `message.unpinned`. Shares the per-user `edit` limit.
+         */
+        delete: operations["unpinMessage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/pins/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation's pinned messages, most recently pinned first
+         * @description Any participant may ask; each message is as the caller sees it (status, reactions).
+         */
+        get: operations["listPins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/": {
         parameters: {
             query?: never;
@@ -295,7 +383,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message (original flat form)
-         * @description Answers 201 once the message is stored, with its gap-free `seq`. A retry with the same `client_message_id` (or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key with another body is 409.
+         * @description Answers 201 once the message is stored, with its gap-free `seq`. A retry with the same `client_message_id` (or `Idempotency-Key` header) returns the first message with 200, even while the first is in flight; the same key with another body is 409. `reply_to` quotes a message of the same conversation that is not deleted (else 400); `<@USER_ID>` in the body mentions a participant (anyone else's id stays plain text).
          */
         post: operations["sendMessageFlat"];
         delete?: never;
@@ -344,6 +432,26 @@ export interface paths {
          * @description Newest activity first. `unread=true` keeps only conversations with unread messages.
          */
         get: operations["listChats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/search/messages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the caller's messages
+         * @description Full-text search over every conversation the caller takes part in now (or one, with `conversation`). Every word must match; the last also as a prefix. Case and accents don't matter. Deleted messages never match; an edit is found by its new words. Newest first or by rank; follow `next` for more.
+         */
+        get: operations["searchMessages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -759,12 +867,45 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "sent" | "delivered" | "read";
             client_message_id: string | null;
+            /** @description Participants the body mentions as `<@USER_ID>` (resolved when sent or edited). */
+            mentions: number[];
+            reply_to: components["schemas"]["ReplyQuote"] | null;
+            /** @description Replies to this message that are not deleted. */
+            reply_count: number;
+            /** @description Per emoji, in the order each was first used. */
+            reactions: components["schemas"]["Reaction"][];
+            /** Format: date-time */
+            pinned_at: string | null;
+            /** @description Who pinned it. */
+            pinned_by: number | null;
         };
+        /** @description The message a reply answers. */
+        ReplyQuote: {
+            id: number;
+            seq: number;
+            sender: {
+                id: number;
+                first_name: string;
+                last_name: string;
+            };
+            /** @description The quoted body's first 140 characters; empty once it is deleted. */
+            preview: string;
+            deleted: boolean;
+        };
+        Reaction: {
+            emoji: string;
+            count: number;
+            /** @description Whether the caller reacted with this emoji. */
+            me: boolean;
+        };
+        /** @description Mention a participant by writing `<@USER_ID>` in the body. */
         NewMessage: {
             /** @description 1 to 4000 Unicode code points (surrounding white space not counted). */
             message_body: string;
             /** @description Makes the send idempotent for this sender in this conversation. */
             client_message_id?: string;
+            /** @description The id of a message of the same conversation (not deleted) that this one replies to. */
+            reply_to?: number;
         };
         MessagePage: {
             count: number;
@@ -799,6 +940,7 @@ export interface components {
             delivered_up_to?: number;
             read_up_to?: number;
         };
+        /** @description Mention a participant by writing `<@USER_ID>` in the body. */
         NewFlatMessage: components["schemas"]["NewMessage"] & {
             conversation: number;
         };
@@ -810,8 +952,40 @@ export interface components {
         };
         Chat: {
             conversation: components["schemas"]["Conversation"];
-            last_message: components["schemas"]["Message"] | null;
+            last_message: components["schemas"]["ChatMessage"] | null;
             unread_count: number;
+            /** @description Unread messages that mention the caller. */
+            mentions: number;
+        };
+        /** @description A chat's last message; read the message itself for its mentions, replies, reactions and pin. */
+        ChatMessage: {
+            id: number;
+            conversation: number;
+            seq: number;
+            sender: {
+                id: number;
+                first_name: string;
+                last_name: string;
+            };
+            message_body: string;
+            /** Format: date-time */
+            sent_at: string;
+            /** Format: date-time */
+            edited_at: string | null;
+            deleted: boolean;
+            /** @enum {string} */
+            status: "pending" | "sent" | "delivered" | "read";
+            client_message_id: string | null;
+        };
+        SearchResults: {
+            /** @description The next page's URL, or null after the last. */
+            next: string | null;
+            results: components["schemas"]["SearchHit"][];
+        };
+        SearchHit: {
+            message: components["schemas"]["Message"];
+            /** @description Where the body matched: HTML-escaped text with each match in `<mark>…</mark>`, safe to insert as HTML. */
+            snippet: string;
         };
         Ticket: {
             ticket: string;
@@ -849,6 +1023,8 @@ export interface components {
             message: components["schemas"]["MessageSummary"];
             /** @description The user's unread messages in the conversation once this one arrived. */
             unread_count: number;
+            /** @description Whether the message mentions the user (a chat's `mentions` count grows by one). */
+            mentioned: boolean;
         } | {
             /** @enum {string} */
             type: "message.updated";
@@ -872,6 +1048,8 @@ export interface components {
             delivered_seq: number;
             read_seq: number;
             unread_count: number;
+            /** @description The user's unread mentions in the conversation after the move. */
+            mentions: number;
         } | {
             /** @enum {string} */
             type: "presence";
@@ -2145,6 +2323,76 @@ export interface operations {
             };
         };
     };
+    listReplies: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. */
+                page?: number;
+                /** @description At most 100. */
+                page_size?: number;
+                /** @description Cursor: messages with a greater seq, oldest first. */
+                after_seq?: number | null;
+                /** @description Cursor: messages with a smaller seq (the newest `limit` of them), oldest first. */
+                before_seq?: number | null;
+                /** @description Cursor page size (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of replies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listMessageReceipts: {
         parameters: {
             query?: never;
@@ -2226,6 +2474,349 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addReaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                message_id: number;
+                /** @description One emoji, URL-encoded (`%F0%9F%91%8D` is 👍). */
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message with its reactions now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeReaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                message_id: number;
+                /** @description One emoji, URL-encoded (`%F0%9F%91%8D` is 👍). */
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message with its reactions now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pinMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message, pinned or not. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unpinMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message, pinned or not. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At most 50 messages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"][];
                 };
             };
             /** @description Missing, invalid or expired access token. */
@@ -2628,6 +3219,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatPage"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchMessages: {
+        parameters: {
+            query: {
+                /** @description Words to find (all of them; the last also as a prefix). Punctuation and operators are only text. */
+                q: string;
+                /** @description Search one conversation (404 unless the caller takes part in it). */
+                conversation?: number;
+                /** @description `newest` first (default) or best match first (`rank`, BM25). */
+                order?: "newest" | "rank";
+                limit?: number;
+                /** @description Where the previous page stopped: follow `next`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of matches. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
                 };
             };
             /** @description Invalid input; `errors` names each failing field. */

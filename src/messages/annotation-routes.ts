@@ -63,6 +63,7 @@ const pins = createRoute({
   tags,
   summary: "A conversation's pinned messages, most recently pinned first",
   operationId: "listPins",
+  description: "Any participant may ask; each message is as the caller sees it (status, reactions).",
   ...secured("read:messages"),
   request: { params: IdParam },
   responses: { 200: jsonResponse(z.array(MessageSchema), `At most ${MAX_PINS} messages.`), ...problems(401, 403, 404) },

@@ -1,9 +1,9 @@
 // Full-text search over the caller's conversations: each shard holding any of them is asked at once, and
 // their answers merged into one order.
 import type { z } from "@hono/zod-openapi";
+import { SHARD_SLOTS } from "../db/shards";
 import { DomainError } from "../errors";
 import { conversationsByShard, presentAcross, withParams, type Reads } from "../messages/listing";
-import type { Position } from "../messages/store";
 import { matching } from "./matches";
 import { highlighted, matchExpression } from "./query";
 import type { SearchQuery } from "./schemas";
@@ -14,38 +14,72 @@ type Hit = Awaited<ReturnType<typeof matching>>[number];
 const BAD_CURSOR = "The cursor is not one this search gave; follow `next` as it is.";
 
 /**
- * Where a page starts. Newest first, a cursor names the last hit (`<sent_at ms>.<id>`): one total order
- * across shards, which stays right as messages arrive. By rank, it is how many hits came before: BM25
- * scores move as the index changes, so no position in them stays put.
+ * Where a page starts. Newest first, a cursor holds, per shard, the id of the last hit taken from it
+ * (each shard is read in its own order, so this is exact whatever arrives meanwhile). By rank, it is how
+ * many hits came before: BM25 scores move as the index changes, so no position in them stays put.
  */
-function startOf(q: Query): { from: Position | null; offset: number } {
-  if (q.cursor === undefined) return { from: null, offset: 0 };
-  const pattern = q.order === "rank" ? /^(\d{1,6})$/ : /^(\d{1,15})\.(\d{1,16})$/;
-  const parts = pattern.exec(q.cursor);
-  if (!parts) throw new DomainError(400, BAD_CURSOR);
-  return q.order === "rank" ? { from: null, offset: Number(parts[1]) } : { from: { sentAt: Number(parts[1]), id: Number(parts[2]) }, offset: 0 };
+function startOf(q: Query, shards: number): { below: Map<number, number>; offset: number } {
+  const below = new Map<number, number>();
+  if (q.cursor === undefined) return { below, offset: 0 };
+  if (q.order === "rank") {
+    if (!/^\d{1,6}$/.test(q.cursor)) throw new DomainError(400, BAD_CURSOR);
+    return { below, offset: Number(q.cursor) };
+  }
+  for (const part of q.cursor.split(",")) {
+    const id = /^\d{1,16}$/.test(part) ? Number(part) : NaN;
+    const shard = id % SHARD_SLOTS;
+    if (!Number.isSafeInteger(id) || shard >= shards || below.has(shard)) throw new DomainError(400, BAD_CURSOR);
+    below.set(shard, Math.floor(id / SHARD_SLOTS));
+  }
+  return { below, offset: 0 };
 }
 
-const newestFirst = (a: Hit, b: Hit) => b.sentAt.getTime() - a.sentAt.getTime() || b.id - a.id;
-const byRank = (a: Hit, b: Hit) => a.rank - b.rank || newestFirst(a, b);
+const newer = (a: Hit, b: Hit) => b.sentAt.getTime() - a.sentAt.getTime() || b.id - a.id;
+
+/** The first `n` hits of several shards' lists, newest first, taking from the head of one list at a time: each list is used from its start, in its order. */
+function mergeNewest(lists: Hit[][], n: number): Hit[] {
+  const heads = lists.map(() => 0);
+  const taken: Hit[] = [];
+  while (taken.length < n) {
+    let best = -1;
+    lists.forEach((list, i) => {
+      const head = list[heads[i]!];
+      if (head && (best < 0 || newer(head, lists[best]![heads[best]!]!) < 0)) best = i;
+    });
+    if (best < 0) break;
+    taken.push(lists[best]![heads[best]!++]!);
+  }
+  return taken;
+}
 
 /** A page of the caller's messages matching `q.q`, with their snippets, and the next page's URL. */
-export async function searchMessages(reads: Reads, viewerId: number, q: Query, url: string) {
+export async function searchMessages(reads: Reads, viewerId: number, q: Query, url: string, shards: number) {
   const match = matchExpression(q.q);
   if (match === null) throw new DomainError(400, "Give at least one word to search for.");
-  const { from, offset } = startOf(q);
+  const { below, offset } = startOf(q, shards);
   const byShard = await conversationsByShard(reads, viewerId, q.conversation);
   if (q.conversation !== undefined && byShard.size === 0) throw new DomainError(404, "No such conversation.");
   // One more than a page, so `next` is only given when there is more.
   const want = offset + q.limit + 1;
-  const parts = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, q.order, from, want)));
-  const merged = parts.flat().sort(q.order === "rank" ? byRank : newestFirst);
-  const page = merged.slice(offset, offset + q.limit);
+  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, q.order, below.get(index) ?? null, want)));
+  let page: Hit[];
+  let more: boolean;
+  let cursor: string;
+  if (q.order === "rank") {
+    const ranked = lists.flat().sort((a, b) => a.rank - b.rank || newer(a, b));
+    page = ranked.slice(offset, offset + q.limit);
+    more = ranked.length > offset + q.limit;
+    cursor = String(offset + q.limit);
+  } else {
+    const merged = mergeNewest(lists, q.limit + 1);
+    page = merged.slice(0, q.limit);
+    more = merged.length > q.limit;
+    for (const hit of page) below.set(hit.id % SHARD_SLOTS, hit.row);
+    cursor = [...below].map(([shard, row]) => row * SHARD_SLOTS + shard).join(",");
+  }
   const messages = await presentAcross(reads, viewerId, page);
-  const last = page.at(-1);
-  const cursor = last && (q.order === "rank" ? String(offset + q.limit) : `${last.sentAt.getTime()}.${last.id}`);
   return {
-    next: merged.length > offset + q.limit && cursor ? withParams(url, { cursor }, []) : null,
+    next: more ? withParams(url, { cursor }, []) : null,
     results: page.map((hit, i) => ({ message: messages[i]!, snippet: highlighted(hit.snippet) })),
   };
 }
