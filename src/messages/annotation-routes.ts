@@ -18,8 +18,8 @@ const ONE_EMOJI = "`emoji` must be exactly one emoji, such as 👍.";
 const ReactionParams = MessageParams.extend({
   emoji: z
     .string()
-    .max(64, ONE_EMOJI)
-    .refine((e) => normalizedEmoji(e) !== null, ONE_EMOJI)
+    // One sentence whatever is wrong: the length is checked first only so a long paste skips the pattern.
+    .refine((e) => e.length <= 64 && normalizedEmoji(e) !== null, ONE_EMOJI)
     .openapi({ param: { name: "emoji", in: "path" }, description: "One emoji, URL-encoded (`%F0%9F%91%8D` is 👍).", example: "👍" }),
 });
 const PinParams = IdParam.extend({ message_id: MessageParams.shape.message_id });

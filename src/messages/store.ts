@@ -2,6 +2,7 @@
 // leave and enter here in their API form (row id × SHARD_SLOTS + shard, see src/db/shards.ts). Senders'
 // names live in the main database: src/messages/senders.ts joins them.
 import { and, asc, count, desc, eq, gt, gte, lte, lt, max, ne, or, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { SHARD_SLOTS, type Shard } from "../db/shards";
 import { messages, reactions } from "../db/shard-schema";
 
@@ -262,15 +263,21 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
 
 const isReactionOf = (s: Shard, messageId: number) => (messageId % SHARD_SLOTS === s.index ? eq(reactions.messageId, Math.floor(messageId / SHARD_SLOTS)) : sql`0`);
 
-/** A reaction's outcome: the message afterwards (undefined if none), and whether this call changed it. */
-export type ReactionResult = { message: MessageRow | undefined; changed: boolean };
+/** What a reaction or pin did: the message afterwards (undefined if none), and whether this write changed it. */
+export type MarkResult = { message: MessageRow | undefined; changed: boolean };
 
 /**
- * Adds or removes one user's reaction to a live message of the conversation, in one batch; adding fails
- * (changed: false) when the message already has `maxEmoji` other emoji. A change moves the conversation's
- * change counter onto the message, so a resuming socket gets it again.
+ * A reaction or pin as statements that can share a batch with others (see MarkQueue): each reads its
+ * own results. Within one batch they run in order, in one transaction.
  */
-export async function react(s: Shard, conversationId: number, messageId: number, userId: number, emoji: string, add: boolean, maxEmoji: number): Promise<ReactionResult> {
+export type MarkWrite = { statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]; outcome(results: unknown[]): MarkResult };
+
+/**
+ * Adds or removes one user's reaction to a live message of the conversation; adding fails (changed:
+ * false) when the message already has `maxEmoji` other emoji. A change moves the conversation's change
+ * counter onto the message, so a resuming socket gets it again.
+ */
+export function react(s: Shard, conversationId: number, messageId: number, userId: number, emoji: string, add: boolean, maxEmoji: number): MarkWrite {
   const row = rowIdIn(s, messageId) ?? 0;
   const live = sql`EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.id} = ${row} AND ${messages.conversationId} = ${conversationId} AND ${messages.deleted} = 0)`;
   const write = add
@@ -284,19 +291,19 @@ export async function react(s: Shard, conversationId: number, messageId: number,
         )
         .onConflictDoNothing()
     : s.db.delete(reactions).where(and(eq(reactions.messageId, row), eq(reactions.emoji, emoji), eq(reactions.userId, userId), live));
-  const [, bumped, [message]] = await s.db.batch([
-    write,
-    s.db.update(messages).set({ changeSeq: nextChange(conversationId) }).where(and(eq(messages.id, row), sql`changes() > 0`)).returning({ id: messages.id }),
-    selectMessage(s, conversationId, messageId),
-  ]);
-  return { message, changed: bumped.length > 0 };
+  return {
+    statements: [
+      write,
+      // changes() is the write's: a batch runs its statements in order on one connection.
+      s.db.update(messages).set({ changeSeq: nextChange(conversationId) }).where(and(eq(messages.id, row), sql`changes() > 0`)).returning({ id: messages.id }),
+      selectMessage(s, conversationId, messageId),
+    ],
+    outcome: ([, bumped, found]) => ({ message: (found as MessageRow[])[0], changed: (bumped as unknown[]).length > 0 }),
+  };
 }
 
-/**
- * Pins (by `userId`) or unpins a live message of the conversation, in one batch; pinning fails
- * (changed: false) when the conversation has `maxPins` pinned already.
- */
-export async function pin(s: Shard, conversationId: number, messageId: number, userId: number, on: boolean, maxPins: number): Promise<ReactionResult> {
+/** Pins (by `userId`) or unpins a live message of the conversation; pinning fails (changed: false) when the conversation has `maxPins` pinned already. */
+export function pin(s: Shard, conversationId: number, messageId: number, userId: number, on: boolean, maxPins: number): MarkWrite {
   const pinned = sql`(SELECT count(*) FROM ${messages} m WHERE m.conversation_id = ${conversationId} AND m.pinned_at IS NOT NULL)`;
   const target = and(isMessage(s, messageId), eq(messages.conversationId, conversationId), eq(messages.deleted, false));
   const write = on
@@ -308,8 +315,10 @@ export async function pin(s: Shard, conversationId: number, messageId: number, u
         .update(messages)
         .set({ pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) })
         .where(and(target, sql`${messages.pinnedAt} IS NOT NULL`));
-  const [changed, [message]] = await s.db.batch([write.returning({ id: messages.id }), selectMessage(s, conversationId, messageId)]);
-  return { message, changed: changed.length > 0 };
+  return {
+    statements: [write.returning({ id: messages.id }), selectMessage(s, conversationId, messageId)],
+    outcome: ([changed, found]) => ({ message: (found as MessageRow[])[0], changed: (changed as unknown[]).length > 0 }),
+  };
 }
 
 /** The conversation's pinned messages, most recently pinned first. */

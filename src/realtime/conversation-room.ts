@@ -16,13 +16,14 @@ import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
 import { MAX_PINS, MAX_REACTION_EMOJI } from "../messages/limits";
 import { mentionedIds } from "../messages/mentions";
-import { changeMessage, pin, react, type Change, type MessageRow, type Sender, type StoredMessage } from "../messages/store";
+import { changeMessage, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
 import { lastMessageChanged, mentionsForgotten, mentionsRecorded, moveWatermarks } from "../messages/writes";
 import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
 import { Inbox, introductions, summary } from "./inbox";
 import { Ledger, type SendResult } from "./ledger";
+import { MarkQueue } from "./mark-queue";
 import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
 import { purgeStep, purging, startPurge } from "./purge";
@@ -58,6 +59,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   readonly #names = new SenderNames();
   readonly #limits = new SendLimits(this.env);
   readonly #inbox = new Inbox(this.env);
+  readonly #marks = new MarkQueue(this.env, () => this.#state!.shard!.index);
   /** Membership changes run one at a time: each checks the state the one before left. */
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -407,22 +409,22 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     conversationId: number,
     userId: number,
     messageId: number,
-    write: (shard: Shard) => Promise<{ message: MessageRow | undefined; changed: boolean }>,
+    write: (shard: Shard) => MarkWrite,
     after: (message: StoredMessage, changed: boolean) => void,
   ): Promise<Outcome<MessageResource>> {
-    let written = (): WrittenBookmarks => ({});
+    let bookmarks: WrittenBookmarks = {};
     const outcome = await this.#outcome(async () => {
-      const state = await this.#member(conversationId, userId, NO_MESSAGE);
-      const session = shardWriteSession(this.env, state.shard!.index);
-      written = session.written;
-      const { message, changed } = await write(session.shard);
+      await this.#member(conversationId, userId, NO_MESSAGE);
+      const done = await this.#marks.write(write);
+      bookmarks = done.bookmarks;
+      const { message, changed } = done;
       if (!message) throw new DomainError(404, NO_MESSAGE);
       if (message.deleted) throw new DomainError(409, "The message has been deleted.");
       const [stored] = await this.#names.join(database(this.env.DB), [message]);
       after(stored!, changed);
       return this.#resource(stored!, userId);
     });
-    return outcome.ok ? { ...outcome, bookmarks: written() } : outcome;
+    return outcome.ok ? { ...outcome, bookmarks } : outcome;
   }
 
   /** The participants a body mentions (a mention of anyone else is plain text), or null. */
