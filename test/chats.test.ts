@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { api, problemOf } from "./support/http";
-import { json, send, start } from "./support/conversations";
+import { asChatMessage, json, send, start } from "./support/conversations";
 import { login } from "./support/oauth";
 
 type Conversation = { id: number; last_seq: number; last_activity_at: string; participants: { id: number }[] };
@@ -50,9 +50,9 @@ describe("the chat list", () => {
     expect(page.next).toBeNull();
     expect(page.results.map((r) => r.conversation.id)).toEqual([withC.id, withB.id, quiet.id]);
     const [first, second, third] = page.results;
-    expect(Object.keys(first!).sort()).toEqual(["conversation", "last_message", "unread_count"]);
+    expect(Object.keys(first!).sort()).toEqual(["conversation", "last_message", "mentions", "unread_count"]);
     expect(first!.conversation).toEqual(await json(await api(`/api/conversations/${withC.id}/`, { token: a.token })));
-    expect(first!.last_message).toEqual(await json(await api(`/api/conversations/${withC.id}/messages/${last.id}/`, { token: a.token })));
+    expect(first!.last_message).toEqual(asChatMessage(await json(await api(`/api/conversations/${withC.id}/messages/${last.id}/`, { token: a.token }))));
     expect(first!.unread_count).toBe(1);
     expect(second!.last_message?.message_body).toBe("b2");
     expect(second!.unread_count).toBe(2);

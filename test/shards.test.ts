@@ -4,7 +4,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { MessageResource } from "../src/messages/schemas";
-import { json, send, start } from "./support/conversations";
+import { asChatMessage, json, send, start } from "./support/conversations";
 import { api, appWith, problemOf } from "./support/http";
 import { login } from "./support/oauth";
 import {
@@ -451,8 +451,8 @@ describe("the chat list across shards", () => {
       () => chatsOf(a),
       (m) => m.get(p0)?.last_message?.id === last0.id && m.get(p1)?.last_message?.id === last1.id,
     );
-    expect(chats.get(p0)!.last_message).toEqual(await read<Message>(a, `/api/messages/${last0.id}/`));
-    expect(chats.get(p1)!.last_message).toEqual(await read<Message>(a, `/api/messages/${last1.id}/`));
+    expect(chats.get(p0)!.last_message).toEqual(asChatMessage(await read<Message>(a, `/api/messages/${last0.id}/`)));
+    expect(chats.get(p1)!.last_message).toEqual(asChatMessage(await read<Message>(a, `/api/messages/${last1.id}/`)));
     expect([chats.get(p0)!.conversation.last_seq, chats.get(p0)!.unread_count]).toEqual([2, 0]);
     expect([chats.get(p1)!.conversation.last_seq, chats.get(p1)!.unread_count]).toEqual([2, 2]);
 
@@ -464,9 +464,9 @@ describe("the chat list across shards", () => {
       () => chatsOf(a),
       (m) => m.get(p0)?.last_message?.message_body === "p0 last, edited" && m.get(p1)?.last_message?.deleted === true,
     );
-    expect(chats.get(p0)!.last_message).toEqual(await read<Message>(a, `/api/messages/${last0.id}/`));
+    expect(chats.get(p0)!.last_message).toEqual(asChatMessage(await read<Message>(a, `/api/messages/${last0.id}/`)));
     expect(chats.get(p0)!.last_message).toMatchObject({ id: last0.id, edited_at: edited.edited_at });
-    expect(chats.get(p1)!.last_message).toEqual(await read<Message>(a, `/api/messages/${last1.id}/`));
+    expect(chats.get(p1)!.last_message).toEqual(asChatMessage(await read<Message>(a, `/api/messages/${last1.id}/`)));
     expect(chats.get(p1)!.last_message).toMatchObject({ id: last1.id, deleted: true, message_body: "" });
     // b sees the same copies.
     const ofB = await chatsOf(b);
@@ -492,13 +492,12 @@ describe("deleting a conversation", () => {
     for (const id of keep) for (const body of ["one", "two"]) await send(b, id, body);
     for (const id of gone) for (const body of ["one", "two"]) goneMessages.push(await send(b, id, body));
     // A long history on shard 0, written straight into it: more than one purge chunk (1,000 rows).
-    const s0 = await env.MESSAGES_0.prepare(
+    await env.MESSAGES_0.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n WHERE i < 2502)
        INSERT INTO messages (conversation_id, seq, sender_id, body, sent_at) SELECT ?, i, ?, 'old ' || i, ? FROM n`,
     )
       .bind(gone[0], a.user.id, Date.now())
       .run();
-    expect(s0.meta.changes).toBe(2500);
     expect(await rowsPerShard(gone[0]!)).toEqual([2502, 0]);
     expect(await rowsPerShard(gone[1]!)).toEqual([0, 2]);
     const before = await shardCounts();
@@ -654,7 +653,7 @@ describe("a room reloaded from its shard", () => {
     expect(await json(receipt)).toMatchObject({ user: b.user.id, read_up_to: 3 });
     const repaired = (await chatsOf(a)).get(id)!;
     expect(repaired.conversation.last_seq).toBe(3);
-    expect(repaired.last_message).toEqual(await read<Message>(a, `/api/messages/${m3.id}/`));
+    expect(repaired.last_message).toEqual(asChatMessage(await read<Message>(a, `/api/messages/${m3.id}/`)));
     expect((await chatsOf(b)).get(id)!.unread_count).toBe(0);
 
     // And numbering goes on from the shard.

@@ -72,6 +72,7 @@ describe("events of conversations open nowhere", () => {
       event_seq: expect.any(Number),
       conversation_id: c.id,
       unread_count: 1,
+      mentioned: false,
       message: { id: first.id, seq: 1, sender: { id: a.user.id, first_name: a.user.first_name, last_name: a.user.last_name }, preview: "first", sent_at: first.sent_at, edited: false, deleted: false },
     });
     expect(events[2].message.preview).toBe("x".repeat(140));
@@ -91,7 +92,7 @@ describe("events of conversations open nowhere", () => {
     const c = await start(a, [r.user.id], { title: "Plans" });
     for (const s of [sr, sa]) {
       const added = await s.next((e) => e.type === "conversation.added");
-      expect(added.chat).toEqual({ conversation: c, last_message: null, unread_count: 0 });
+      expect(added.chat).toEqual({ conversation: c, last_message: null, unread_count: 0, mentions: 0 });
     }
   });
 

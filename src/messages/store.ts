@@ -28,14 +28,16 @@ export const QUOTE_LENGTH = 140;
 
 const json = <T>(expression: SQL, name: string, empty: T) => sql<T>`${expression}`.mapWith((v: string | null) => (v === null ? empty : (JSON.parse(v) as T))).as(name);
 
-// Correlated subqueries over the outer `messages` row: one index lookup each, in the same statement.
+// Correlated subqueries over the outer `messages` row: one index lookup each, in the same statement
+// (nested in json(), whose inner sql keeps the outer columns' table names).
 const replyParent = (s: Shard) =>
   json<ReplyParent | null>(
     sql`(SELECT json_object('id', p.id * ${SHARD_SLOTS} + ${s.index}, 'seq', p.seq, 'senderId', p.sender_id, 'preview', substr(p.body, 1, ${QUOTE_LENGTH}), 'deleted', json(CASE WHEN p.deleted THEN 'true' ELSE 'false' END)) FROM ${messages} p WHERE p.id = ${messages.replyTo})`,
     "reply_parent",
     null,
   );
-const replyCount = sql<number>`(SELECT count(*) FROM ${messages} r WHERE r.reply_to = ${messages.id} AND r.deleted = 0)`.as("reply_count");
+// Nested: drizzle writes a selected expression's own columns without their table, which inside a subquery would name the inner row's.
+const replyCount = sql<number>`${sql`(SELECT count(*) FROM ${messages} r WHERE r.reply_to = ${messages.id} AND r.deleted = 0)`}`.as("reply_count");
 const reactionRows = json<ReactionRow[]>(
   sql`(SELECT json_group_array(json_object('emoji', emoji, 'users', json(users))) FROM (SELECT emoji, json_group_array(user_id) AS users, min(rowid) AS first FROM ${reactions} WHERE message_id = ${messages.id} GROUP BY emoji ORDER BY first))`,
   "reaction_rows",

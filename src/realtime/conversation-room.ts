@@ -402,8 +402,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   /**
-   * A reaction or pin: one shard batch on a live message of the conversation (404 for strangers and
-   * missing messages alike, 409 once it is deleted), then `after` with the message as it stands.
+   * A reaction or pin on a live message of the conversation, written in the room's next batch of marks
+   * (404 for strangers and missing messages alike, 409 once it is deleted), then `after` with the message
+   * as it stands.
    */
   async #annotate(
     conversationId: number,

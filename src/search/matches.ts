@@ -3,7 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { messages } from "../db/shard-schema";
 import type { Shard } from "../db/shards";
 import { columns } from "../messages/store";
-import { MARK_END, MARK_START } from "./query";
+import type { Marks } from "./query";
 
 export type SearchOrder = "newest" | "rank";
 
@@ -18,12 +18,13 @@ const SNIPPET_TOKENS = 16;
 export const RANK_WINDOW = 10_000;
 
 /**
- * Live messages of `conversationIds` matching `match` (an expression from matchExpression), at most
+ * Live messages of `conversationIds` matching `match` (an expression from matchExpression), with a
+ * snippet of each marked with `marks`, at most
  * `limit` after skipping `offset`. Newest first, they come in the index's own order (row ids, which grow
  * as messages are stored), from below the row id `below`, so a page costs the same however common the
  * word; by rank (BM25, lower is better) among the shard's newest RANK_WINDOW matches.
  */
-export function matching(s: Shard, conversationIds: number[], match: string, order: SearchOrder, below: number | null, limit: number, offset = 0) {
+export function matching(s: Shard, conversationIds: number[], match: string, marks: Marks, order: SearchOrder, below: number | null, limit: number, offset = 0) {
   const mine = and(
     sql`messages_fts MATCH ${match}`,
     sql`${messages.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`,
@@ -39,7 +40,7 @@ export function matching(s: Shard, conversationIds: number[], match: string, ord
     .select({
       ...columns(s),
       row: sql<number>`messages_fts.rowid`.as("row"),
-      snippet: sql<string>`snippet(messages_fts, 0, ${MARK_START}, ${MARK_END}, '…', ${SNIPPET_TOKENS})`.as("snippet"),
+      snippet: sql<string>`snippet(messages_fts, 0, ${marks.start}, ${marks.end}, '…', ${SNIPPET_TOKENS})`.as("snippet"),
       rank: rank.as("rank"),
     })
     .from(messages)

@@ -9,7 +9,8 @@ const MAX_TERMS = 16;
 export function matchExpression(q: string): string | null {
   const terms = q
     .normalize("NFC")
-    .split(/\s+/u)
+    // Control characters separate words: FTS5 would read a NUL as the end of the query.
+    .split(/[\s\p{Cc}]+/u)
     // The index's tokenizer (unicode61) keeps letters and digits; a "word" without any would match nothing.
     .filter((t) => /[\p{L}\p{N}]/u.test(t))
     .slice(0, MAX_TERMS);
@@ -17,14 +18,25 @@ export function matchExpression(q: string): string | null {
   return terms.map((t, i) => `"${t.replaceAll('"', '""')}"${i === terms.length - 1 ? " *" : ""}`).join(" ");
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-export const MARK_START = "\u0002";
-export const MARK_END = "\u0003";
+/** What FTS5's snippet() puts around each match: made fresh per search, so no message body can contain them. */
+export type Marks = { start: string; end: string };
 
-/** A snippet FTS5 marked with MARK_START/MARK_END as HTML: the text escaped, the matches in `<mark>`. */
-export function highlighted(snippet: string): string {
+export function newMarks(): Marks {
+  const token = crypto.randomUUID();
+  return { start: `\u0002${token}`, end: `\u0003${token}` };
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escaped = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+/** A snippet FTS5 marked with `marks` as HTML: the text escaped, the matches (and only they) in `<mark>`. */
+export function highlighted(snippet: string, marks: Marks): string {
   return snippet
-    .replace(/[&<>"']/g, (c) => ESCAPES[c]!)
-    .replaceAll(MARK_START, "<mark>")
-    .replaceAll(MARK_END, "</mark>");
+    .split(marks.start)
+    .map((part, i) => {
+      if (i === 0) return escaped(part);
+      const [match, ...after] = part.split(marks.end);
+      return `<mark>${escaped(match!)}</mark>${escaped(after.join(""))}`;
+    })
+    .join("");
 }

@@ -5,7 +5,7 @@ import { SHARD_SLOTS } from "../db/shards";
 import { DomainError } from "../errors";
 import { conversationsByShard, presentAcross, withParams, type Reads } from "../messages/listing";
 import { matching } from "./matches";
-import { highlighted, matchExpression } from "./query";
+import { highlighted, matchExpression, newMarks } from "./query";
 import type { SearchQuery } from "./schemas";
 
 type Query = z.infer<typeof SearchQuery>;
@@ -61,7 +61,8 @@ export async function searchMessages(reads: Reads, viewerId: number, q: Query, u
   if (q.conversation !== undefined && byShard.size === 0) throw new DomainError(404, "No such conversation.");
   // One more than a page, so `next` is only given when there is more.
   const want = offset + q.limit + 1;
-  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, q.order, below.get(index) ?? null, want)));
+  const marks = newMarks();
+  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, marks, q.order, below.get(index) ?? null, want)));
   let page: Hit[];
   let more: boolean;
   let cursor: string;
@@ -80,6 +81,6 @@ export async function searchMessages(reads: Reads, viewerId: number, q: Query, u
   const messages = await presentAcross(reads, viewerId, page);
   return {
     next: more ? withParams(url, { cursor }, []) : null,
-    results: page.map((hit, i) => ({ message: messages[i]!, snippet: highlighted(hit.snippet) })),
+    results: page.map((hit, i) => ({ message: messages[i]!, snippet: highlighted(hit.snippet, marks) })),
   };
 }

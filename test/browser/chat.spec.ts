@@ -65,6 +65,8 @@ const listDot = (page: Page, name: string) => page.locator(".chat-link", { hasTe
 const headerDot = (page: Page) => page.locator(".conversation-header .presence");
 /** Text inside the open conversation's messages (the chat list shows previews of the same text). */
 const inLog = (page: Page, text: string, exact = false) => page.getByRole("log", { name: "Messages" }).getByText(text, { exact });
+/** A message of the open conversation by its own text (a reply to it also shows that text, in its quote). */
+const byBody = (page: Page, text: string) => page.locator(".timeline .msg").filter({ has: page.locator(".body", { hasText: text }) });
 
 describe("the web app", { timeout: 180_000 }, () => {
   before(async () => {
@@ -202,7 +204,7 @@ describe("the web app", { timeout: 180_000 }, () => {
   });
 
   it("replies with a quote of the message, and lists the reply in that message's thread", async () => {
-    const question = adaPage.locator(".timeline .msg.mine", { hasText: "Shall we compute Bernoulli numbers?" });
+    const question = byBody(adaPage, "Shall we compute Bernoulli numbers?");
     await question.hover();
     await question.getByRole("button", { name: /^Reply to message/ }).click();
     await adaPage.locator(".reply-bar .quote", { hasText: "Shall we compute Bernoulli numbers?" }).waitFor();
@@ -212,8 +214,7 @@ describe("the web app", { timeout: 180_000 }, () => {
     assert.equal(await adaPage.locator(".reply-bar").isVisible(), false, "the quote left the box with the send");
     // Both counted the reply on the message it answers, as it arrived; its thread lists it.
     await question.getByRole("button", { name: "1 reply" }).waitFor();
-    const onBob = bobPage.locator(".timeline .msg").filter({ has: bobPage.locator(".body", { hasText: "Shall we compute Bernoulli numbers?" }) });
-    await onBob.getByRole("button", { name: "1 reply" }).click();
+    await byBody(bobPage, "Shall we compute Bernoulli numbers?").getByRole("button", { name: "1 reply" }).click();
     const thread = bobPage.getByRole("complementary", { name: "Thread" });
     await thread.getByRole("list", { name: "Replies" }).getByText("Starting with B1").waitFor();
     await thread.getByRole("button", { name: "Close thread" }).click();
@@ -229,6 +230,24 @@ describe("the web app", { timeout: 180_000 }, () => {
     await onBob.locator(".reaction[aria-pressed=false]", { hasText: "🎉 1" }).click();
     await onBob.locator(".reaction[aria-pressed=true]", { hasText: "🎉 2" }).waitFor();
     await onAda.locator(".reaction[aria-pressed=true]", { hasText: "🎉 2" }).waitFor();
+    await adaPage.screenshot({ path: `${OUT}/tmp-ada-reactions.png` });
+    await bobPage.screenshot({ path: `${OUT}/tmp-bob-reactions.png` });
+  });
+
+  it("pins a message for everyone, and lists it in the conversation's pins until unpinned", async () => {
+    const onAda = byBody(adaPage, "Hi Ada!");
+    await onAda.hover();
+    await onAda.getByRole("button", { name: /^Pin message/ }).click();
+    await byBody(bobPage, "Hi Ada!").getByRole("img", { name: "Pinned" }).waitFor();
+    await bobPage.getByRole("button", { name: "Pins" }).click();
+    const pins = bobPage.getByRole("complementary", { name: "Pinned messages" });
+    await pins.getByText("Hi Ada!").waitFor();
+    await bobPage.screenshot({ path: `${OUT}/tmp-bob-pins.png` });
+    await adaPage.screenshot({ path: `${OUT}/tmp-ada-pinned.png` });
+    await pins.getByRole("button", { name: /^Unpin message/ }).click();
+    await pins.getByText("Nothing is pinned.", { exact: false }).waitFor();
+    await onAda.getByRole("img", { name: "Pinned" }).waitFor({ state: "detached" });
+    await pins.getByRole("button", { name: "Close pinned messages" }).click();
   });
 
   it("completes an @-mention of a participant, marked in the mentioned person's chat list and highlighted for them", async () => {
@@ -255,6 +274,7 @@ describe("the web app", { timeout: 180_000 }, () => {
     const hit = bobPage.locator(".search-hit");
     await hit.locator("mark", { hasText: /^bernoulli$/i }).waitFor();
     assert.equal(await hit.count(), 1);
+    await bobPage.screenshot({ path: `${OUT}/tmp-bob-search.png` });
     assert.match(await hit.innerText(), /Ada Lovelace[\s\S]*Shall we compute Bernoulli numbers\?/);
     await hit.click();
     await bobPage.waitForURL(/\/app\/c\/\d+$/);

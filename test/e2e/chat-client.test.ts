@@ -178,3 +178,56 @@ it("in inbox mode prints the chat list, then new messages, a rename, unread clea
   expect(occurrences(inbox.out(), "hello, inbox")).toBe(1);
   expect(inbox.err()).toMatch(/HEY_REFRESH=\S+/);
 });
+
+it("replies to and reacts to a message named by its seq, which the other side sees over REST, and shows a mention of the viewer by name", async () => {
+  // Users of their own, so seqs start at 1 and no earlier test's tokens are spent.
+  const v = await world(server, 2);
+  const a = v.users[0]!;
+  const b = v.users[1]!;
+  const [aName, bName] = [a.email, b.email].map((email) => email.split("@")[0]!);
+  const path = `/api/conversations/${v.conversationId}/messages/`;
+  const asked = await v.client.json(path, { method: "POST", token: b.token, body: { message_body: "lunch at noon?" } });
+  expect(asked.status).toBe(201);
+  const seq: number = asked.body.seq;
+
+  const client = chat({ HEY_TOKEN: a.token }, ["--conversation", String(v.conversationId)]);
+  await client.until("connection", "err", /connected/);
+  // Messages are shown with the seq that commands name them by.
+  await client.until("B's message", "out", new RegExp(`#${seq} ${bName}: lunch at noon\\?$`, "m"));
+
+  client.stdin.write(`/reply ${seq} yes, see you there\n`);
+  await client.until("the reply stored", "out", /✓ sent: “yes, see you there”/);
+  expect(client.out()).toMatch(new RegExp(`you: yes, see you there\\n  ↳ replying to ${bName}: lunch at noon\\?$`, "m"));
+
+  client.stdin.write(`/react #${seq} 👍\n`);
+  await client.until("the reaction event", "out", new RegExp(`you reacted 👍 to #${seq} \\(1\\)$`, "m"));
+
+  const seen = (await v.client.json(`${path}?after_seq=0&limit=10`, { token: b.token })).body.results as any[];
+  const reply = seen.find((m) => m.message_body === "yes, see you there");
+  expect(reply.reply_to).toMatchObject({ id: asked.body.id, seq, deleted: false });
+  const parent = seen.find((m) => m.id === asked.body.id);
+  expect(parent.reactions).toEqual([{ emoji: "👍", count: 1, me: false }]);
+  expect(parent.reply_count).toBe(1);
+
+  client.stdin.write(`/pin ${seq}\n`);
+  await client.until("the pin event", "out", new RegExp(`you pinned #${seq}: “lunch at noon\\?”$`, "m"));
+
+  // B mentions A: A's client names A.
+  expect((await v.client.json(path, { method: "POST", token: b.token, body: { message_body: `thanks <@${a.userId}>!` } })).status).toBe(201);
+  await client.until("the mention by name", "out", new RegExp(`${bName}: thanks @${aName}!$`, "m"));
+
+  // Search shows the matches in brackets.
+  client.stdin.write("/search lunch\n");
+  await client.until("the search hit", "out", new RegExp(`#${seq} ${bName}: \\[lunch\\] at noon\\?$`, "m"));
+
+  // An unknown command prints the help and sends nothing; `//` sends a line that starts with `/`.
+  client.stdin.write("/frobnicate now\n");
+  await client.until("the help", "err", /unknown command \/frobnicate; commands: \/reply SEQ text/);
+  client.stdin.write("//shrug\n");
+  await client.until("the slash line stored", "out", /✓ sent: “\/shrug”/);
+
+  client.stdin.end();
+  expect(await client.exited).toBe(0);
+  const bodies = (await allMessages(v.client, v.conversationId, b.token)).map((m) => m.message_body);
+  expect(bodies).toEqual(["lunch at noon?", "yes, see you there", `thanks <@${a.userId}>!`, "/shrug"]);
+});

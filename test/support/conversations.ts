@@ -25,3 +25,9 @@ export async function send(who: { token: string }, conversationId: number, body:
   expect(res.status).toBe(201);
   return json<MessageResource>(res);
 }
+
+/** A message as a chat's `last_message` shows it (a ChatMessage): without what changes apart from its row's copy. */
+export function asChatMessage(m: MessageResource) {
+  const { mentions: _m, reply_to: _r, reply_count: _c, reactions: _x, pinned_at: _p, pinned_by: _b, ...chat } = m;
+  return chat;
+}
