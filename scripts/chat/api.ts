@@ -15,6 +15,8 @@ export class Refusal extends Error {
 }
 
 export type MessagePage = { count: number; previous: string | null; results: MessageResource[] };
+/** GET /api/search/messages/: `snippet` is HTML, the matches in `<mark>`. */
+export type SearchResults = { next: string | null; results: { message: MessageResource; snippet: string }[] };
 
 export class Api {
   /** The last answer's X-Hey-Bookmark, sent back so reads see this client's own writes on any D1 replica. */
@@ -61,6 +63,27 @@ export class Api {
   /** The newest `limit` messages with a seq up to `upTo`, oldest first. */
   lastMessages(id: string, upTo: number, limit: number): Promise<MessagePage> {
     return this.json(`/api/conversations/${id}/messages/?before_seq=${upTo + 1}&limit=${limit}`);
+  }
+
+  /** The message with this seq, or null when there is none. */
+  async messageAt(id: string, seq: number): Promise<MessageResource | null> {
+    const page = await this.json<MessagePage>(`/api/conversations/${id}/messages/?after_seq=${seq - 1}&limit=1`);
+    return page.results[0]?.seq === seq ? page.results[0] : null;
+  }
+
+  /** Adds (`on`) or takes back the caller's reaction; answers the message with its reactions now. */
+  react(id: string, messageId: number, emoji: string, on: boolean): Promise<MessageResource> {
+    return this.json(`/api/conversations/${id}/messages/${messageId}/reactions/${encodeURIComponent(emoji)}/`, { method: on ? "PUT" : "DELETE" });
+  }
+
+  /** Pins (`on`) or unpins a message; answers it as it is now. */
+  pin(id: string, messageId: number, on: boolean): Promise<MessageResource> {
+    return this.json(`/api/conversations/${id}/pins/${messageId}/`, { method: on ? "PUT" : "DELETE" });
+  }
+
+  /** The conversation's messages matching `q`, newest first. */
+  search(id: string, q: string): Promise<SearchResults> {
+    return this.json(`/api/search/messages/?${new URLSearchParams({ q, conversation: id })}`);
   }
 
   /** The signed-in user's id, or null when the token lacks the `profile` scope. */

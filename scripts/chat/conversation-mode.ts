@@ -1,5 +1,6 @@
 // `npm run chat -- --conversation ID`: the last 20 messages, then the conversation live over its WebSocket;
-// each typed line is sent (and kept until acknowledged, across reconnects); Ctrl-D quits once all are.
+// each typed line is sent (and kept until acknowledged, across reconnects) or, starting with `/`, is a
+// command (scripts/chat/commands.ts); Ctrl-D quits once all are done.
 import type { ServerEvent } from "../../src/realtime/protocol";
 import { Connection } from "./connection";
 import { offlineNotice } from "./format";
@@ -56,7 +57,7 @@ export function conversationMode(options: Options & { inbox: false }, shell: She
     screen.close();
     const waiting = session.unsent.length;
     if (waiting) screen.notice(`sending ${waiting} more line(s) before quitting; Ctrl-C quits without them`);
-    opened.then(() => session.outbox.empty()).then(() => shell.finish(0), () => {});
+    opened.then(() => session.settled()).then(() => shell.finish(0), () => {});
   });
   rl.on("SIGINT", () => abandon(130));
   process.on("SIGINT", () => abandon(130));

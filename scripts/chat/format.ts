@@ -1,7 +1,11 @@
 // How the terminal client words things: messages, names, times, and what the server said.
+import { mentionParts } from "../../src/messages/mentions";
 import type { MessageResource } from "../../src/messages/schemas";
 
 export type Person = { id: number; first_name: string; last_name: string };
+
+/** A known person's name by id (undefined for someone this client has not seen). */
+export type Names = (id: number) => string | undefined;
 
 /** Control characters (escape sequences included) from other people's text are shown, never obeyed. */
 export function clean(text: string): string {
@@ -21,20 +25,76 @@ export function timeOf(iso: string, now = new Date()): string {
   return at.toDateString() === now.toDateString() ? time : `${two(at.getMonth() + 1)}-${two(at.getDate())} ${time}`;
 }
 
-/** The marks in a message line's first column: own messages go ⋯ (pending) → ✓ (sent), or ✗ (refused). */
-export const MARK = { none: " ", pending: "⋯", sent: "✓", failed: "✗" } as const;
+/**
+ * The marks in a message line's first column: own messages go ⋯ (pending) → ✓ (sent), or ✗ (refused);
+ * » sets a search hit apart from the conversation's flow.
+ */
+export const MARK = { none: " ", pending: "⋯", sent: "✓", failed: "✗", found: "»" } as const;
 
 /** One message as a line (or lines, for a body with line breaks); `who` is "you" for the viewer's own. */
-export function messageLine(mark: string, time: string, who: string, body: string, note = ""): string {
-  return `${mark} ${time} ${who}: ${[clean(body), note].filter(Boolean).join(" ")}`;
+export function messageLine(mark: string, stamp: string, who: string, body: string, note = ""): string {
+  return `${mark} ${stamp} ${who}: ${[clean(body), note].filter(Boolean).join(" ")}`;
 }
 
-export function showMessage(m: MessageResource, me: number | null): string {
+/**
+ * A stored message: `#seq` (what commands name it by), its body with mentions as names, what it carries
+ * (edited, pinned, replies, reactions), and on a second line the message it replies to.
+ */
+export function showMessage(m: MessageResource, me: number | null, names: Names): string {
   const mine = me !== null && m.sender.id === me;
   const who = mine ? "you" : nameOf(m.sender);
   const mark = mine ? MARK.sent : MARK.none;
-  if (m.deleted) return messageLine(mark, timeOf(m.sent_at), who, "", "(deleted)");
-  return messageLine(mark, timeOf(m.sent_at), who, m.message_body, m.edited_at ? "(edited)" : "");
+  const stamp = `${timeOf(m.sent_at)} #${m.seq}`;
+  if (m.deleted) return messageLine(mark, stamp, who, "", "(deleted)");
+  const notes = [
+    m.edited_at ? "(edited)" : "",
+    m.pinned_at ? "(pinned)" : "",
+    m.reply_count ? `(${plural(m.reply_count, "reply", "replies")})` : "",
+    m.reactions.length ? `[${m.reactions.map((r) => `${clean(r.emoji)} ${r.count}`).join(", ")}]` : "",
+  ];
+  const line = messageLine(mark, stamp, who, withMentions(m.message_body, names, m.mentions), notes.filter(Boolean).join(" "));
+  return m.reply_to ? `${line}\n${quoteOf(m.reply_to, me, names)}` : line;
+}
+
+/** What a reply answers (a ReplyQuote, or the message itself before it is sent), as the line under it. */
+export function quoteOf(quoted: { sender: Person; preview: string; deleted: boolean }, me: number | null, names: Names): string {
+  if (quoted.deleted) return "  ↳ replying to a deleted message";
+  const who = quoted.sender.id === me ? "you" : nameOf(quoted.sender);
+  return `  ↳ replying to ${who}: ${excerpt(withMentions(quoted.preview, names), 40)}`;
+}
+
+/**
+ * `<@id>` as `@First Last`. With `mentioned` (the message's resolved mentions) only those are names, the
+ * rest stay text as the server means; without it (a preview), every person known here is.
+ */
+export function withMentions(body: string, names: Names, mentioned?: readonly number[]): string {
+  return mentionParts(body)
+    .map((part) => {
+      if (!("userId" in part)) return part.text;
+      if (mentioned) return mentioned.includes(part.userId) ? `@${names(part.userId) ?? `user ${part.userId}`}` : part.text;
+      const name = names(part.userId);
+      return name ? `@${name}` : part.text;
+    })
+    .join("");
+}
+
+/** Something that happened to a message (a reaction, a pin), stamped now and aligned with message lines. */
+export const eventLine = (text: string, at = new Date().toISOString()) => `${MARK.none} ${timeOf(at)} ${text}`;
+
+/** A search hit as a message line, its snippet for the body. */
+export function searchHitLine({ message: m, snippet }: { message: MessageResource; snippet: string }, me: number | null, names: Names): string {
+  const who = me !== null && m.sender.id === me ? "you" : nameOf(m.sender);
+  return messageLine(MARK.found, `${timeOf(m.sent_at)} #${m.seq}`, who, withMentions(snippetText(snippet), names, m.mentions));
+}
+
+/** A search snippet as plain text: the matches in [brackets], HTML entities back to characters. */
+export function snippetText(snippet: string): string {
+  const entities: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
+  // Marks first: a `<mark>` typed in a body comes escaped, so only the server's own are tags.
+  return snippet
+    .replaceAll("<mark>", "[")
+    .replaceAll("</mark>", "]")
+    .replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => entities[entity]!);
 }
 
 /** The start of a text on one line, at most `most` characters (… when cut). */

@@ -4,7 +4,7 @@ import type { ChatResource } from "../../src/chats/schemas";
 import type { ConversationResource } from "../../src/conversations/schemas";
 import type { StreamEvent } from "../../src/realtime/stream-protocol";
 import type { Api } from "./api";
-import { clean, excerpt, nameOf, plural, timeOf, type Person } from "./format";
+import { clean, excerpt, nameOf, plural, timeOf, withMentions, type Person } from "./format";
 import type { Screen } from "./screen";
 
 /** Characters of a message shown in a line (the stream's previews hold up to 140). */
@@ -59,10 +59,11 @@ export class Inbox {
         // A chat named after its sender (a direct one) is not named twice.
         const where = title === who ? `from ${who}` : `in ${title} from ${who}`;
         const unread = event.unread_count ? ` (unread ${event.unread_count})` : "";
-        return this.#line(`new message ${where}: ${excerpt(m.preview, PREVIEW)}${unread}`, m.sent_at);
+        // `@` marks a message that mentions you.
+        return this.#line(`${event.mentioned ? "@ " : ""}new message ${where}: ${this.#preview(m.preview)}${unread}`, m.sent_at);
       }
       case "message.updated":
-        return this.#line(`the last message in ${await this.#titleOf(event.conversation_id)} was edited: ${excerpt(event.message.preview, PREVIEW)}`);
+        return this.#line(`the last message in ${await this.#titleOf(event.conversation_id)} was edited: ${this.#preview(event.message.preview)}`);
       case "message.deleted":
         return this.#line(`the last message in ${await this.#titleOf(event.conversation_id)} was deleted`);
       case "receipt": {
@@ -95,9 +96,15 @@ export class Inbox {
     this.screen.print(online.length ? `online now: ${online.join(", ")}` : "no one else is online");
   }
 
-  #chatLine({ conversation, last_message: m, unread_count }: ChatResource): string {
-    const last = m ? `${timeOf(m.sent_at)} ${this.#who(m.sender)}: ${m.deleted ? "(deleted)" : excerpt(m.message_body, PREVIEW)}` : "no messages yet";
-    return `• ${this.#title(conversation)}${unread_count ? ` (${unread_count} unread)` : ""} — ${last}`;
+  #chatLine({ conversation, last_message: m, unread_count, mentions }: ChatResource): string {
+    const last = m ? `${timeOf(m.sent_at)} ${this.#who(m.sender)}: ${m.deleted ? "(deleted)" : this.#preview(m.message_body)}` : "no messages yet";
+    const counts = [unread_count ? `${unread_count} unread` : "", mentions ? plural(mentions, "mention") : ""].filter(Boolean).join(", ");
+    return `• ${this.#title(conversation)}${counts ? ` (${counts})` : ""} — ${last}`;
+  }
+
+  /** A body's start, its mentions as the names of people known here. */
+  #preview(body: string): string {
+    return excerpt(withMentions(body, (id) => this.#names.get(id)), PREVIEW);
   }
 
   /** Renamed, or people joined or left: each said on its own line. */

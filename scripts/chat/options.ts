@@ -5,6 +5,8 @@ export const USAGE = `usage: HEY_TOKEN=<access token> [HEY_REFRESH=<refresh toke
   npm run chat -- (--conversation ID [--after-seq N] | --inbox) [--url http://127.0.0.1:8787] [--refresh TOKEN] [--client-id ID]
 
 --conversation ID shows the last 20 messages, then the conversation live; each line you type is sent (Ctrl-D quits).
+A line starting with / is a command: /reply SEQ text, /react SEQ EMOJI, /unreact SEQ EMOJI, /pin SEQ, /unpin SEQ,
+/search words (SEQ is the #number a message is shown with); //text sends /text.
 --after-seq N replays the messages after N instead of showing the last 20.
 --inbox shows your chat list (unread counts, last messages) and who is online, then a line for each change
 across all your conversations: new messages, renames, being added or removed, unread cleared, people coming

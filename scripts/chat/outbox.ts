@@ -7,7 +7,8 @@ import { CLIENT_PACE, type ClientFrame } from "../../src/realtime/protocol";
 
 const { perSecond: PER_SECOND, burst: BURST } = CLIENT_PACE;
 
-export type Outgoing<T> = { id: string; body: string; inFlight: boolean; tag: T };
+/** `reply`: the message this line answers (its id goes out as reply_to; its seq names it to the user). */
+export type Outgoing<T> = { id: string; body: string; reply?: { id: number; seq: number }; inFlight: boolean; tag: T };
 
 export class Outbox<T> {
   readonly items: Outgoing<T>[] = [];
@@ -20,8 +21,8 @@ export class Outbox<T> {
   /** `send` puts a frame on the live socket, or answers false when there is none (wait for `resend`). */
   constructor(readonly send: (frame: ClientFrame) => boolean) {}
 
-  add(body: string, tag: T): Outgoing<T> {
-    const item = { id: randomUUID(), body, inFlight: false, tag };
+  add(body: string, tag: T, reply?: Outgoing<T>["reply"]): Outgoing<T> {
+    const item = { id: randomUUID(), body, reply, inFlight: false, tag };
     this.items.push(item);
     this.drain();
     return item;
@@ -63,7 +64,9 @@ export class Outbox<T> {
     for (const item of this.items) {
       if (item.inFlight) continue;
       if (this.#tokens < 1) return this.#schedule(((1 - this.#tokens) / PER_SECOND) * 1000);
-      if (!this.send({ type: "send", message_body: item.body, client_message_id: item.id })) return;
+      const frame: ClientFrame = { type: "send", message_body: item.body, client_message_id: item.id };
+      if (item.reply) frame.reply_to = item.reply.id;
+      if (!this.send(frame)) return;
       item.inFlight = true;
       this.#tokens -= 1;
     }

@@ -1,11 +1,13 @@
 // What the terminal client does with events and typed lines: history first, then the conversation live;
 // own lines go ⋯ pending → ✓ sent once acknowledged; read receipts and typing go out as the user reads and types.
-import { randomUUID } from "node:crypto";
+// Typed commands (scripts/chat/commands.ts) name messages by seq: replies go out on the socket like any
+// line, reactions, pins and search over REST.
 import type { ConversationResource } from "../../src/conversations/schemas";
-import { MAX_BODY_CODE_POINTS, type MessageResource } from "../../src/messages/schemas";
-import { MAX_FRAME_BYTES, TYPING_SECONDS, type ClientFrame, type ServerEvent } from "../../src/realtime/protocol";
-import type { Api } from "./api";
-import { clean, excerpt, MARK, messageLine, nameOf, plural, showMessage, timeOf, type Person } from "./format";
+import type { MessageResource } from "../../src/messages/schemas";
+import { TYPING_SECONDS, type ClientFrame, type ServerEvent } from "../../src/realtime/protocol";
+import { Refusal, type Api } from "./api";
+import { readInput, refusalOf, type Input } from "./commands";
+import { clean, eventLine, excerpt, MARK, messageLine, nameOf, plural, quoteOf, searchHitLine, showMessage, timeOf, withMentions, type Names, type Person } from "./format";
 import { Outbox } from "./outbox";
 import type { Printed, Screen } from "./screen";
 
@@ -21,6 +23,9 @@ export class Session {
   changeSeq: number | null = null;
   readonly outbox: Outbox<Printed | null>;
   #names = new Map<number, string>();
+  readonly #nameOf: Names = (id) => this.#names.get(id);
+  /** Messages shown (or looked up) here, by seq: commands name them so, and a reply quotes one. */
+  #bySeq = new Map<number, MessageResource>();
   /** client_message_ids of the lines typed here: their message.created is not printed again. */
   #mine = new Set<string>();
   #changes = new Set<string>();
@@ -32,8 +37,14 @@ export class Session {
   #typers = new Map<number, number>();
   #typersTimer: NodeJS.Timeout | undefined;
   #connectedBefore = false;
-  /** Lines typed before the history is shown wait, so they print below it. */
-  #early: string[] | null = [];
+  /**
+   * Typed lines run one at a time, in order, and only once the history is shown (so they print below
+   * it): a command may take a request, and the lines typed after it wait for it.
+   */
+  #input: Promise<void>;
+  #historyShown!: () => void;
+  /** Typed lines that have not run yet, oldest first. */
+  #waiting: string[] = [];
   /** Events are handled one at a time, in order (a `resync` loads history before what follows). */
   #queue: Promise<void> = Promise.resolve();
 
@@ -45,6 +56,7 @@ export class Session {
     readonly live: () => boolean,
   ) {
     this.outbox = new Outbox((frame) => this.send(frame));
+    this.#input = new Promise((resolve) => (this.#historyShown = resolve));
   }
 
   /** The conversation's header and last messages (or, with `afterSeq`, nothing: the replay shows them). */
@@ -57,9 +69,7 @@ export class Session {
     this.screen.notice(`${title}${others.length ? ` with ${others.join(", ")}` : ""}`);
     if (afterSeq !== null) this.lastSeq = afterSeq;
     else await this.#history(conversation.last_seq);
-    const early = this.#early ?? [];
-    this.#early = null;
-    for (const line of early) this.#send(line);
+    this.#historyShown();
   }
 
   async #history(upTo: number): Promise<void> {
@@ -74,28 +84,79 @@ export class Session {
     this.#queue = this.#queue.then(() => this.#handle(event)).catch((error) => this.screen.problem(String((error as Error).message ?? error)));
   }
 
-  /** Every line typed and not yet acknowledged, oldest first. */
+  /** Every line typed and not yet acknowledged (or, for a command, not yet done), oldest first. */
   get unsent(): string[] {
-    return [...(this.#early ?? []), ...this.outbox.items.map((item) => item.body)];
+    return [...this.outbox.items.map((item) => (item.reply ? `/reply ${item.reply.seq} ${item.body}` : item.body)), ...this.#waiting];
+  }
+
+  /** Resolves once every typed line has run and every message is acknowledged. */
+  async settled(): Promise<void> {
+    await this.#input;
+    await this.outbox.empty();
   }
 
   /**
    * A line typed at the prompt (readline has echoed it): refused here, with the limit, if the server would
-   * refuse it, else shown as a pending message in place of the echo and sent.
+   * refuse it, else run in turn: a message is shown as pending in place of the echo and sent.
    */
   typed(line: string): void {
-    const refusal = line.trim() ? refusalOf(line) : null;
+    const input = readInput(line);
+    const body = input.kind === "send" || input.kind === "reply" ? input.body : "";
+    const refusal = body.trim() ? refusalOf(body) : null;
     if (refusal) return this.screen.problem(`Not sent: ${refusal}${this.screen.tty ? " (↑ brings the line back to edit)" : ""}`);
     this.screen.eraseEcho(line);
     if (!line.trim()) return;
-    if (this.#early) return void this.#early.push(line);
-    this.#send(line);
+    this.#waiting.push(line);
+    this.#input = this.#input
+      .then(() => this.#run(input))
+      .catch((error: Error) => this.screen.problem(error instanceof Refusal ? `${error.detail} (HTTP ${error.status})` : error.message))
+      .finally(() => this.#waiting.shift());
   }
 
-  #send(line: string): void {
-    const printed = this.screen.print(messageLine(MARK.pending, timeOf(new Date().toISOString()), "you", line), true);
-    const item = this.outbox.add(line, printed);
+  async #run(input: Input): Promise<void> {
+    switch (input.kind) {
+      case "send":
+        return this.#send(input.body);
+      case "help":
+        return this.screen.notice(input.text);
+      case "search":
+        return this.#search(input.words);
+    }
+    const target = this.#bySeq.get(input.seq) ?? (await this.api.messageAt(this.conversationId, input.seq));
+    if (!target) return this.screen.problem(`There is no message #${input.seq} in this conversation.`);
+    this.#bySeq.set(target.seq, target);
+    switch (input.kind) {
+      case "reply":
+        if (target.deleted) return this.screen.problem(`Not sent: #${target.seq} is deleted.`);
+        return this.#send(input.body, target);
+      case "react":
+      case "unreact":
+      case "pin":
+      case "unpin": {
+        const now =
+          input.kind === "react" || input.kind === "unreact"
+            ? await this.api.react(this.conversationId, target.id, input.emoji, input.kind === "react")
+            : await this.api.pin(this.conversationId, target.id, input.kind === "pin");
+        // Live, the socket's event says what changed (for everyone alike); else the message as it is now does.
+        if (!this.live()) this.screen.print(showMessage(now, this.me, this.#nameOf));
+      }
+    }
+  }
+
+  /** `reply`: the message this line answers, quoted under it. */
+  #send(line: string, reply?: MessageResource): void {
+    let text = messageLine(MARK.pending, timeOf(new Date().toISOString()), "you", withMentions(line, this.#nameOf));
+    if (reply) text += `\n${quoteOf({ sender: reply.sender, preview: reply.message_body, deleted: false }, this.me, this.#nameOf)}`;
+    const printed = this.screen.print(text, true);
+    const item = this.outbox.add(line, printed, reply && { id: reply.id, seq: reply.seq });
     this.#mine.add(item.id);
+  }
+
+  async #search(words: string): Promise<void> {
+    const found = await this.api.search(this.conversationId, words);
+    const count = `${found.next ? "the newest " : ""}${plural(found.results.length, "message")}`;
+    this.screen.notice(found.results.length ? `${count} matching “${clean(words)}”, newest first:` : `no message matches “${clean(words)}”`);
+    for (const hit of found.results) this.screen.print(searchHitLine(hit, this.me, this.#nameOf));
   }
 
   /** A key went into the input line (on a terminal): say we are typing, at most every 3 s. */
@@ -122,7 +183,22 @@ export class Session {
         const key = `${m.id}:${m.edited_at}:${m.deleted}`;
         if (this.#changes.has(key)) return;
         this.#changes.add(key);
-        return void this.screen.print(showMessage(m, this.me));
+        this.#bySeq.set(m.seq, m);
+        return void this.screen.print(showMessage(m, this.me, this.#nameOf));
+      }
+      case "reaction.added":
+      case "reaction.removed": {
+        const [did, to] = event.type === "reaction.added" ? ["reacted", "to"] : ["removed", "from"];
+        return void this.screen.print(eventLine(`${this.#who(event.user)} ${did} ${clean(event.emoji)} ${to} #${event.seq} (${event.count})`));
+      }
+      case "message.pinned":
+      case "message.unpinned": {
+        const m = event.message;
+        this.#bySeq.set(m.seq, m);
+        const quoted = `“${excerpt(withMentions(m.message_body, this.#nameOf, m.mentions), 40)}”`;
+        if (event.type === "message.pinned") return void this.screen.print(eventLine(`${m.pinned_by === null ? "someone" : this.#who(m.pinned_by)} pinned #${m.seq}: ${quoted}`));
+        // The event does not say who unpinned it (the message no longer says who had pinned it either).
+        return void this.screen.print(eventLine(`#${m.seq} was unpinned: ${quoted}`));
       }
       case "typing":
         if (event.user === this.me) return;
@@ -182,6 +258,7 @@ export class Session {
   #confirm(id: string | null, message: MessageResource): void {
     this.me ??= message.sender.id;
     this.#names.set(message.sender.id, nameOf(message.sender));
+    this.#bySeq.set(message.seq, message);
     const item = this.outbox.settle(id);
     if (!item) return;
     if (item.tag && this.screen.mark(item.tag, MARK.sent)) return;
@@ -190,7 +267,8 @@ export class Session {
 
   #show(m: MessageResource): void {
     this.#names.set(m.sender.id, nameOf(m.sender));
-    this.screen.print(showMessage(m, this.me));
+    this.#bySeq.set(m.seq, m);
+    this.screen.print(showMessage(m, this.me, this.#nameOf));
     if (m.sender.id !== this.me) {
       this.#othersShown = Math.max(this.#othersShown, m.seq);
       clearTimeout(this.#receiptTimer);
@@ -221,19 +299,13 @@ export class Session {
     return this.#names.get(user) ?? `user ${user}`;
   }
 
+  #who(user: number): string {
+    return user === this.me ? "you" : this.#name(user);
+  }
+
   stop(): void {
     clearTimeout(this.#receiptTimer);
     clearTimeout(this.#typersTimer);
     this.outbox.stop();
   }
-}
-
-/** Why the server would refuse this line, or null. */
-function refusalOf(line: string): string | null {
-  const length = [...line.trim()].length;
-  if (length > MAX_BODY_CODE_POINTS) return `the line is ${plural(length, "character")}; a message holds at most ${MAX_BODY_CODE_POINTS.toLocaleString("en-US")}.`;
-  // Escaped JSON can outgrow the frame limit (16 KiB, else close 1009) before the character limit.
-  const bytes = Buffer.byteLength(JSON.stringify({ type: "send", message_body: line, client_message_id: randomUUID() }));
-  if (bytes > MAX_FRAME_BYTES) return `the line takes ${bytes.toLocaleString("en-US")} bytes as a frame; a frame holds at most ${MAX_FRAME_BYTES.toLocaleString("en-US")}.`;
-  return null;
 }

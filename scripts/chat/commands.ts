@@ -1,0 +1,65 @@
+// What a line typed in conversation mode asks for: a message to send, or a command that names a message
+// by the `#seq` printed before its sender (`/react 7 👍`). `//…` sends a line that starts with `/`.
+// A message is checked here against the server's limits before it goes.
+import { randomUUID } from "node:crypto";
+import { MAX_BODY_CODE_POINTS } from "../../src/messages/schemas";
+import { MAX_FRAME_BYTES } from "../../src/realtime/protocol";
+import { plural } from "./format";
+
+export type Input =
+  | { kind: "send"; body: string }
+  | { kind: "reply"; seq: number; body: string }
+  | { kind: "react" | "unreact"; seq: number; emoji: string }
+  | { kind: "pin" | "unpin"; seq: number }
+  | { kind: "search"; words: string }
+  /** Not a command, or not as written: what to print instead (one line). */
+  | { kind: "help"; text: string };
+
+export const HELP =
+  "commands: /reply SEQ text, /react SEQ EMOJI, /unreact SEQ EMOJI, /pin SEQ, /unpin SEQ, /search words " +
+  "(SEQ is the #number of a message; //text sends /text)";
+
+const USAGE = {
+  reply: "/reply SEQ text",
+  react: "/react SEQ EMOJI",
+  unreact: "/unreact SEQ EMOJI",
+  pin: "/pin SEQ",
+  unpin: "/unpin SEQ",
+  search: "/search words",
+} as const;
+
+/** What `line` asks for; a command that is not as its usage says answers that usage. */
+export function readInput(line: string): Input {
+  if (!line.startsWith("/")) return { kind: "send", body: line };
+  if (line.startsWith("//")) return { kind: "send", body: line.slice(1) };
+  const [, name = "", rest = ""] = /^\/(\S*)\s*([\s\S]*)$/.exec(line) ?? [];
+  if (name === "help") return { kind: "help", text: HELP };
+  if (!(name in USAGE)) return { kind: "help", text: `unknown command /${name}; ${HELP}` };
+  const kind = name as keyof typeof USAGE;
+  const usage = { kind: "help", text: `usage: ${USAGE[kind]}` } as const;
+  if (kind === "search") return rest.trim() ? { kind, words: rest.trim() } : usage;
+  // The seq as printed (`#7`) or bare, then what the command takes.
+  const [, digits, arg = ""] = /^#?([1-9]\d{0,14})(?:\s+([\s\S]*))?$/.exec(rest.trimEnd()) ?? [];
+  if (!digits) return usage;
+  const seq = Number(digits);
+  switch (kind) {
+    case "reply":
+      return arg.trim() ? { kind, seq, body: arg } : usage;
+    case "react":
+    case "unreact":
+      return /^\S+$/.test(arg) ? { kind, seq, emoji: arg } : usage;
+    case "pin":
+    case "unpin":
+      return arg ? usage : { kind, seq };
+  }
+}
+
+/** Why the server would refuse this line, or null. */
+export function refusalOf(line: string): string | null {
+  const length = [...line.trim()].length;
+  if (length > MAX_BODY_CODE_POINTS) return `the line is ${plural(length, "character")}; a message holds at most ${MAX_BODY_CODE_POINTS.toLocaleString("en-US")}.`;
+  // Escaped JSON can outgrow the frame limit (16 KiB, else close 1009) before the character limit.
+  const bytes = Buffer.byteLength(JSON.stringify({ type: "send", message_body: line, client_message_id: randomUUID() }));
+  if (bytes > MAX_FRAME_BYTES) return `the line takes ${bytes.toLocaleString("en-US")} bytes as a frame; a frame holds at most ${MAX_FRAME_BYTES.toLocaleString("en-US")}.`;
+  return null;
+}
