@@ -449,7 +449,7 @@ export interface paths {
         };
         /**
          * Search the caller's messages
-         * @description Full-text search over every conversation the caller takes part in now (or one, with `conversation`). Every word must match; the last also as a prefix. Case and accents don't matter. Deleted messages never match; an edit is found by its new words. Newest first or by rank; follow `next` for more.
+         * @description Full-text search over every conversation the caller takes part in now (or one, with `conversation`). Every word must match; the last also as a prefix. Case and accents don't matter. Deleted messages never match; an edit is found by its new words. Newest first (as stored), or by rank (BM25) among the newest 10,000 matches of each message shard; follow `next` for more.
          */
         get: operations["searchMessages"];
         put?: never;
