@@ -230,8 +230,6 @@ describe("the web app", { timeout: 180_000 }, () => {
     await onBob.locator(".reaction[aria-pressed=false]", { hasText: "🎉 1" }).click();
     await onBob.locator(".reaction[aria-pressed=true]", { hasText: "🎉 2" }).waitFor();
     await onAda.locator(".reaction[aria-pressed=true]", { hasText: "🎉 2" }).waitFor();
-    await adaPage.screenshot({ path: `${OUT}/tmp-ada-reactions.png` });
-    await bobPage.screenshot({ path: `${OUT}/tmp-bob-reactions.png` });
   });
 
   it("pins a message for everyone, and lists it in the conversation's pins until unpinned", async () => {
@@ -242,8 +240,6 @@ describe("the web app", { timeout: 180_000 }, () => {
     await bobPage.getByRole("button", { name: "Pins" }).click();
     const pins = bobPage.getByRole("complementary", { name: "Pinned messages" });
     await pins.getByText("Hi Ada!").waitFor();
-    await bobPage.screenshot({ path: `${OUT}/tmp-bob-pins.png` });
-    await adaPage.screenshot({ path: `${OUT}/tmp-ada-pinned.png` });
     await pins.getByRole("button", { name: /^Unpin message/ }).click();
     await pins.getByText("Nothing is pinned.", { exact: false }).waitFor();
     await onAda.getByRole("img", { name: "Pinned" }).waitFor({ state: "detached" });
@@ -274,7 +270,6 @@ describe("the web app", { timeout: 180_000 }, () => {
     const hit = bobPage.locator(".search-hit");
     await hit.locator("mark", { hasText: /^bernoulli$/i }).waitFor();
     assert.equal(await hit.count(), 1);
-    await bobPage.screenshot({ path: `${OUT}/tmp-bob-search.png` });
     assert.match(await hit.innerText(), /Ada Lovelace[\s\S]*Shall we compute Bernoulli numbers\?/);
     await hit.click();
     await bobPage.waitForURL(/\/app\/c\/\d+$/);

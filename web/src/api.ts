@@ -1,6 +1,6 @@
 // The REST calls the app makes, with the access token, one retry after a refresh, and problem+json errors.
 import { accessToken, refresh } from "./auth";
-import type { Chat, ConversationResource, MessageResource, Page, PublicUser, UserResource } from "./types";
+import type { Chat, ConversationResource, MessageResource, Page, PublicUser, SearchPage, UserResource } from "./types";
 
 /** An RFC 9457 problem from the API, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -79,6 +79,20 @@ export const messagesBefore = (id: number, beforeSeq: number, limit = 50) =>
 export const editMessage = (id: number, messageId: number, body: string) =>
   api<MessageResource>(`/api/conversations/${id}/messages/${messageId}/`, json("PATCH", { message_body: body }));
 export const deleteMessage = (id: number, messageId: number) => api<null>(`/api/conversations/${id}/messages/${messageId}/`, json("DELETE"));
+/** Up to 100 replies to a message after `afterSeq`, oldest first. */
+export const replies = (id: number, messageId: number, afterSeq = 0) =>
+  api<Page<MessageResource>>(`/api/conversations/${id}/messages/${messageId}/replies/?after_seq=${afterSeq}&limit=100`);
+/** Adds (or, with `on` false, takes back) the user's reaction; answers the message as it now is. */
+export const react = (id: number, messageId: number, emoji: string, on: boolean) =>
+  api<MessageResource>(`/api/conversations/${id}/messages/${messageId}/reactions/${encodeURIComponent(emoji)}/`, json(on ? "PUT" : "DELETE"));
+export const pin = (id: number, messageId: number, on: boolean) => api<MessageResource>(`/api/conversations/${id}/pins/${messageId}/`, json(on ? "PUT" : "DELETE"));
+/** The conversation's pinned messages, most recently pinned first. */
+export const pins = (id: number) => api<MessageResource[]>(`/api/conversations/${id}/pins/`);
+/** Messages matching `q` in the user's conversations, newest first; `next` is the full URL of the next page. */
+export const searchMessages = (q: string, next?: string) => {
+  const url = next ? new URL(next) : null;
+  return api<SearchPage>(url ? url.pathname + url.search : `/api/search/messages/?q=${encodeURIComponent(q)}&limit=20`);
+};
 /** Marks messages up to `seq` delivered to this user (the chat list has shown them). */
 export const markDelivered = (id: number, seq: number) => api<unknown>(`/api/conversations/${id}/receipts/`, json("POST", { delivered_up_to: seq }));
 export const streamTicket = () => api<{ ticket: string; expires_at: string }>("/api/events/tickets/", { method: "POST" });

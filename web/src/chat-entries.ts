@@ -2,16 +2,19 @@
 // further pages of /api/chats/. These overlap (an event may describe what the snapshot already holds), so
 // every merge keeps the newer of two facts: the higher last seq and watermarks, the later conversation.
 // Unread is derived as the server derives it (last_seq − read_seq), so a stale count never wins.
-import type { Chat, ConversationResource, MessageResource, MessageSummary, StreamEvent } from "./types";
+// Mentions cannot be derived: the count of the copy that has read further wins, and never exceeds unread.
+import type { Chat, ConversationResource, MessageSummary, StreamEvent } from "./types";
 
-export type Entry = { conversation: ConversationResource; last: MessageSummary | null; readSeq: number; deliveredSeq: number };
+/** `mentions`: unread messages that mention the user. */
+export type Entry = { conversation: ConversationResource; last: MessageSummary | null; readSeq: number; deliveredSeq: number; mentions: number };
 
 export const unreadOf = (entry: Entry): number => Math.max(0, entry.conversation.last_seq - entry.readSeq);
+export const mentionsOf = (entry: Entry): number => Math.min(entry.mentions, unreadOf(entry));
 
 /** The later of two ISO timestamps (the server writes them all in one format, so strings compare). */
 const later = <T extends string | null>(a: T, b: T): T => (a === null ? b : b === null || a > b ? a : b);
 
-const summaryOf = (m: MessageResource): MessageSummary => ({
+const summaryOf = (m: NonNullable<Chat["last_message"]>): MessageSummary => ({
   id: m.id,
   seq: m.seq,
   sender: m.sender,
@@ -25,7 +28,7 @@ function entryOf(chat: Chat): Entry {
   const m = chat.last_message;
   const readSeq = chat.conversation.last_seq - chat.unread_count;
   // Someone else's message has the status of the user's own watermarks: past "sent", it was delivered.
-  return { conversation: chat.conversation, last: m && summaryOf(m), readSeq, deliveredSeq: m && m.status !== "sent" ? m.seq : readSeq };
+  return { conversation: chat.conversation, last: m && summaryOf(m), readSeq, deliveredSeq: m && m.status !== "sent" ? m.seq : readSeq, mentions: chat.mentions };
 }
 
 function merge(old: Entry | undefined, next: Entry): Entry {
@@ -42,7 +45,14 @@ function merge(old: Entry | undefined, next: Entry): Entry {
     last: (next.last?.seq ?? 0) >= (old.last?.seq ?? 0) ? next.last : old.last,
     readSeq: Math.max(old.readSeq, next.readSeq),
     deliveredSeq: Math.max(old.deliveredSeq, next.deliveredSeq),
+    mentions: newerMentions(old, next),
   };
+}
+
+/** The mention count of the copy that has read further, or else seen further; a tie goes to the newcomer. */
+function newerMentions(old: Entry, next: Entry): number {
+  if (old.readSeq !== next.readSeq) return old.readSeq > next.readSeq ? old.mentions : next.mentions;
+  return old.conversation.last_seq > next.conversation.last_seq ? old.mentions : next.mentions;
 }
 
 export class ChatEntries {
@@ -107,7 +117,8 @@ export class ChatEntries {
         // Already known (the snapshot was read after this event was numbered): nothing to change.
         if (!old || m.seq <= old.conversation.last_seq) return old !== undefined;
         const conversation = { ...old.conversation, last_seq: m.seq, last_message_at: m.sent_at, last_activity_at: later(old.conversation.last_activity_at, m.sent_at) };
-        this.#byId.set(old.conversation.id, { ...old, conversation, last: m, readSeq: Math.max(old.readSeq, m.seq - event.unread_count) });
+        const mentions = mentionsOf(old) + (event.mentioned ? 1 : 0);
+        this.#byId.set(old.conversation.id, { ...old, conversation, last: m, readSeq: Math.max(old.readSeq, m.seq - event.unread_count), mentions });
         return true;
       }
       case "message.updated":
@@ -118,7 +129,10 @@ export class ChatEntries {
       }
       case "receipt": {
         const old = this.#byId.get(event.conversation_id);
-        if (old) this.#byId.set(old.conversation.id, { ...old, readSeq: Math.max(old.readSeq, event.read_seq), deliveredSeq: Math.max(old.deliveredSeq, event.delivered_seq) });
+        if (!old) return true;
+        // The count after the move: of no use when the list already holds a further move.
+        const mentions = event.read_seq >= old.readSeq ? event.mentions : old.mentions;
+        this.#byId.set(old.conversation.id, { ...old, readSeq: Math.max(old.readSeq, event.read_seq), deliveredSeq: Math.max(old.deliveredSeq, event.delivered_seq), mentions });
         return true;
       }
       default:

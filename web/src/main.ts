@@ -13,6 +13,7 @@ import { userStream } from "./user-stream";
 import { createChatList, type ChatList } from "./views/chat-list";
 import { conversationView } from "./views/conversation";
 import { presenceSetting } from "./views/presence-setting";
+import { searchBox } from "./views/search";
 import { welcomeView } from "./views/welcome";
 
 const root = document.getElementById("app")!;
@@ -102,7 +103,8 @@ async function startSession(): Promise<void> {
     },
   });
   const pane = el("main", { class: "pane", id: "main", tabindex: -1 });
-  const layout = el("div", { class: "layout" }, el("nav", { class: "sidebar", "aria-label": "Chats" }, chatList.element), pane);
+  const search = searchBox({ me: me.id, conversation: chatList.conversation, showing: (searching) => (chatList.element.hidden = searching) });
+  const layout = el("div", { class: "layout" }, el("nav", { class: "sidebar", "aria-label": "Chats" }, search, chatList.element), pane);
   const banner = el("p", { class: "offline-banner", role: "status", hidden: true }, "You are offline. Hey will reconnect and send your messages when it can.");
   const signOutButton = el("button", { type: "button", class: "sign-out" }, "Sign out");
   signOutButton.addEventListener("click", async () => {

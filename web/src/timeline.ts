@@ -1,15 +1,20 @@
 // One conversation's messages as the client knows them: keyed by seq (so nothing shows twice, and
 // order is the server's), plus the sends still waiting for their ack, keyed by client_message_id.
-import type { MessageResource, Progress } from "./types";
+import { quoteOf } from "./message-changes";
+import type { MessageResource, Progress, Quote } from "./types";
 
 export type Status = "pending" | "failed" | "sent" | "delivered" | "read";
 const RANK: Record<Status, number> = { failed: 0, pending: 0, sent: 1, delivered: 2, read: 3 };
-export type PendingSend = { cid: string; body: string; error: string | null };
+export type PendingSend = { cid: string; body: string; replyTo: Quote | null; error: string | null };
 
-/** Of two copies of one message, the later state: a delete beats an edit, a later edit an earlier one. */
+/**
+ * Of two copies of one message, the later state: a delete beats an edit, a later edit an earlier one.
+ * Otherwise the one that came last: reactions, pins and reply counts change without an edit.
+ */
 function fresher(a: MessageResource, b: MessageResource): MessageResource {
   if (a.deleted !== b.deleted) return a.deleted ? a : b;
-  return (b.edited_at ?? "") > (a.edited_at ?? "") ? b : a;
+  if (a.edited_at !== b.edited_at) return (b.edited_at ?? "") > (a.edited_at ?? "") ? b : a;
+  return JSON.stringify(a) === JSON.stringify(b) ? a : b;
 }
 
 export class Timeline {
@@ -49,9 +54,32 @@ export class Timeline {
     return true;
   }
 
+  /**
+   * Takes a copy of a message with what it means for others: `replyDelta` moves the reply count of the
+   * message it answers, and its replies quote its new text. Returns the messages that changed.
+   */
+  take(message: MessageResource, replyDelta: number): MessageResource[] {
+    const parentSeq = (message.reply_to ?? this.bySeq.get(message.seq)?.reply_to)?.seq;
+    const changed = this.upsert(message) ? [this.bySeq.get(message.seq)!] : [];
+    const parent = parentSeq === undefined ? undefined : this.bySeq.get(parentSeq);
+    if (replyDelta && parent) this.#change({ ...parent, reply_count: Math.max(0, parent.reply_count + replyDelta) }, changed);
+    if (changed[0]?.seq === message.seq) {
+      const quote = quoteOf(changed[0]);
+      for (const reply of this.bySeq.values()) {
+        const old = reply.reply_to;
+        if (old?.id === quote.id && (old.preview !== quote.preview || old.deleted !== quote.deleted)) this.#change({ ...reply, reply_to: quote }, changed);
+      }
+    }
+    return changed;
+  }
+
+  #change(message: MessageResource, changed: MessageResource[]): void {
+    if (this.upsert(message)) changed.push(message);
+  }
+
   /** Queues a send; the id makes a resend after a reconnect safe (the server answers with the stored message). */
-  addPending(body: string): PendingSend {
-    const send = { cid: crypto.randomUUID(), body, error: null };
+  addPending(body: string, replyTo: Quote | null): PendingSend {
+    const send = { cid: crypto.randomUUID(), body, replyTo, error: null };
     this.pending.set(send.cid, send);
     return send;
   }

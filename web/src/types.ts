@@ -4,15 +4,20 @@ export type { StreamEvent, MessageSummary } from "../../src/realtime/stream-prot
 export type { MessageResource } from "../../src/messages/schemas";
 export type { ConversationResource } from "../../src/conversations/schemas";
 export type { UserResource, PublicUser } from "../../src/users/schemas";
-
-import type { ConversationResource } from "../../src/conversations/schemas";
-import type { MessageResource } from "../../src/messages/schemas";
-
 /** One entry of GET /api/chats/. */
-export type Chat = { conversation: ConversationResource; last_message: MessageResource | null; unread_count: number };
+export type { ChatResource as Chat } from "../../src/chats/schemas";
+
+import type { MessageResource } from "../../src/messages/schemas";
 
 /** A DRF-shaped page. */
 export type Page<T> = { count: number; next: string | null; previous: string | null; results: T[] };
+
+/** The quote a reply carries of the message it answers. */
+export type Quote = NonNullable<MessageResource["reply_to"]>;
+/** One emoji's reactions on a message. */
+export type Reaction = MessageResource["reactions"][number];
+/** A page of GET /api/search/messages/: `snippet` is HTML-escaped with matches in <mark>. */
+export type SearchPage = { next: string | null; results: { message: MessageResource; snippet: string }[] };
 
 /** The first-party client registered by `npm run web:client` (scripts/seed-web-client.ts). */
 export const CLIENT_ID = "hey-web";

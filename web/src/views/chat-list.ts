@@ -1,11 +1,13 @@
-// The chat list: each conversation's last message and unread badge, and for two-person chats whether the
-// other person is online, newest activity first. It renders from the user stream (its snapshot, then its
-// events); chats past the snapshot's first page load when asked for.
+// The chat list: each conversation's last message, unread badge (and an "@" when unread messages mention
+// the user), and for two-person chats whether the other person is online, newest activity first. It
+// renders from the user stream (its snapshot, then its events); chats past the snapshot's first page load
+// when asked for.
 import { ApiError, chats, findUserByEmail, markDelivered, startConversation } from "../api";
-import { ChatEntries, unreadOf, type Entry } from "../chat-entries";
+import { ChatEntries, mentionsOf, unreadOf, type Entry } from "../chat-entries";
 import { el, field, nameOf, setFieldError, shortTime } from "../dom";
 import type { Presence } from "../presence";
 import { BASE, type ConversationResource, type StreamEvent } from "../types";
+import { mentionText } from "./message-text";
 import { partnerOf, presenceDot, showPresence } from "./presence-dot";
 
 /** Chats per page of /api/chats/: the stream's snapshot is the first page of this size. */
@@ -20,6 +22,8 @@ export type ChatList = {
   /** Says why live updates stopped; empty while they run. */
   setNotice(text: string): void;
   setActive(conversationId: number | null): void;
+  /** A conversation the list holds. */
+  conversation(id: number): ConversationResource | undefined;
   stop(): void;
 };
 
@@ -72,8 +76,9 @@ export function createChatList(me: number, go: (path: string) => void, presence:
   function preview(entry: Entry): string {
     const m = entry.last;
     if (!m) return "No messages yet";
-    const who = m.sender.id === me ? "You: " : entry.conversation.participants.length > 2 ? `${m.sender.first_name || "Someone"}: ` : "";
-    return who + (m.deleted ? "Message deleted" : m.preview);
+    const participants = entry.conversation.participants;
+    const who = m.sender.id === me ? "You: " : participants.length > 2 ? `${m.sender.first_name || "Someone"}: ` : "";
+    return who + (m.deleted ? "Message deleted" : mentionText(m.preview, (id) => participants.find((p) => p.id === id)));
   }
 
   /** Updates an entry in place: replacing it would drop keyboard focus on every event. */
@@ -83,14 +88,17 @@ export function createChatList(me: number, go: (path: string) => void, presence:
     if (!li) {
       const title = el("span", { class: "chat-title" }, el("span", { class: "chat-name" }), " ", presenceDot());
       const link = el("a", { href: `${BASE}c/${id}`, class: "chat-link", "data-conversation": id });
-      link.append(title, el("time", { class: "chat-time" }), el("span", { class: "chat-preview" }), el("span", { class: "badge" }));
+      const badges = el("span", { class: "badges" }, el("span", { class: "mention-badge", "aria-label": "You were mentioned", title: "You were mentioned" }, "@"), el("span", { class: "badge" }));
+      link.append(title, el("time", { class: "chat-time" }), el("span", { class: "chat-preview" }), badges);
       li = el("li", { class: "chat" }, link);
       items.set(id, li);
     }
     const link = li.firstElementChild!;
-    const [title, time, text, badge] = [...link.children] as [HTMLElement, HTMLTimeElement, HTMLElement, HTMLElement];
+    const [title, time, text, badges] = [...link.children] as [HTMLElement, HTMLTimeElement, HTMLElement, HTMLElement];
     const [name, dot] = [...title.children] as [HTMLElement, HTMLElement];
+    const [mention, badge] = [...badges.children] as [HTMLElement, HTMLElement];
     const unread = id === active ? 0 : unreadOf(entry);
+    mention.hidden = id === active || mentionsOf(entry) === 0;
     const when = entry.last?.sent_at ?? entry.conversation.created_at;
     name.textContent = titleOf(entry.conversation, me);
     showPresence(dot, presence, partnerOf(entry.conversation, me));
@@ -190,6 +198,7 @@ export function createChatList(me: number, go: (path: string) => void, presence:
       active = id;
       render();
     },
+    conversation: (id) => entries.get(id)?.conversation,
     stop() {
       unsubscribe();
       window.clearTimeout(ackTimer);

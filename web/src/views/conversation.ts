@@ -1,128 +1,153 @@
 // A conversation: messages in seq order with history loaded backwards as you scroll up, a composer
-// that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes.
-import { ApiError, conversation as fetchConversation, deleteMessage, editMessage, messagesBefore } from "../api";
+// that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes, replies and
+// their threads, reactions, mentions and pins.
+import { conversation as fetchConversation, deleteMessage, editMessage, pin, react } from "../api";
 import { el, nameOf } from "../dom";
 import { conversationSocket } from "../conversation-socket";
 import type { SocketState } from "../live-socket";
+import { quoteOf, ReplyCounts, withReaction } from "../message-changes";
 import { Pacer } from "../pacer";
 import type { Presence } from "../presence";
 import { Timeline, type PendingSend } from "../timeline";
 import { BASE, type ConversationResource, type MessageResource, type ServerEvent, type UserResource } from "../types";
 import { titleOf } from "./chat-list";
 import { composer } from "./composer";
-import { messageItem, pendingItem, setStatus } from "./message-item";
+import { messageItem, pendingItem, setStatus, type ItemOptions } from "./message-item";
+import { MessageLog, PAGE } from "./message-log";
+import type { Names } from "./message-text";
 import { peopleDialog } from "./people";
+import { pinsPanel } from "./pins";
 import { partnerOf, presenceDot, showPresence } from "./presence-dot";
+import { PanelSlot } from "./side-panel";
+import { threadPanel } from "./thread";
+import { typingLine } from "./typing-line";
+
+/** A screen with room for the chat list beside the conversation (and the keyboard not in the way). */
+const wide = () => matchMedia("(min-width: 720px)").matches;
 
 export type ConversationContext = { me: UserResource; presence: Presence; go(path: string): void; setOffline(offline: boolean): void };
-
-const PAGE = 50;
 
 export function conversationView(id: number, ctx: ConversationContext): { element: HTMLElement; stop(): void } {
   const me = ctx.me.id;
   const timeline = new Timeline(me);
-  const items = new Map<number, HTMLLIElement>();
-  const typing = new Map<number, number>();
   let detail: ConversationResource | null = null;
   let lastChange: number | null = null;
-  let loadingOlder = false;
-  let historyLoad: Promise<void> = Promise.resolve();
-  /** Bumped by a resync, so a history page fetched before it is dropped. */
-  let generation = 0;
-  let reachedStart = false;
   let sentRead = 0;
   let readTimer: number | undefined;
-  let typingTimer: number | undefined;
   const pacer = new Pacer();
+  const replyCounts = new ReplyCounts();
+  /** Everyone who wrote here, so a mention of someone who has left still shows their name. */
+  const senders = new Map<number, MessageResource["sender"]>();
+  const names: Names = (user) => detail?.participants.find((p) => p.id === user) ?? senders.get(user);
 
   const heading = el("h2", { class: "conversation-title", tabindex: -1 }, "Loading…");
   const state = el("p", { class: "conversation-state", role: "status" });
   const dot = presenceDot();
   const renderPresence = () => showPresence(dot, ctx.presence, detail && partnerOf(detail, me));
   const peopleButton = el("button", { type: "button", class: "people-button", disabled: true }, "People");
-  const header = el("header", { class: "conversation-header" }, el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"), el("div", {}, el("div", { class: "title-row" }, heading, dot), state), peopleButton);
+  const pinsButton = el("button", { type: "button", class: "pins-button", disabled: true }, "Pins");
+  const header = el(
+    "header",
+    { class: "conversation-header" },
+    el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"),
+    el("div", {}, el("div", { class: "title-row" }, heading, dot), state),
+    pinsButton,
+    peopleButton,
+  );
 
-  const older = el("button", { type: "button", class: "older", onclick: () => void loadOlder() }, "Load earlier messages");
-  const start = el("p", { class: "start", hidden: true }, "This is the start of the conversation.");
-  const list = el("ol", { class: "timeline" });
-  const pendingList = el("ol", { class: "timeline pending-list" });
-  const scroller = el("div", { class: "messages", role: "log", "aria-label": "Messages", tabindex: 0 }, older, start, list, pendingList);
-  const typingLine = el("p", { class: "typing", "aria-live": "polite" });
-
-  const box = composer(
-    (body) => {
-      const send = timeline.addPending(body);
+  const log = new MessageLog(id, timeline, { show: (m) => shown(timeline.take(m, 0)), offline: () => ctx.setOffline(true) });
+  const typing = typingLine((user) => {
+    const person = names(user);
+    return person ? nameOf(person) : "Someone";
+  });
+  const panel = new PanelSlot();
+  const box = composer({
+    send(body, replyTo) {
+      const send = timeline.addPending(body, replyTo);
       renderPending();
-      scroller.scrollTop = scroller.scrollHeight;
+      log.toBottom();
       sendPending(send);
     },
-    () => socket.send({ type: "typing" }),
+    typing: () => socket.send({ type: "typing" }),
+    people: () => detail?.participants.filter((p) => p.id !== me) ?? [],
+    names,
+  });
+  const element = el(
+    "section",
+    { class: "conversation", "aria-labelledby": "conversation-title" },
+    header,
+    el("div", { class: "conversation-body" }, el("div", { class: "conversation-main" }, log.element, typing.element, box.element), panel.element),
   );
-  const element = el("section", { class: "conversation", "aria-labelledby": "conversation-title" }, header, scroller, typingLine, box.element);
   heading.id = "conversation-title";
 
-  const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
-  /** Runs a DOM change, keeping the view pinned to the newest message if it was there. */
-  const keepingBottom = (change: () => void) => {
-    const stick = atBottom();
-    change();
-    if (stick) scroller.scrollTop = scroller.scrollHeight;
-  };
-
-  function options(m: MessageResource) {
+  function options(m: MessageResource): ItemOptions {
     return {
+      me,
       mine: m.sender.id === me,
       showAuthor: (detail?.participants.length ?? 2) > 2,
       canDelete: m.sender.id === me || detail?.owner === me,
-      onEdit: async (message: MessageResource, body: string) => void apply(await editMessage(id, message.id, body)),
-      onDelete: async (message: MessageResource) => {
+      names,
+      onEdit: async (message, body) => apply(await editMessage(id, message.id, body)),
+      onDelete: async (message) => {
         await deleteMessage(id, message.id);
         apply({ ...message, deleted: true, message_body: "" });
       },
+      onReply: replyTo,
+      onThread: (message) => panel.open(threadPanel(id, message, { names, me, close: closePanel, reply: replyInThread })),
+      onReact: async (message, emoji, on) => apply(await react(id, message.id, emoji, on)),
+      onPin: setPinned,
     };
   }
 
-  /** Puts a message in its place by seq (or replaces the element showing it). */
-  function render(m: MessageResource): void {
-    const shown = timeline.bySeq.get(m.seq)!;
-    const item = messageItem(shown, timeline.statusOf(shown), options(shown));
-    const old = items.get(m.seq);
-    items.set(m.seq, item);
-    if (old) return old.replaceWith(item);
-    // The element of the smallest seq above this one, if any: new messages land at the end, history at the top.
-    let next: number | undefined;
-    for (const seq of items.keys()) if (seq > m.seq && (next === undefined || seq < next)) next = seq;
-    list.insertBefore(item, next === undefined ? null : items.get(next)!);
+  function replyTo(message: MessageResource): void {
+    box.replyTo(quoteOf(message));
+    box.input.focus();
   }
 
+  /** On a phone the panel covers the box: it closes so the reply can be written. */
+  function replyInThread(message: MessageResource): void {
+    if (!wide()) panel.close();
+    replyTo(message);
+  }
+
+  async function setPinned(message: MessageResource, on: boolean): Promise<void> {
+    apply(await pin(id, message.id, on));
+  }
+
+  function closePanel(): void {
+    panel.close();
+    (wide() ? box.input : heading).focus();
+  }
+
+  /** Takes a copy of a message from the socket or an answer of the API. */
   function apply(m: MessageResource): void {
-    const changed = timeline.upsert(m);
-    keepingBottom(() => {
-      if (changed) render(m);
+    const changed = timeline.take(m, replyCounts.delta(timeline.bySeq.get(m.seq), m));
+    log.keepingBottom(() => {
+      shown(changed);
       renderPending();
     });
     // Someone else's message moved their watermarks past it, and maybe past some of mine.
     if (m.sender.id !== me) refreshTicks();
   }
 
-  function renderPending(): void {
-    pendingList.replaceChildren(...[...timeline.pending.values()].map((send) => pendingItem(send, retry)));
-  }
-
-  function refreshTicks(): void {
-    for (const [seq, item] of items) {
-      const m = timeline.bySeq.get(seq)!;
-      if (m.sender.id === me) setStatus(item, timeline.statusOf(m));
+  /** Shows messages that changed, in the log and in the open panel. */
+  function shown(changed: MessageResource[]): void {
+    for (const m of changed) {
+      senders.set(m.sender.id, m.sender);
+      log.put(m.seq, messageItem(m, timeline.statusOf(m), options(m)));
+      panel.apply(m);
     }
   }
 
-  function renderTyping(): void {
-    const now = Date.now();
-    for (const [user, until] of typing) if (until <= now) typing.delete(user);
-    const names = [...typing.keys()].map((u) => detail?.participants.find((p) => p.id === u)).map((p) => (p ? nameOf(p) : "Someone"));
-    typingLine.textContent = names.length === 0 ? "" : `${names.join(" and ")} ${names.length > 1 ? "are" : "is"} typing…`;
-    window.clearTimeout(typingTimer);
-    if (typing.size) typingTimer = window.setTimeout(renderTyping, Math.min(...typing.values()) - now + 50);
+  function renderPending(): void {
+    log.pendingList.replaceChildren(...[...timeline.pending.values()].map((send) => pendingItem(send, names, retry)));
+  }
+
+  function refreshTicks(): void {
+    for (const [seq, item] of log.items) {
+      const m = timeline.bySeq.get(seq)!;
+      if (m.sender.id === me) setStatus(item, timeline.statusOf(m));
+    }
   }
 
   /** Read receipts: everything shown while the tab is visible counts as read. */
@@ -137,7 +162,8 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
 
   /** Sends go through the pacer, in order, under the server's frame budget. */
   function sendPending(send: PendingSend): void {
-    pacer.push(() => !timeline.pending.has(send.cid) || socket.send({ type: "send", message_body: send.body, client_message_id: send.cid }));
+    const frame = { type: "send" as const, message_body: send.body, client_message_id: send.cid, ...(send.replyTo && { reply_to: send.replyTo.id }) };
+    pacer.push(() => !timeline.pending.has(send.cid) || socket.send(frame));
   }
 
   function retry(send: PendingSend): void {
@@ -150,21 +176,29 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     switch (event.type) {
       case "message.created":
         timeline.streamSeq = Math.max(timeline.streamSeq, event.message.seq);
-        typing.delete(event.message.sender.id);
-        renderTyping();
+        typing.stopped(event.message.sender.id);
         apply(event.message);
         return scheduleRead();
       case "message.updated":
       case "message.deleted":
+      case "message.pinned":
+      case "message.unpinned":
       case "ack":
         return apply(event.message);
+      case "reaction.added":
+      case "reaction.removed": {
+        const known = timeline.bySeq.get(event.seq);
+        if (known?.id === event.message_id) log.keepingBottom(() => shown(timeline.take(withReaction(known, event, me), 0)));
+        return;
+      }
       case "status":
         timeline.setProgress(event);
         return refreshTicks();
       case "typing":
-        if (event.user !== me) typing.set(event.user, Date.parse(event.until));
-        return renderTyping();
+        if (event.user !== me) typing.typing(event.user, event.until);
+        return;
       case "ready":
+        replyCounts.live();
         lastChange = event.change_seq;
         timeline.streamSeq = Math.max(timeline.streamSeq, event.last_seq);
         timeline.setProgress(event);
@@ -175,14 +209,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
         for (const send of timeline.pending.values()) if (!send.error) sendPending(send);
         return scheduleRead();
       case "resync":
-        // Too far behind to replay: start over from the newest page.
-        generation++;
-        timeline.bySeq.clear();
-        items.clear();
-        list.replaceChildren();
-        timeline.streamSeq = event.last_seq;
-        showStart(false);
-        return void loadOlder(event.last_seq + 1);
+        return void log.restart(event.last_seq);
       case "participant.added":
       case "participant.removed":
       case "conversation.updated":
@@ -203,13 +230,14 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   }
 
   function onState(next: SocketState, message?: string): void {
+    if (next === "connecting") replyCounts.connecting();
     ctx.setOffline(next === "offline");
     state.textContent = { connecting: "Connecting…", live: participantsLine(), offline: "Offline — reconnecting…", gone: message ?? "" }[next];
     if (next === "gone") {
-      // Nothing to page back through in a conversation that is not (or no longer) yours.
-      older.hidden = true;
+      log.end();
       box.setEnabled(false);
       peopleButton.disabled = true;
+      pinsButton.disabled = true;
       ctx.setOffline(false);
     }
   }
@@ -224,45 +252,8 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     document.title = `${heading.textContent} · Hey`;
     renderPresence();
     peopleButton.disabled = false;
+    pinsButton.disabled = false;
     if (socket.live) state.textContent = participantsLine();
-  }
-
-  function showStart(reached: boolean): void {
-    reachedStart = reached;
-    older.hidden = reached;
-    start.hidden = !reached;
-  }
-
-  /**
-   * Loads the page before `before` (by default the oldest shown). Explicit calls queue behind any load in
-   * flight; the scroll-triggered ones are dropped while one runs.
-   */
-  function loadOlder(before?: number): Promise<void> {
-    if (before === undefined && (loadingOlder || reachedStart)) return historyLoad;
-    loadingOlder = true;
-    const current = generation;
-    historyLoad = historyLoad.then(() => fetchOlder(before ?? timeline.oldestSeq() ?? timeline.streamSeq + 1, current)).finally(() => (loadingOlder = false));
-    return historyLoad;
-  }
-
-  async function fetchOlder(before: number, current: number): Promise<void> {
-    if (before <= 1) return showStart(true);
-    older.textContent = "Loading…";
-    try {
-      const page = await messagesBefore(id, before, PAGE);
-      if (current !== generation) return; // A resync started over meanwhile.
-      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
-      for (const m of page.results) if (timeline.upsert(m)) render(m);
-      // Older messages go above: keep what the reader was looking at where it was.
-      scroller.scrollTop = scroller.scrollHeight - fromBottom;
-      showStart(page.previous === null);
-      // Still room above (a tall screen): keep filling until it scrolls or history ends.
-      if (!reachedStart && older.getBoundingClientRect().bottom > scroller.getBoundingClientRect().top) setTimeout(() => void loadOlder(), 0);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 0) ctx.setOffline(true);
-    } finally {
-      older.textContent = "Load earlier messages";
-    }
   }
 
   peopleButton.addEventListener("click", () => {
@@ -272,8 +263,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       left: () => ctx.go(BASE),
     });
   });
-  const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && timeline.bySeq.size > 0 && void loadOlder(), { root: scroller });
-  observer.observe(older);
+  pinsButton.addEventListener("click", () => panel.open(pinsPanel(id, { names, me, close: closePanel, unpin: (m) => setPinned(m, false) })));
   const onVisible = () => scheduleRead();
   document.addEventListener("visibilitychange", onVisible);
   const unsubscribePresence = ctx.presence.subscribe(renderPresence);
@@ -284,7 +274,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     } catch (error) {
       heading.textContent = "Conversation not found";
       state.textContent = error instanceof Error ? error.message : String(error);
-      older.hidden = true;
+      log.end();
       box.setEnabled(false);
       return;
     }
@@ -292,10 +282,9 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     // Resume a little before the end: the socket's replay then also refreshes the newest page's edits.
     timeline.streamSeq = Math.max(0, last - PAGE);
     socket.start();
-    await loadOlder(last + 1);
-    scroller.scrollTop = scroller.scrollHeight;
-    if (matchMedia("(min-width: 720px)").matches) box.input.focus();
-    else heading.focus();
+    await log.load(last + 1);
+    log.toBottom();
+    (wide() ? box.input : heading).focus();
   })();
 
   return {
@@ -303,11 +292,11 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     stop() {
       pacer.clear();
       socket.stop();
-      observer.disconnect();
+      log.stop();
+      typing.stop();
       document.removeEventListener("visibilitychange", onVisible);
       unsubscribePresence();
       window.clearTimeout(readTimer);
-      window.clearTimeout(typingTimer);
     },
   };
 }

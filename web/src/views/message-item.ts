@@ -1,7 +1,10 @@
-// One message in the timeline: its bubble, time, ticks, and (for its sender) edit and delete.
+// One message in the timeline: its bubble (with the quote it replies to, mentions, reactions and its
+// thread's size), time, ticks, and its actions: reply, react, pin, and for its sender edit and delete.
 import { el, nameOf, shortTime } from "../dom";
 import type { PendingSend, Status } from "../timeline";
 import type { MessageResource } from "../types";
+import { bodyNodes, mentionText, quoteView, type Names } from "./message-text";
+import { reactionChips, reactionPicker } from "./reactions";
 
 const TICKS: Record<Status, [glyph: string, label: string]> = {
   pending: ["◷", "Sending"],
@@ -12,12 +15,21 @@ const TICKS: Record<Status, [glyph: string, label: string]> = {
 };
 
 export type ItemOptions = {
+  me: number;
   mine: boolean;
   showAuthor: boolean;
   canDelete: boolean;
+  names: Names;
   onEdit(message: MessageResource, body: string): Promise<void>;
   onDelete(message: MessageResource): Promise<void>;
+  onReply(message: MessageResource): void;
+  onThread(message: MessageResource): void;
+  onReact(message: MessageResource, emoji: string, on: boolean): Promise<void>;
+  onPin(message: MessageResource, on: boolean): Promise<void>;
 };
+
+/** Runs an action whose failure the user must hear of (the item has no room for an error line). */
+const reporting = (action: Promise<void>) => void action.catch((e: Error) => alert(e.message));
 
 function tick(status: Status): HTMLElement {
   const [glyph, label] = TICKS[status];
@@ -70,10 +82,12 @@ export function messageItem(message: MessageResource, status: Status, options: I
   const author = options.mine ? "You" : nameOf(message.sender);
   const body = message.deleted
     ? el("p", { class: "body deleted" }, "This message was deleted")
-    : el("p", { class: "body" }, message.message_body);
+    : el("p", { class: "body" }, ...bodyNodes(message.message_body, message.mentions, options.names, options.me));
+  const replies = message.reply_count;
   const meta = el(
     "p",
     { class: "meta" },
+    message.pinned_at && !message.deleted ? el("span", { class: "pinned", role: "img", "aria-label": "Pinned", title: "Pinned" }, "📌 ") : null,
     message.edited_at && !message.deleted ? el("span", { class: "edited" }, "edited ") : null,
     el("time", { datetime: message.sent_at, title: new Date(message.sent_at).toLocaleString() }, shortTime(message.sent_at)),
     options.mine ? tick(status) : null,
@@ -83,52 +97,62 @@ export function messageItem(message: MessageResource, status: Status, options: I
     { class: "bubble" },
     el("span", { class: "visually-hidden" }, `${author}: `),
     options.showAuthor && !options.mine ? el("p", { class: "author", "aria-hidden": "true" }, author) : null,
+    message.reply_to ? quoteView(message.reply_to, options.names) : null,
     body,
     meta,
+    message.deleted ? null : reactionChips(message.reactions, (emoji, on) => reporting(options.onReact(message, emoji, on))),
+    replies > 0
+      ? el("button", { type: "button", class: "replies-link", onclick: () => options.onThread(message) }, `${replies} ${replies === 1 ? "reply" : "replies"}`)
+      : null,
   );
   const item = el("li", { class: `msg${options.mine ? " mine" : ""}`, "data-seq": message.seq, "data-id": message.id }, bubble);
   if (message.deleted) return item;
 
-  const actions = el("div", { class: "actions" });
+  const label = message.message_body.slice(0, 40);
+  const pinned = message.pinned_at !== null;
+  const actions = el(
+    "div",
+    { class: "actions" },
+    el("button", { type: "button", "aria-label": `Reply to message: ${label}`, onclick: () => options.onReply(message) }, "Reply"),
+    reactionPicker(label, (emoji, on) => reporting(options.onReact(message, emoji, on))),
+    el("button", { type: "button", "aria-label": `${pinned ? "Unpin" : "Pin"} message: ${label}`, onclick: () => reporting(options.onPin(message, !pinned)) }, pinned ? "Unpin" : "Pin"),
+  );
   if (options.mine) {
-    actions.append(
-      el("button", {
-        type: "button",
-        "aria-label": `Edit message: ${message.message_body.slice(0, 40)}`,
-        onclick: () => {
-          const restore = () => {
-            form.replaceWith(body);
-            actions.hidden = false;
-            actions.querySelector("button")?.focus();
-          };
-          const form = editForm(message, item, options, restore);
-          body.replaceWith(form);
-          actions.hidden = true;
-        },
-      }, "Edit"),
-    );
+    const edit = el("button", {
+      type: "button",
+      "aria-label": `Edit message: ${label}`,
+      onclick: () => {
+        const restore = () => {
+          form.replaceWith(body);
+          actions.hidden = false;
+          edit.focus();
+        };
+        const form = editForm(message, item, options, restore);
+        body.replaceWith(form);
+        actions.hidden = true;
+      },
+    }, "Edit");
+    actions.append(edit);
   }
   if (options.canDelete) {
     actions.append(
       el("button", {
         type: "button",
-        "aria-label": `Delete message: ${message.message_body.slice(0, 40)}`,
+        "aria-label": `Delete message: ${label}`,
         onclick: () => {
-          if (confirm("Delete this message for everyone?")) void options.onDelete(message).catch((e: Error) => alert(e.message));
+          if (confirm("Delete this message for everyone?")) reporting(options.onDelete(message));
         },
       }, "Delete"),
     );
   }
-  if (actions.childElementCount) {
-    item.append(actions);
-    // Focusable by a tap (not by Tab): on touch screens, tapping the bubble shows its actions.
-    bubble.tabIndex = -1;
-  }
+  item.append(actions);
+  // Focusable by a tap (not by Tab): on touch screens, tapping the bubble shows its actions.
+  bubble.tabIndex = -1;
   return item;
 }
 
 /** A send still waiting for its ack (or failed, with a retry). */
-export function pendingItem(send: PendingSend, retry: (send: PendingSend) => void): HTMLLIElement {
+export function pendingItem(send: PendingSend, names: Names, retry: (send: PendingSend) => void): HTMLLIElement {
   const status: Status = send.error ? "failed" : "pending";
   return el(
     "li",
@@ -137,7 +161,8 @@ export function pendingItem(send: PendingSend, retry: (send: PendingSend) => voi
       "div",
       { class: "bubble" },
       el("span", { class: "visually-hidden" }, "You: "),
-      el("p", { class: "body" }, send.body),
+      send.replyTo ? quoteView(send.replyTo, names) : null,
+      el("p", { class: "body" }, mentionText(send.body, names)),
       el("p", { class: "meta" }, send.error ? el("span", { class: "send-error" }, `${send.error} `) : null, tick(status)),
     ),
     send.error ? el("div", { class: "actions" }, el("button", { type: "button", onclick: () => retry(send) }, "Retry")) : null,
