@@ -4,7 +4,8 @@ import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { MessageResource } from "../src/messages/schemas";
-import { highlighted, matchExpression, newMarks } from "../src/search/query";
+import { matchExpression, searchTerms } from "../src/search/query";
+import { snippetOf } from "../src/search/snippet";
 import { json, send, start } from "./support/conversations";
 import { api, type Problem } from "./support/http";
 import { shardOf, shardOfId, startOn } from "./support/shards";
@@ -458,31 +459,28 @@ describe("matchExpression (src/search/query.ts)", () => {
   });
 });
 
-describe("highlighted (src/search/query.ts)", () => {
-  const marks = newMarks();
-  const { start, end } = marks;
+describe("snippetOf (src/search/snippet.ts)", () => {
+  const snippet = (body: string, q: string) => snippetOf(body, searchTerms(q));
 
-  it("escapes the five HTML characters and turns the marks into <mark>", () => {
-    expect(highlighted(`<a href="x">Tom & Jerry's</a>`, marks)).toBe("&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
-    expect(highlighted(`x ${start}<b>${end} y`, marks)).toBe("x <mark>&lt;b&gt;</mark> y");
-    expect(highlighted("&amp;", marks)).toBe("&amp;amp;");
-    expect(highlighted("", marks)).toBe("");
+  it("escapes the five HTML characters and marks the words that match, as the index compares them", () => {
+    expect(snippet(`<a href="x">Tom & Jerry's</a>`, "jerry")).toBe("&lt;a href=&quot;x&quot;&gt;Tom &amp; <mark>Jerry</mark>&#39;s&lt;/a&gt;");
+    expect(snippet("Un Café crème", "CAFE")).toBe("Un <mark>Café</mark> crème");
+    expect(snippet("hello help helium", "xyz hel")).toBe("<mark>hello</mark> <mark>help</mark> <mark>helium</mark>");
+    expect(snippet("a \u0002b\u0003 c", "c")).toBe("a \u0002b\u0003 <mark>c</mark>");
   });
 
-  it("marks nothing for another search's marks or for control characters in a body", () => {
-    const other = newMarks();
-    expect(other.start).not.toBe(start);
-    expect(highlighted(`a ${other.start}b${other.end} \u0002c\u0003 ${start}d${end}`, marks)).toBe(`a ${other.start}b${other.end} \u0002c\u0003 <mark>d</mark>`);
+  it("cuts a long body to a window around the first match, with … where it was cut", () => {
+    const body = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
+    expect(snippet(body, "w20")).toBe(`…${Array.from({ length: 16 }, (_, i) => (i === 4 ? "<mark>w20</mark>" : `w${16 + i}`)).join(" ")}…`);
   });
 
-  it("gives text without marks back as text: no tag, and unescaping restores it", () => {
+  it("gives text with no match back as text: no tag, and unescaping restores it", () => {
     const unescape = (html: string) => html.replace(/&(lt|gt|quot|#39|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', "#39": "'", amp: "&" })[e]!);
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (s) => {
-        const html = highlighted(s, marks);
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !/[\p{L}\p{N}]/u.test(s)), (s) => {
+        const html = snippet(s, "zzz");
         expect(html).not.toMatch(/[<>"']/);
         expect(unescape(html)).toBe(s);
-        expect(highlighted(`${start}${s}${end}`, marks)).toBe(`<mark>${html}</mark>`);
       }),
       { numRuns: 200 },
     );

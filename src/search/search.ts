@@ -5,7 +5,8 @@ import { SHARD_SLOTS } from "../db/shards";
 import { DomainError } from "../errors";
 import { conversationsByShard, presentAcross, withParams, type Reads } from "../messages/listing";
 import { matching } from "./matches";
-import { highlighted, matchExpression, newMarks } from "./query";
+import { matchExpression, searchTerms } from "./query";
+import { snippetOf } from "./snippet";
 import type { SearchQuery } from "./schemas";
 
 type Query = z.infer<typeof SearchQuery>;
@@ -54,6 +55,7 @@ function mergeNewest(lists: Hit[][], n: number): Hit[] {
 
 /** A page of the caller's messages matching `q.q`, with their snippets, and the next page's URL. */
 export async function searchMessages(reads: Reads, viewerId: number, q: Query, url: string, shards: number) {
+  const terms = searchTerms(q.q);
   const match = matchExpression(q.q);
   if (match === null) throw new DomainError(400, "Give at least one word to search for.");
   const { below, offset } = startOf(q, shards);
@@ -61,8 +63,7 @@ export async function searchMessages(reads: Reads, viewerId: number, q: Query, u
   if (q.conversation !== undefined && byShard.size === 0) throw new DomainError(404, "No such conversation.");
   // One more than a page, so `next` is only given when there is more.
   const want = offset + q.limit + 1;
-  const marks = newMarks();
-  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, marks, q.order, below.get(index) ?? null, want)));
+  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, q.order, below.get(index) ?? null, want)));
   let page: Hit[];
   let more: boolean;
   let cursor: string;
@@ -81,6 +82,6 @@ export async function searchMessages(reads: Reads, viewerId: number, q: Query, u
   const messages = await presentAcross(reads, viewerId, page);
   return {
     next: more ? withParams(url, { cursor }, []) : null,
-    results: page.map((hit, i) => ({ message: messages[i]!, snippet: highlighted(hit.snippet, marks) })),
+    results: page.map((hit, i) => ({ message: messages[i]!, snippet: snippetOf(hit.body, terms) })),
   };
 }
