@@ -7,10 +7,12 @@
 // Every figure is also a ratio against the floor: GET /healthz on the same runtime and server at the same
 // concurrency. The production-like runtime also measures the room alone and counts D1 round trips per route.
 // The `stream` scenario sends to members who all have a user stream open, beside the same sends with none online.
+// The `search` scenario searches the history's messages for a common and a rare word, newest first and by rank,
+// and reports the size on disk of the full-text index against the messages table's (bench/lib/search.ts).
 // Message shards: the run is repeated on its own seeded state for each count in BENCH_SHARDS (default 1,4:
 // servers binding exactly MESSAGES_0, or MESSAGES_0…3). The scenarios whose cost could depend on the
-// shards (history and the chat list, sends spread over many conversations, the list across conversations)
-// run for every count; the others only with the last count. Each server has its own floor. Every pass is
+// shards (history and the chat list, sends spread over many conversations, the list across conversations,
+// search) run for every count; the others only with the last count. Each server has its own floor. Every pass is
 // seeded first; then each runtime runs every pass in turn, so its rows with each shard count are close in time.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +26,8 @@ import { load, type HttpRequest, type LoadResult } from "./lib/load";
 import { bundleWorker, startMiniflareServer, type Bundle } from "./lib/miniflare-server";
 import { FLOOR, table, targetLines, withRatios, type Row, type Runtime, type Target } from "./lib/report";
 import { pool, seedBulk, seedThroughApi, SHARD_SLOTS, type Bulk, type Fixture } from "./lib/seed";
-import { d1 } from "./lib/sql";
+import { COMMON_TERM, describeProbe, describeSize, indexProbe, indexSize, searchCases, type IndexSize, type Probe } from "./lib/search";
+import { d1, d1Timed } from "./lib/sql";
 import { round } from "./lib/stats";
 import { streamRows, streams, type StreamResult } from "./lib/streams";
 
@@ -35,6 +38,8 @@ const num = (v: string | undefined, fallback: number) => (v && Number.isFinite(N
 const settings = {
   /** Seconds each measured run lasts, and the warm-up before it at the same concurrency. */
   duration: num(env.BENCH_DURATION, 5),
+  /** Seconds of each search row: a common word by rank takes seconds a request over 1,000,000 messages, so 5 would hold one or two. */
+  searchDuration: num(env.BENCH_SEARCH_DURATION, 15),
   warmup: num(env.BENCH_WARMUP, 1),
   concurrency: list(env.BENCH_CONCURRENCY, [1, 16, 64]),
   historyConcurrency: list(env.BENCH_HISTORY_CONCURRENCY, [1, 16]),
@@ -50,8 +55,8 @@ const settings = {
   pageSize: 20,
   /** Message shards bound, one pass each on its own state (the last one runs every scenario, see above). */
   shards: list(env.BENCH_SHARDS, [1, 4]),
-  /** Which scenarios to run (the floor always runs): me, history, across, send, stream, spread, fanout, room, d1, off. */
-  scenarios: (env.BENCH_SCENARIOS ?? "me,history,across,send,stream,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
+  /** Which scenarios to run (the floor always runs): me, history, across, search, send, stream, spread, fanout, room, d1, off. */
+  scenarios: (env.BENCH_SCENARIOS ?? "me,history,across,search,send,stream,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
   /** Which runtimes, in this order: wrangler-dev, production-like. */
   runtimes: (env.BENCH_RUNTIMES ?? "wrangler-dev,production-like").split(",").map((s): Runtime => {
     const name = s.trim() === "wrangler-dev" ? "wrangler dev" : s.trim();
@@ -65,9 +70,10 @@ const settings = {
 };
 const want = (name: string) => settings.scenarios.includes(name);
 /** Scenarios run with every shard count; the others run with the last one only. */
-const PER_SHARDS = ["history", "across", "spread"];
-if (!want("history")) settings.history = 0;
-if (!want("history") && !want("across")) settings.chats = 0;
+const PER_SHARDS = ["history", "across", "search", "spread"];
+// Search runs over the history seed, as the history's reader, who is in the seeded chats too (as in a full run).
+if (!want("history") && !want("search")) settings.history = 0;
+if (!want("history") && !want("across") && !want("search")) settings.chats = 0;
 if (!want("fanout") && !want("stream")) settings.members = 0;
 if (!want("spread")) settings.spread = 0;
 
@@ -149,12 +155,33 @@ const count = (key: string | undefined, r: LoadResult) => {
   accepted.set(key, { acknowledged: a.acknowledged + r.ok, inFlightAtStop: a.inFlightAtStop + r.connections });
 };
 
-async function measure(url: string, runtime: Runtime, server: Row["server"], scenario: string, c: number, request: () => HttpRequest, options: { unit?: Row["unit"]; floorC?: number; count?: string } = {}): Promise<LoadResult> {
+/**
+ * One more request of a read, alone, awaited: autocannon stops without waiting for the requests in flight,
+ * and a slow read's D1 queries still run after its client has gone. They queue on the same databases
+ * before this one's, so once it is answered the server has finished them and the next run starts on an
+ * idle server. For reads of hundreds of ms (search); a fast row leaves no such backlog.
+ */
+async function drain(url: string, request: () => HttpRequest) {
+  const r = request();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await (await fetch(`${url}${r.path}`, { method: r.method ?? "GET", headers: r.headers, body: r.body })).arrayBuffer();
+      return;
+    } catch (error) {
+      // fetch's pool may hand out a kept-alive connection the server has just closed: try again on a new one.
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function measure(url: string, runtime: Runtime, server: Row["server"], scenario: string, c: number, request: () => HttpRequest, options: { unit?: Row["unit"]; floorC?: number; count?: string; drain?: boolean; duration?: number } = {}): Promise<LoadResult> {
   if (settings.warmup > 0) {
     count(options.count, await load({ url, connections: c, durationSeconds: settings.warmup, request }));
+    if (options.drain) await drain(url, request);
   }
-  const r = await load({ url, connections: c, durationSeconds: settings.duration, request });
+  const r = await load({ url, connections: c, durationSeconds: options.duration ?? settings.duration, request });
   count(options.count, r);
+  if (options.drain) await drain(url, request);
   const bad = Object.entries(r.statuses).filter(([s]) => !s.startsWith("2"));
   log(`${scenario} [${runtime}, ${server}${shardsNow === undefined ? "" : `, ${shardsNow} shard${shardsNow === 1 ? "" : "s"}`}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
   push({ runtime, server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c, load: Math.round(loadavg()[0]! * 100) / 100 });
@@ -205,6 +232,10 @@ async function scenarios(url: string, runtime: Runtime, fixture: Fixture, member
   // Messages of all of a user's conversations, newest first (every shard read at once, the parts merged).
   if (!external && runs("across") && across) {
     for (const c of settings.historyConcurrency) await measure(url, runtime, "on", acrossName(), c, get(acrossPath(), across.token));
+  }
+  // Full-text search over the history (and the reader's other conversations): a common and a rare word.
+  if (!external && runs("search") && settings.history > 0) {
+    for (const s of searchCases(settings.history, settings.pageSize)) for (const c of settings.historyConcurrency) await measure(url, runtime, "on", s.name, c, get(s.path, fixture.reader.token), { drain: true, duration: settings.searchDuration });
   }
 
   // Sends into one conversation and spread over many, group commit on.
@@ -332,6 +363,12 @@ async function main() {
   const verify: Record<string, Record<string, unknown>> = {};
   /** Messages seeded in each shard, by shard count. */
   const seededShards: Record<string, number[]> = {};
+  /** The full-text index's size against the messages table's on the history's shard, by shard count. */
+  const searchIndex: Record<string, IndexSize> = {};
+  /** The index's page queries alone, timed by D1, by shard count. */
+  const searchProbes: Record<string, Probe[]> = {};
+  /** How long each pass's SQL seed took, by shard count. */
+  const seedSeconds: Record<string, number> = {};
   let phase: Phase | null = null;
 
   /**
@@ -401,6 +438,20 @@ async function main() {
     };
     const history = await api.json(`/api/conversations/${f.history}/messages/?page=1&page_size=1`, { token: f.reader.token });
     if (history.status !== 200 || history.body.count !== settings.history) fail("history", history);
+    // The searches measured: the rare word matches one message (and as a prefix, no other), the common one pages on.
+    if (want("search") && settings.history > 0) {
+      for (const s of searchCases(settings.history, settings.pageSize)) {
+        const res = await api.json(s.path, { token: f.reader.token });
+        const results = (res.body?.results ?? []) as { message: { message_body: string; conversation: number } }[];
+        const bodies = results.map((r) => r.message.message_body);
+        const ok =
+          res.status === 200 &&
+          (s.term === COMMON_TERM
+            ? results.length === settings.pageSize && typeof res.body.next === "string" && results.every((r) => r.message.conversation === f.history)
+            : results.length === 1 && res.body.next === null && bodies[0] === `history message ${s.term}: the quick brown fox jumps over the lazy dog`);
+        if (!ok) fail(s.name, res);
+      }
+    }
     if (settings.chats > 0) {
       const chats = await api.json("/api/chats/?page=1&page_size=1", { token: f.reader.token });
       const last = chats.body?.results?.[0]?.last_message;
@@ -434,7 +485,7 @@ async function main() {
       if (added.some((r) => r.status !== 201)) throw new Error(`adding members: ${JSON.stringify(added.find((r) => r.status !== 201)?.body)}`);
       const fan = await scenarios(url, runtime, fixture, memberTokens, true, true);
       if (fan) fanouts[runtime] = fan;
-      if (want("history") || want("across")) notes.push("History, chat-list and across-conversations scenarios need the SQL seed: skipped with BENCH_URL.");
+      if (want("history") || want("across") || want("search")) notes.push("History, chat-list, across-conversations and search scenarios need the SQL seed: skipped with BENCH_URL.");
       if (runtime === "production-like") {
         if (want("d1")) d1Routes = await d1RoundTrips(url, fixture);
         if (want("room")) room = await roomAlone(url, runtime, fixture);
@@ -469,10 +520,19 @@ async function main() {
         t = Date.now();
         const bulk = (p.bulk = await seedBulk((binding, sql) => d1(persistTo, sql, { binding, config: p.config }), fixture, { ...settings, members, shards }));
         seededShards[String(shards)] = bulk.messagesPerShard;
+        seedSeconds[String(shards)] = Math.round((Date.now() - t) / 100) / 10;
         log(
           `seeded through SQL in ${((Date.now() - t) / 1000).toFixed(1)} s: ${members} fan-out members with tokens, ${settings.history.toLocaleString("en")} history messages, ` +
             `${settings.chats} more conversations of ${settings.chatMessages} messages (the reader in ${Math.max(0, settings.chats - 1)}, the across user in all); messages per shard ${bulk.messagesPerShard.join(", ")}`,
         );
+        // The index's size, on the freshly seeded shard (every server stopped).
+        if (want("search") && settings.history > 0) {
+          t = Date.now();
+          const size = (searchIndex[String(shards)] = await indexSize((binding, sql) => d1(persistTo, sql, { binding, config: p.config }), persistTo, bulk.historyShard, fixture.history));
+          log(`search index measured in ${((Date.now() - t) / 1000).toFixed(1)} s: ${describeSize(size)}`);
+          const probes = (searchProbes[String(shards)] = await indexProbe((binding, sql) => d1Timed(persistTo, sql, { binding, config: p.config }), bulk.historyShard, settings.history, settings.pageSize));
+          log(`search index queries alone (D1 time, best of ${probes[0]?.ms.length}): ${describeProbe(probes)}`);
+        }
       }
 
       // Runtime by runtime, every pass in turn: a runtime's rows with each shard count are measured close together.
@@ -620,6 +680,12 @@ async function main() {
     d1RoundTrips: d1Routes,
     /** Messages seeded into each shard (by shard index), per shard count. */
     seededMessagesPerShard: external ? null : seededShards,
+    /** Seconds each pass's SQL seed took (wrangler d1 execute; the history's INSERT also fills the full-text index through its trigger), by shard count. */
+    seedSeconds: external ? null : seedSeconds,
+    /** The full-text index (messages_fts) against the messages table on the shard holding the history, right after seeding, by shard count. */
+    searchIndex: Object.keys(searchIndex).length ? searchIndex : null,
+    /** The page queries of src/search/matches.ts on messages_fts alone (no join, no Worker), as D1 timed them, right after seeding, by shard count. */
+    searchProbes: Object.keys(searchProbes).length ? searchProbes : null,
     shardComparison,
     verify: verified.length ? verify : null,
     targets,
@@ -642,6 +708,9 @@ async function main() {
     const pair = (xs: (number | null)[], digits = 2) => xs.map((x) => (x == null ? "—" : x.toFixed(digits))).join(" → ");
     for (const r of shardComparison) console.log(`| ${r.runtime}: ${r.scenario} | ${r.c} | ${pair(r.p50)} | ${pair(r.p99)} | ${pair(r.rps, 0)} | ${pair(r.p50VsFloor, 1)} | ${pair(r.p99VsFloor, 1)} | ${pair(r.rpsVsFloor, 3)} |`);
   }
+  for (const [shards, size] of Object.entries(searchIndex)) console.log(`\nsearch index, ${shards}-shard pass: ${describeSize(size)}`);
+  for (const [shards, probes] of Object.entries(searchProbes)) console.log(`search index queries alone, ${shards}-shard pass (D1 time, best of ${probes[0]?.ms.length}): ${describeProbe(probes)}`);
+  if (Object.keys(seedSeconds).length) console.log(`SQL seed: ${Object.entries(seedSeconds).map(([shards, s]) => `${s} s (${shards} shard${shards === "1" ? "" : "s"})`).join(", ")}`);
   console.log(`\n${targetLines(targets)}`);
   for (const [runtime, v] of Object.entries(verify)) console.log(`\nsends checked in D1 after ${runtime} (every acknowledged send so far stored once, seqs 1..n; summaries: each conversation row's copy of its last message): ${JSON.stringify(v)}`);
   console.log(`load average before ${machine.loadavgBefore.join(" ")}, after ${machine.loadavgAfter.join(" ")}`);

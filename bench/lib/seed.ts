@@ -86,6 +86,8 @@ export type Bulk = {
   across: Member | null;
   /** Messages seeded per shard, by shard index. */
   messagesPerShard: number[];
+  /** The shard holding the history conversation. */
+  historyShard: number;
 };
 
 const chunks = <T>(xs: T[], size: number) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
@@ -204,5 +206,5 @@ export async function seedBulk(exec: Exec, f: Fixture, options: BulkOptions): Pr
   const missing = [...(n > 0 ? [f.history] : []), ...seeded.map((c) => c.id)].filter((id) => !lastIds.has(id));
   if (missing.length) throw new Error(`seeding: no last message read back for conversations ${missing.slice(0, 10).join(", ")}`);
   if (after.length) await exec("DB", after.join("\n"));
-  return { members, across, messagesPerShard };
+  return { members, across, messagesPerShard, historyShard: history.shard };
 }

@@ -13,6 +13,11 @@ const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "tru
  * as `config` (default: wrangler.toml) binds it; returns each statement's rows.
  */
 export async function d1(persistTo: string, sql: string, options: { binding?: string; config?: string } = {}): Promise<Record<string, unknown>[][]> {
+  return (await d1Timed(persistTo, sql, options)).map((r) => r.results);
+}
+
+/** As d1, with each statement's time in the database as D1 reports it (`meta.duration`, ms). */
+export async function d1Timed(persistTo: string, sql: string, options: { binding?: string; config?: string } = {}): Promise<{ results: Record<string, unknown>[]; ms: number }[]> {
   const dir = mkdtempSync(join(tmpdir(), "hey-bench-sql-"));
   const file = join(dir, "seed.sql");
   writeFileSync(file, sql);
@@ -29,8 +34,8 @@ export async function d1(persistTo: string, sql: string, options: { binding?: st
       child.stderr.on("data", (d) => (stderr += d));
       child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler d1 execute failed (${code}): ${stderr}${stdout}`))));
     });
-    const parsed = JSON.parse(out.slice(out.indexOf("["))) as { results: Record<string, unknown>[] }[];
-    return parsed.map((r) => r.results);
+    const parsed = JSON.parse(out.slice(out.indexOf("["))) as { results: Record<string, unknown>[]; meta?: { duration?: number } }[];
+    return parsed.map((r) => ({ results: r.results, ms: Number(r.meta?.duration ?? NaN) }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
