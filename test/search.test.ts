@@ -105,6 +105,11 @@ describe("matching", () => {
     // "hel" is not the last word here: it must be a whole word.
     expect(await bodies(a, "hel world")).toEqual([]);
     expect(await bodies(a, "helloo")).toEqual([]);
+    // A space after the last word finishes it: then it too must be a whole word.
+    expect(await bodies(a, "hel ")).toEqual([]);
+    expect(await bodies(a, "hello ")).toEqual(["hello world"]);
+    const [hit] = (await found(a, { q: "hello " })).results;
+    expect(hit!.snippet).toBe("<mark>hello</mark> world");
   });
 
   it("needs every word to match, and treats operators and punctuation as text", async () => {
@@ -424,7 +429,9 @@ describe("matchExpression (src/search/query.ts)", () => {
 
   it("quotes every word, doubles quotes inside, and makes the last a prefix", () => {
     expect(matchExpression("hello")).toBe('"hello" *');
-    expect(matchExpression("  Hello   world  ")).toBe('"Hello" "world" *');
+    expect(matchExpression("  Hello   world")).toBe('"Hello" "world" *');
+    // A space after the last word finishes it: no prefix.
+    expect(matchExpression("  Hello   world  ")).toBe('"Hello" "world"');
     expect(matchExpression('say "hi"')).toBe('"say" """hi""" *');
     expect(matchExpression("a OR b NOT c")).toBe('"a" "OR" "b" "NOT" "c" *');
     expect(matchExpression("NEAR(a b)")).toBe('"NEAR(a" "b)" *');

@@ -4,7 +4,10 @@ import { MessageSchema } from "../messages/schemas";
 export const MAX_SEARCH_LIMIT = 50;
 
 export const SearchQuery = z.object({
-  q: z.string().max(500).openapi({ description: "Words to find (all of them; the last also as a prefix). Punctuation and operators are only text." }),
+  q: z
+    .string()
+    .max(500)
+    .openapi({ description: "Words to find (all of them; the last also as a prefix unless a space follows it, which is faster for a common word). Punctuation and operators are only text." }),
   conversation: z.coerce.number().int().positive().optional().openapi({ description: "Search one conversation (404 unless the caller takes part in it)." }),
   order: z.enum(["newest", "rank"]).default("newest").openapi({ description: "`newest` first (default) or best match first (`rank`, BM25)." }),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(20),

@@ -5,7 +5,7 @@ import { SHARD_SLOTS } from "../db/shards";
 import { DomainError } from "../errors";
 import { conversationsByShard, presentAcross, withParams, type Reads } from "../messages/listing";
 import { matching } from "./matches";
-import { matchExpression, searchTerms } from "./query";
+import { lastIsPrefix, matchExpression, searchTerms } from "./query";
 import { snippetOf } from "./snippet";
 import type { SearchQuery } from "./schemas";
 
@@ -82,6 +82,6 @@ export async function searchMessages(reads: Reads, viewerId: number, q: Query, u
   const messages = await presentAcross(reads, viewerId, page);
   return {
     next: more ? withParams(url, { cursor }, []) : null,
-    results: page.map((hit, i) => ({ message: messages[i]!, snippet: snippetOf(hit.body, terms) })),
+    results: page.map((hit, i) => ({ message: messages[i]!, snippet: snippetOf(hit.body, terms, lastIsPrefix(q.q)) })),
   };
 }

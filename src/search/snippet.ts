@@ -13,14 +13,15 @@ const escaped = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 /**
  * A window of `body` around its first match of `terms` (searchTerms' words; the last one's last word
- * also as a prefix), HTML-escaped with each matching word in `<mark>…</mark>`, and `…` where it was cut.
+ * also as a prefix when `prefix`), HTML-escaped with each matching word in `<mark>…</mark>`, and `…`
+ * where it was cut.
  */
-export function snippetOf(body: string, terms: string[]): string {
+export function snippetOf(body: string, terms: string[], prefix = true): string {
   const wordsOf = (t: string) => [...fold(t).matchAll(WORD)].map((m) => m[0]);
   const exact = new Set(terms.flatMap(wordsOf));
-  const prefix = wordsOf(terms.at(-1) ?? "").at(-1);
+  const stem = prefix ? wordsOf(terms.at(-1) ?? "").at(-1) : undefined;
   const words = [...body.matchAll(WORD)];
-  const matches = (w: string) => exact.has(fold(w)) || (prefix !== undefined && fold(w).startsWith(prefix));
+  const matches = (w: string) => exact.has(fold(w)) || (stem !== undefined && fold(w).startsWith(stem));
   const first = Math.max(0, words.findIndex((w) => matches(w[0])));
   const start = Math.max(0, first - BEFORE);
   const end = Math.min(words.length, start + WORDS);
