@@ -3262,7 +3262,7 @@ export interface operations {
     searchMessages: {
         parameters: {
             query: {
-                /** @description Words to find (all of them; the last also as a prefix). Punctuation and operators are only text. */
+                /** @description Words to find (all of them; the last also as a prefix unless a space follows it, which is faster for a common word). Punctuation and operators are only text. */
                 q: string;
                 /** @description Search one conversation (404 unless the caller takes part in it). */
                 conversation?: number;
