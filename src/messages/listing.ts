@@ -17,7 +17,7 @@ import type { z } from "@hono/zod-openapi";
 type Query = z.infer<typeof MessageListQuery> & { page: number; page_size?: number };
 /** The databases a read uses: the main one and the shards, through the request's read sessions. */
 export type Reads = Pick<ReadSessions, "main" | "shard">;
-const DEFAULT_CURSOR_LIMIT = 50;
+export const DEFAULT_CURSOR_LIMIT = 50;
 
 const watermarkColumns = { conversationId: participants.conversationId, userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq };
 

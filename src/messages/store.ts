@@ -18,9 +18,15 @@ export type StoredMessage = MessageRow & { sender: Sender; replySender: Sender |
 /** The API's id of a row of shard `s`. */
 export const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
 
+/** The shard row id of API id `id`, or null when the id names another shard. */
+export function rowIdIn(s: Shard, id: number): number | null {
+  return id % SHARD_SLOTS === s.index ? Math.floor(id / SHARD_SLOTS) : null;
+}
+
 /** The condition matching the message with API id `id` in shard `s` (nothing, if the id names another shard). */
 export function isMessage(s: Shard, id: number): SQL {
-  return id % SHARD_SLOTS === s.index ? eq(messages.id, Math.floor(id / SHARD_SLOTS)) : sql`0`;
+  const row = rowIdIn(s, id);
+  return row === null ? sql`0` : eq(messages.id, row);
 }
 
 /** Characters of a parent's body a reply quotes (code points: SQLite's substr counts characters). */
@@ -185,10 +191,6 @@ export function earlierSends(s: Shard, conversationId: number, rows: PendingRow[
   );
 }
 
-/** The row id a reply names, if `id` is a message id of shard `s` at all (a reply stays in its conversation's shard). */
-export function rowIdIn(s: Shard, id: number): number | null {
-  return id % SHARD_SLOTS === s.index ? Math.floor(id / SHARD_SLOTS) : null;
-}
 
 /** The statement reading the messages (by row id) that a flush's replies quote, if they can be replied to. */
 export function replyParents(s: Shard, conversationId: number, rowIds: number[]) {
@@ -257,13 +259,11 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
     selectMessage(s, conversationId, messageId),
     s.db.update(messages).set(set).where(allowed).returning({ id: messages.id }),
     // Only a tombstone's reactions go (changes() is the update's: the batch runs in order on one connection).
-    s.db.delete(reactions).where(and(isReactionOf(s, messageId), sql`${change.kind === "delete" ? 1 : 0} AND changes() > 0`)),
+    s.db.delete(reactions).where(and(eq(reactions.messageId, rowIdIn(s, messageId) ?? 0), sql`${change.kind === "delete" ? 1 : 0} AND changes() > 0`)),
     selectMessage(s, conversationId, messageId),
   ]);
   return message && before && { before, message, changed: changed.length > 0 };
 }
-
-const isReactionOf = (s: Shard, messageId: number) => (messageId % SHARD_SLOTS === s.index ? eq(reactions.messageId, Math.floor(messageId / SHARD_SLOTS)) : sql`0`);
 
 /** What a reaction or pin did: the message afterwards (undefined if none), and whether this write changed it. */
 export type MarkResult = { message: MessageRow | undefined; changed: boolean };

@@ -3,7 +3,7 @@
 import type { z } from "@hono/zod-openapi";
 import { DomainError } from "../errors";
 import { assertPageExists, pageBody } from "../http/pagination";
-import { withParams, withShardRead, type Reads } from "./listing";
+import { DEFAULT_CURSOR_LIMIT, withParams, withShardRead, type Reads } from "./listing";
 import { toMessageResource } from "./resource";
 import type { ReplyListQuery } from "./schemas";
 import { withSenders } from "./senders";
@@ -11,7 +11,6 @@ import { statusView } from "./status";
 import { pinned, replies, replyBounds, rowIdIn, selectMessage } from "./store";
 
 type Query = z.infer<typeof ReplyListQuery> & { page: number; page_size?: number };
-const DEFAULT_CURSOR_LIMIT = 50;
 const NO_MESSAGE = "No such message.";
 
 /**
