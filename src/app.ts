@@ -14,6 +14,7 @@ import { SCOPES } from "./auth/scopes";
 import { chatRoutes } from "./chats/routes";
 import { conversationRoutes } from "./conversations/routes";
 import { docsRoutes } from "./docs/routes";
+import { attachmentRoutes } from "./attachments/routes";
 import { annotationRoutes } from "./messages/annotation-routes";
 import { flatMessageRoutes } from "./messages/flat-routes";
 import { messageRoutes } from "./messages/routes";
@@ -53,6 +54,7 @@ export function createApp() {
     .route("/", conversationRoutes)
     .route("/", messageRoutes)
     .route("/", annotationRoutes)
+    .route("/", attachmentRoutes)
     .route("/", flatMessageRoutes)
     .route("/", chatRoutes)
     .route("/", searchRoutes)
