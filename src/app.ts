@@ -99,6 +99,7 @@ export function createApp() {
       { name: "Users", description: "Sign-up, the signed-in user's profile, and the people the caller may see." },
       { name: "Conversations", description: "Conversations and their participants; the owner adds people, anyone may leave." },
       { name: "Messages", description: "Sending, listing, editing and deleting messages, and delivery and read receipts. The `Flat` operations are the original API's `/api/messages/` routes." },
+      { name: "Attachments", description: "Files in messages: upload, then send with `attachments`; download with a token or a signed link." },
       { name: "Chats", description: "The chat list: each conversation with its last message and unread count." },
       { name: "Realtime", description: "WebSockets per conversation, and the one-time tickets browsers open them with." },
       { name: "OAuth", description: "The OAuth 2.1 authorization server: sign-in and consent pages, tokens, revocation, introspection, registration." },
