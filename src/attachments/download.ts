@@ -7,7 +7,9 @@ import { problemResponse } from "../http/problem";
 function disposition(row: AttachmentRow): string {
   const kind = row.contentType.startsWith("image/") ? "inline" : "attachment";
   const ascii = row.name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(row.name)}`;
+  // RFC 8187 allows fewer characters unencoded than encodeURIComponent leaves: ' ( ) * are not among them.
+  const encoded = encodeURIComponent(row.name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` as an R2 range; null for none or several; "bad" when unsatisfiable. */

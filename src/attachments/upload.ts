@@ -7,6 +7,9 @@ import { HEAD_BYTES } from "./sniff";
 export async function streamToBucket(bucket: R2Bucket, key: string, body: ReadableStream<Uint8Array>, length: number): Promise<{ head: Uint8Array; sha256: string }> {
   const digest = new crypto.DigestStream("SHA-256");
   const hashing = digest.getWriter();
+  // Awaited only once stored: a failed upload must not leave its rejection unhandled.
+  const digested = digest.digest;
+  digested.catch(() => undefined);
   const head = new Uint8Array(Math.min(HEAD_BYTES, length));
   let filled = 0;
   const tap = new TransformStream<Uint8Array, Uint8Array>({
@@ -23,5 +26,5 @@ export async function streamToBucket(bucket: R2Bucket, key: string, body: Readab
   });
   // R2 needs the length up front: FixedLengthStream states it, and errors if the body disagrees.
   await bucket.put(key, body.pipeThrough(tap).pipeThrough(new FixedLengthStream(length)));
-  return { head, sha256: encodeHexLowerCase(new Uint8Array(await digest.digest)) };
+  return { head, sha256: encodeHexLowerCase(new Uint8Array(await digested)) };
 }

@@ -391,8 +391,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       if (changed) {
         const type = message.deleted ? "message.deleted" : "message.updated";
         this.#fanout.message(type, message, state.watermarks());
-        // A tombstone keeps no files: their rows and objects go (after the answer; a failure leaves only bytes behind).
-        if (message.deleted && before.attachments?.length) this.#afterwards(removeMessageAttachments(database(this.env.DB), this.env.ATTACHMENTS, message.id).then(() => undefined));
+        // A tombstone keeps no files: their rows and objects go, after the answer and after the flush that
+        // sent them has marked them sent (so none is left behind unmarked).
+        if (message.deleted && before.attachments?.length) {
+          this.#afterwards(this.#ledger!.afterRecords(() => removeMessageAttachments(database(this.env.DB), this.env.ATTACHMENTS, message.id).then(() => undefined)));
+        }
         // The main database's records change after any flush's still being written: the mentions the
         // chat list counts, and the copy of the last message (members with a stream open are told).
         const db = database(this.env.DB);
