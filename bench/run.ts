@@ -9,6 +9,8 @@
 // The `stream` scenario sends to members who all have a user stream open, beside the same sends with none online.
 // The `search` scenario searches the history's messages for a common and a rare word, newest first and by rank,
 // and reports the size on disk of the full-text index against the messages table's (bench/lib/search.ts).
+// The `attachments` scenario times a 10 MiB file's upload and download, and samples workerd's resident memory
+// while 8 uploads of 25 MiB stream in at once (bench/lib/attachments.ts).
 // Message shards: the run is repeated on its own seeded state for each count in BENCH_SHARDS (default 1,4:
 // servers binding exactly MESSAGES_0, or MESSAGES_0…3). The scenarios whose cost could depend on the
 // shards (history and the chat list, sends spread over many conversations, the list across conversations,
@@ -21,6 +23,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { snapshot, startDevServer, UNLIMITED } from "../scripts/dev-server";
 import { HeyClient, type Session } from "../scripts/http-client";
+import { attachmentScenario, type AttachmentResult } from "./lib/attachments";
 import { fanout, type FanoutResult } from "./lib/fanout";
 import { load, type HttpRequest, type LoadResult } from "./lib/load";
 import { bundleWorker, startMiniflareServer, type Bundle } from "./lib/miniflare-server";
@@ -55,14 +58,23 @@ const settings = {
   pageSize: 20,
   /** Message shards bound, one pass each on its own state (the last one runs every scenario, see above). */
   shards: list(env.BENCH_SHARDS, [1, 4]),
-  /** Which scenarios to run (the floor always runs): me, history, across, search, send, stream, spread, fanout, room, d1, off. */
-  scenarios: (env.BENCH_SCENARIOS ?? "me,history,across,search,send,stream,spread,fanout,room,d1,off").split(",").map((s) => s.trim()),
+  /** Which scenarios to run (the floor always runs): me, history, across, search, send, stream, spread, attachments, fanout, room, d1, off. */
+  scenarios: (env.BENCH_SCENARIOS ?? "me,history,across,search,send,stream,spread,attachments,fanout,room,d1,off").split(",").map((s) => s.trim()),
   /** Which runtimes, in this order: wrangler-dev, production-like. */
   runtimes: (env.BENCH_RUNTIMES ?? "wrangler-dev,production-like").split(",").map((s): Runtime => {
     const name = s.trim() === "wrangler-dev" ? "wrangler dev" : s.trim();
     if (name !== "wrangler dev" && name !== "production-like") throw new Error(`BENCH_RUNTIMES: unknown runtime ${s} (wrangler-dev, production-like)`);
     return name;
   }),
+  /**
+   * Attachments: the file whose upload and download are timed (MiB) and how many of each (after a warm-up of
+   * each); uploads at once while workerd's memory is sampled, the size of each (MiB), and the sampling interval.
+   */
+  attachmentMiB: num(env.BENCH_ATTACHMENT_MIB, 10),
+  attachmentRuns: num(env.BENCH_ATTACHMENT_RUNS, 5),
+  attachmentUploads: num(env.BENCH_ATTACHMENT_UPLOADS, 8),
+  attachmentUploadMiB: num(env.BENCH_ATTACHMENT_UPLOAD_MIB, 25),
+  rssIntervalMs: 50,
   /** Sends the room alone keeps in flight. */
   roomInflight: 64,
   /** Requests whose D1 round trips are counted per route, after as many warm-ups. */
@@ -142,6 +154,7 @@ const rows: Row[] = [];
 let shardsNow: number | undefined;
 const push = (...rs: Row[]) => rows.push(...rs.map((r) => ({ ...r, shards: shardsNow })));
 const streamResults: Partial<Record<Runtime, StreamResult>> = {};
+const attachmentResults: Partial<Record<Runtime, AttachmentResult>> = {};
 /**
  * Per send target, warm-ups included: 2xx answers, and how many requests at most were still in flight
  * when a run stopped (autocannon does not wait for them; they may be stored without being counted).
@@ -243,6 +256,7 @@ async function scenarios(url: string, runtime: Runtime, fixture: Fixture, member
   // Right after the sends, so its rows sit beside them; it returns once the members are offline again.
   if (runs("stream")) await streamScenario(url, runtime, fixture, memberTokens);
   if (runs("spread")) for (const c of settings.concurrency) await measure(url, runtime, "on", `send: ${settings.spread} conversations`, c, sends(fixture.senders, fixture.spread), { unit: "msg/s", count: "spread" });
+  if (runs("attachments")) await attachmentsScenario(url, runtime, fixture);
 
   // Fan-out over WebSockets.
   if (!runs("fanout")) return null;
@@ -266,6 +280,34 @@ async function streamScenario(url: string, runtime: Runtime, f: Fixture, memberT
   push(...streamRows(runtime, s));
   const pair = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`;
   log(`user streams [${runtime}]: send → 201 ${pair(s.sendAlone)} with none online, ${pair(s.send)} with all; send → member ${pair(s.sendToMember)}; slowest member ${pair(s.sendToSlowest)}; missing ${s.missing}; connected in ${s.connectSeconds.toFixed(1)} s`);
+}
+
+async function attachmentsScenario(url: string, runtime: Runtime, f: Fixture) {
+  const MiB = 2 ** 20;
+  log(`attachments [${runtime}]: ${settings.attachmentRuns} uploads and downloads of ${settings.attachmentMiB} MiB, then ${settings.attachmentUploads} uploads of ${settings.attachmentUploadMiB} MiB at once`);
+  const a = await attachmentScenario(
+    {
+      url,
+      conversationId: f.one,
+      tokens: f.senders.map((s) => s.token),
+      fileBytes: settings.attachmentMiB * MiB,
+      runs: settings.attachmentRuns,
+      concurrent: settings.attachmentUploads,
+      concurrentBytes: settings.attachmentUploadMiB * MiB,
+      sampleIntervalMs: settings.rssIntervalMs,
+    },
+    (m) => log(m.replace(/^attachments:/, `attachments [${runtime}]:`)),
+  );
+  attachmentResults[runtime] = a;
+  const load1 = Math.round(loadavg()[0]! * 100) / 100;
+  // Throughput in MB/s (10⁶ bytes); p50 and p99 are the transfers' median and slowest times. No floor: not comparable with a no-op.
+  const row = (scenario: string, c: number, t: { medianMs: number; maxMs: number; mbPerSecond: number; ok: number }): Row => ({ runtime, server: "on", scenario, c, p50: t.medianMs, p99: t.maxMs, rps: t.mbPerSecond, unit: "MB/s", ok: t.ok, failed: c === 1 ? 0 : c - t.ok, floorC: 0, load: load1 });
+  push(
+    row(`attachment upload: ${settings.attachmentMiB} MiB`, 1, { ...a.upload, mbPerSecond: a.upload.medianMbPerSecond, ok: a.upload.runs }),
+    row(`attachment download: ${settings.attachmentMiB} MiB`, 1, { ...a.download, mbPerSecond: a.download.medianMbPerSecond, ok: a.download.runs }),
+  );
+  const m = a.memory;
+  if (m) push(row(`attachment upload: ${settings.attachmentUploads} × ${settings.attachmentUploadMiB} MiB at once`, m.uploads, { medianMs: m.uploadMs.p50, maxMs: m.uploadMs.max, mbPerSecond: m.mbPerSecond, ok: m.statuses["201"] ?? 0 }));
 }
 
 const acrossName = () => `GET /api/messages/ (${settings.chats.toLocaleString("en")} conversations, ${(settings.chats * settings.chatMessages).toLocaleString("en")} messages)`;
@@ -634,6 +676,19 @@ async function main() {
         met: Number.isFinite(fan.sendToMember.p99) && Number.isFinite(fan.ping.p99) ? fan.sendToMember.p99 <= fan.ping.p99 : null,
       },
     ]),
+    ...(Object.entries(attachmentResults) as [Runtime, AttachmentResult][]).flatMap(([runtime, a]): Target[] => {
+      const m = a.memory;
+      const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+      return [
+        {
+          name: `workerd peak RSS − baseline during ${settings.attachmentUploads} uploads of ${settings.attachmentUploadMiB} MiB at once, ${runtime}`,
+          goal: `≤ ${settings.attachmentUploadMiB} MiB (one body; buffered whole they would add ${settings.attachmentUploads * settings.attachmentUploadMiB} MiB)`,
+          value: m ? `${mib(m.addedKiB)} (${mib(m.baselineKiB)} → ${mib(m.peakKiB)}, ${m.processes.length} workerd process${m.processes.length === 1 ? "" : "es"})` : `— (${a.memorySkipped})`,
+          met: m ? m.addedKiB <= settings.attachmentUploadMiB * 1024 : null,
+        },
+        { name: `attachments: every download's SHA-256 is its upload's, ${runtime}`, goal: "all", value: a.ok ? "all" : "NOT ALL", met: a.ok },
+      ];
+    }),
     (() => {
       const t = vsFloor("GET /api/chats/ p50 / floor p50, c=1, wrangler dev", "wrangler dev", "GET /api/chats/", 4);
       const other = find("production-like", "GET /api/chats/", 1)?.ratio?.p50;
@@ -668,6 +723,14 @@ async function main() {
             return [{ runtime: a.runtime, scenario: a.scenario, c: a.c, shards: [fewest, most], p50: [round(a.p50, 3), round(b.p50, 3)], p99: [round(a.p99, 3), round(b.p99, 3)], rps: [a.rps === null ? null : round(a.rps, 1), b.rps === null ? null : round(b.rps, 1)], p50VsFloor: [a.ratio?.p50 ?? null, b.ratio?.p50 ?? null], p99VsFloor: [a.ratio?.p99 ?? null, b.ratio?.p99 ?? null], rpsVsFloor: [a.ratio?.rps ?? null, b.ratio?.rps ?? null], p50Change: x(b.p50, a.p50), p99Change: x(b.p99, a.p99), rpsChange: x(b.rps, a.rps) }];
           })
       : null;
+  if (Object.keys(attachmentResults).length) {
+    notes.push(
+      `Attachments: MB/s counts 10⁶ bytes a second; the upload and download rows are the median and slowest of ${settings.attachmentRuns} sequential transfers of one ${settings.attachmentMiB} MiB random file after one warm-up, each on a new connection. ` +
+        `Memory is VmRSS from /proc of every workerd process this benchmark started for the runtime (wrangler dev: its proxy's and the Worker's; production-like: one), summed, sampled every ${settings.rssIntervalMs} ms from a worker thread; ` +
+        `the baseline is the median over the idle second before the ${settings.attachmentUploads} concurrent uploads, the peak the highest sample during them.`,
+    );
+    for (const [runtime, a] of Object.entries(attachmentResults)) if (a.memorySkipped) notes.push(`Attachments, ${runtime}: memory not measured (${a.memorySkipped}).`);
+  }
   const result = {
     date: startedAt.toISOString(),
     seconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
@@ -676,6 +739,7 @@ async function main() {
     rows: final.map((r) => ({ ...r, p50: round(r.p50, 3), p99: round(r.p99, 3), rps: r.rps === null ? null : round(r.rps, 1) })),
     fanout: fanouts,
     streams: streamResults,
+    attachments: attachmentResults,
     room,
     d1RoundTrips: d1Routes,
     /** Messages seeded into each shard (by shard index), per shard count. */
@@ -703,6 +767,15 @@ async function main() {
     console.log(`\n| D1 round trips per request (production-like, counted around every D1 binding, DB and MESSAGES_<n>, in the Worker and the room) | in sequence | calls |\n| --- | ---: | ---: |`);
     for (const r of d1Routes) console.log(`| ${r.route} | ${r.sequential} | ${r.calls} |`);
   }
+  const attachmentsByRuntime = Object.entries(attachmentResults) as [Runtime, AttachmentResult][];
+  if (attachmentsByRuntime.length) {
+    const mib = (kib: number) => (kib / 1024).toFixed(1);
+    console.log(`\n| attachments | upload ${settings.attachmentMiB} MiB, MB/s | download ${settings.attachmentMiB} MiB, MB/s | workerd RSS before, MiB | peak during ${settings.attachmentUploads} × ${settings.attachmentUploadMiB} MiB uploads | peak − before (of ${settings.attachmentUploads * settings.attachmentUploadMiB} MiB) | SHA-256 |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |`);
+    for (const [runtime, a] of attachmentsByRuntime) {
+      const m = a.memory;
+      console.log(`| ${runtime} | ${a.upload.medianMbPerSecond.toFixed(1)} | ${a.download.medianMbPerSecond.toFixed(1)} | ${m ? mib(m.baselineKiB) : "—"} | ${m ? mib(m.peakKiB) : "—"} | ${m ? `${mib(m.addedKiB)} (${(m.addedShareOfTotal * 100).toFixed(1)}%)` : "—"} | ${a.ok ? "match" : "MISMATCH"} |`);
+    }
+  }
   if (shardComparison?.length) {
     console.log(`\n| ${fewest} vs ${most} shards | c | p50 ms | p99 ms | throughput | p50 × floor | p99 × floor | throughput × floor |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
     const pair = (xs: (number | null)[], digits = 2) => xs.map((x) => (x == null ? "—" : x.toFixed(digits))).join(" → ");
@@ -716,7 +789,7 @@ async function main() {
   console.log(`load average before ${machine.loadavgBefore.join(" ")}, after ${machine.loadavgAfter.join(" ")}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\nwritten: bench/results/latest.json`);
-  if (verified.some((v) => v.ok === false)) process.exitCode = 1;
+  if (verified.some((v) => v.ok === false) || attachmentsByRuntime.some(([, a]) => !a.ok)) process.exitCode = 1;
 }
 
 main().catch(async (error) => {

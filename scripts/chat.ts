@@ -2,7 +2,7 @@
 // A terminal client for Hey, in one of two modes: one conversation live, where each typed line is sent or,
 // starting with `/`, is a command such as /reply or /react (scripts/chat/conversation-mode.ts), or the
 // inbox, every conversation's news and who is online from the user stream (scripts/chat/inbox-mode.ts).
-// The access token comes from HEY_TOKEN (scopes read:messages, and send:messages to send, react or pin;
+// The access token comes from HEY_TOKEN (scopes read:messages, and send:messages to send, react, pin or attach;
 // with `profile` the client also knows which messages are yours); HEY_REFRESH (+ HEY_CLIENT_ID) lets it
 // renew it.
 import { conversationMode } from "./chat/conversation-mode";

@@ -14,6 +14,7 @@ import { SCOPES } from "./auth/scopes";
 import { chatRoutes } from "./chats/routes";
 import { conversationRoutes } from "./conversations/routes";
 import { docsRoutes } from "./docs/routes";
+import { attachmentRoutes } from "./attachments/routes";
 import { annotationRoutes } from "./messages/annotation-routes";
 import { flatMessageRoutes } from "./messages/flat-routes";
 import { messageRoutes } from "./messages/routes";
@@ -53,6 +54,7 @@ export function createApp() {
     .route("/", conversationRoutes)
     .route("/", messageRoutes)
     .route("/", annotationRoutes)
+    .route("/", attachmentRoutes)
     .route("/", flatMessageRoutes)
     .route("/", chatRoutes)
     .route("/", searchRoutes)
@@ -97,6 +99,7 @@ export function createApp() {
       { name: "Users", description: "Sign-up, the signed-in user's profile, and the people the caller may see." },
       { name: "Conversations", description: "Conversations and their participants; the owner adds people, anyone may leave." },
       { name: "Messages", description: "Sending, listing, editing and deleting messages, and delivery and read receipts. The `Flat` operations are the original API's `/api/messages/` routes." },
+      { name: "Attachments", description: "Files in messages: upload, then send with `attachments`; download with a token or a signed link." },
       { name: "Chats", description: "The chat list: each conversation with its last message and unread count." },
       { name: "Realtime", description: "WebSockets per conversation, and the one-time tickets browsers open them with." },
       { name: "OAuth", description: "The OAuth 2.1 authorization server: sign-in and consent pages, tokens, revocation, introspection, registration." },

@@ -56,6 +56,10 @@ const ConfigSchema = z.object({
   /** A socket's frame budget: a burst, refilled per second; frames beyond it get `rate_limited`. */
   WS_FRAME_BURST: whole(30),
   WS_FRAMES_PER_SECOND: whole(10),
+  /** The largest attachment a user may upload, in bytes. */
+  MAX_ATTACHMENT_BYTES: whole(25 * 1024 * 1024),
+  /** What one user's attachments may take in all, in bytes. */
+  ATTACHMENT_QUOTA_BYTES: whole(1024 * 1024 * 1024),
   /** Open sockets one user may hold on one conversation. */
   MAX_SOCKETS_PER_CONVERSATION: whole(10),
   /** Open user streams (GET /api/events/ws) one user may hold; a newer one closes the oldest with 4029. */

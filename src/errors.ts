@@ -4,7 +4,7 @@
  */
 export class DomainError extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 409 | 410 | 422 | 429 | 503,
+    readonly status: 400 | 403 | 404 | 409 | 410 | 411 | 413 | 422 | 429 | 503,
     message: string,
     readonly errors?: { path: string; message: string }[],
   ) {

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "./app";
+import { removeUnattached } from "./attachments/removal";
 import { config } from "./config";
+import { database } from "./db/client";
 
 export { RateLimiter } from "./limits/rate-limiter";
 export { ConversationRoom } from "./realtime/conversation-room";
@@ -11,4 +13,10 @@ export type { AppType } from "./app";
 // rather than running on a silently substituted default.
 config(env);
 
-export default createApp() satisfies ExportedHandler<Cloudflare.Env>;
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  /** The cron (wrangler.toml [triggers]): uploads never sent within the hour are deleted. */
+  scheduled: (_controller, workerEnv, ctx) => ctx.waitUntil(removeUnattached(database(workerEnv.DB), workerEnv.ATTACHMENTS).then(() => undefined)),
+} satisfies ExportedHandler<Cloudflare.Env>;

@@ -9,7 +9,7 @@ it("exports the ConversationRoom Durable Object, which answers a stranger's send
   const stub = env.CONVERSATION_ROOM.getByName("conversation:999999");
   await runInDurableObject(stub, async (room) => {
     expect(room).toBeInstanceOf(ConversationRoom);
-    expect(await room.send(999999, { userId: 1, firstName: "", lastName: "", body: "hi", clientMessageId: null, replyTo: null, limit: policy(env, "send") })).toEqual({ ok: false, status: 404, detail: "No such conversation." });
+    expect(await room.send(999999, { userId: 1, firstName: "", lastName: "", body: "hi", clientMessageId: null, replyTo: null, attachments: [], limit: policy(env, "send") })).toEqual({ ok: false, status: 404, detail: "No such conversation." });
   });
 });
 

@@ -76,7 +76,7 @@ describe("Ledger: order", () => {
   it("numbers 100 concurrent sends from 3 senders 1 to 100 in the order they were queued, stores each once and commits them in groups", async () => {
     const { id, people } = await conversationOf(3);
     const { ledger, state, committed, recorded, recordedAll } = ledgerOf(id);
-    const inputs: SendInput[] = range(0, 99).map((i) => ({ sender: people[i % 3]!, body: `message ${i}`, clientMessageId: i % 2 ? `key-${i}` : null, replyTo: null, mentions: null }));
+    const inputs: SendInput[] = range(0, 99).map((i) => ({ sender: people[i % 3]!, body: `message ${i}`, clientMessageId: i % 2 ? `key-${i}` : null, replyTo: null, mentions: null, attachments: null }));
 
     const results = (await Promise.all(inputs.map((input) => ledger.send(input)))).map(stored);
 
@@ -109,10 +109,10 @@ describe("Ledger: order", () => {
   it("continues from the stored seqs when a new ledger (a woken room) takes over", async () => {
     const { id, people } = await conversationOf(2);
     const first = ledgerOf(id).ledger;
-    await Promise.all(range(1, 5).map((i) => first.send({ sender: people[0]!, body: `before the wake-up ${i}`, clientMessageId: null, replyTo: null, mentions: null })));
+    await Promise.all(range(1, 5).map((i) => first.send({ sender: people[0]!, body: `before the wake-up ${i}`, clientMessageId: null, replyTo: null, mentions: null, attachments: null })));
 
     const woken = ledgerOf(id);
-    const results = await Promise.all(range(1, 3).map((i) => woken.ledger.send({ sender: people[1]!, body: `after the wake-up ${i}`, clientMessageId: null, replyTo: null, mentions: null })));
+    const results = await Promise.all(range(1, 3).map((i) => woken.ledger.send({ sender: people[1]!, body: `after the wake-up ${i}`, clientMessageId: null, replyTo: null, mentions: null, attachments: null })));
 
     expect(results.map((r) => stored(r).message.seq)).toEqual([6, 7, 8]);
     expect(woken.state.lastSeq).toBe(8);
@@ -124,7 +124,7 @@ describe("Ledger: order", () => {
     const single = { ...env, GROUP_COMMIT_MAX_BATCH: "1" };
     const { ledger, committed } = ledgerOf(id, { env: single });
 
-    const results = await Promise.all(range(1, 12).map((i) => ledger.send({ sender: people[i % 2]!, body: `one at a time ${i}`, clientMessageId: null, replyTo: null, mentions: null })));
+    const results = await Promise.all(range(1, 12).map((i) => ledger.send({ sender: people[i % 2]!, body: `one at a time ${i}`, clientMessageId: null, replyTo: null, mentions: null, attachments: null })));
 
     expect(results.map((r) => stored(r).message.seq)).toEqual(range(1, 12));
     expect(committed.map((flush) => flush.map((m) => m.seq))).toEqual(range(1, 12).map((seq) => [seq]));
@@ -136,7 +136,7 @@ describe("Ledger: retries", () => {
   it("answers a retry sent while the first is in flight with the first message, created: false", async () => {
     const { id, people } = await conversationOf(2);
     const { ledger, committed } = ledgerOf(id);
-    const send = { sender: people[0]!, body: "hello", clientMessageId: "retry-1", replyTo: null, mentions: null };
+    const send = { sender: people[0]!, body: "hello", clientMessageId: "retry-1", replyTo: null, mentions: null, attachments: null };
 
     const [first, again] = (await Promise.all([ledger.send(send), ledger.send({ ...send })])).map(stored);
 
@@ -150,7 +150,7 @@ describe("Ledger: retries", () => {
   it("answers a retry of a stored message with that message, created: false, without storing or committing anything", async () => {
     const { id, people } = await conversationOf(2);
     const { ledger, committed } = ledgerOf(id);
-    const send = { sender: people[0]!, body: "hello", clientMessageId: "retry-2", replyTo: null, mentions: null };
+    const send = { sender: people[0]!, body: "hello", clientMessageId: "retry-2", replyTo: null, mentions: null, attachments: null };
     const first = stored(await ledger.send(send));
 
     const again = stored(await ledger.send({ ...send }));
@@ -159,7 +159,7 @@ describe("Ledger: retries", () => {
 
     for (const retry of [again, afterWake]) {
       expect(retry.created).toBe(false);
-      expect(retry.message).toMatchObject({ id: first.message.id, seq: 1, body: "hello", senderId: people[0]!.id, clientMessageId: "retry-2", replyTo: null, mentions: null });
+      expect(retry.message).toMatchObject({ id: first.message.id, seq: 1, body: "hello", senderId: people[0]!.id, clientMessageId: "retry-2", replyTo: null, mentions: null, attachments: null });
       expect(retry.message.sender).toMatchObject({ id: people[0]!.id, firstName: people[0]!.firstName, lastName: people[0]!.lastName });
     }
     expect(await storedIn(id)).toHaveLength(1);
@@ -172,10 +172,10 @@ describe("Ledger: retries", () => {
     const conflict = { ok: false, status: 409, detail: "This client_message_id was already used with a different message_body." };
 
     const [first, inFlight] = await Promise.all([
-      ledger.send({ sender: people[0]!, body: "the original", clientMessageId: "retry-3", replyTo: null, mentions: null }),
-      ledger.send({ sender: people[0]!, body: "something else", clientMessageId: "retry-3", replyTo: null, mentions: null }),
+      ledger.send({ sender: people[0]!, body: "the original", clientMessageId: "retry-3", replyTo: null, mentions: null, attachments: null }),
+      ledger.send({ sender: people[0]!, body: "something else", clientMessageId: "retry-3", replyTo: null, mentions: null, attachments: null }),
     ]);
-    const later = await ledger.send({ sender: people[0]!, body: "something else", clientMessageId: "retry-3", replyTo: null, mentions: null });
+    const later = await ledger.send({ sender: people[0]!, body: "something else", clientMessageId: "retry-3", replyTo: null, mentions: null, attachments: null });
 
     expect(stored(first).created).toBe(true);
     expect(inFlight).toEqual(conflict);
@@ -189,11 +189,11 @@ describe("Ledger: retries", () => {
 
     const [mine, theirs] = (
       await Promise.all([
-        ledger.send({ sender: people[0]!, body: "mine", clientMessageId: "shared-key", replyTo: null, mentions: null }),
-        ledger.send({ sender: people[1]!, body: "theirs", clientMessageId: "shared-key", replyTo: null, mentions: null }),
+        ledger.send({ sender: people[0]!, body: "mine", clientMessageId: "shared-key", replyTo: null, mentions: null, attachments: null }),
+        ledger.send({ sender: people[1]!, body: "theirs", clientMessageId: "shared-key", replyTo: null, mentions: null, attachments: null }),
       ])
     ).map(stored);
-    const theirsAgain = stored(await ledger.send({ sender: people[1]!, body: "theirs", clientMessageId: "shared-key", replyTo: null, mentions: null }));
+    const theirsAgain = stored(await ledger.send({ sender: people[1]!, body: "theirs", clientMessageId: "shared-key", replyTo: null, mentions: null, attachments: null }));
 
     expect(mine!.created).toBe(true);
     expect(theirs!.created).toBe(true);
@@ -208,15 +208,15 @@ describe("Ledger: retries", () => {
   it("leaves no gap in the seqs when a retry of a stored message shares a flush with new ones", async () => {
     const { id, people } = await conversationOf(2);
     const { ledger, committed } = ledgerOf(id);
-    const old = stored(await ledger.send({ sender: people[0]!, body: "stored earlier", clientMessageId: "old", replyTo: null, mentions: null }));
+    const old = stored(await ledger.send({ sender: people[0]!, body: "stored earlier", clientMessageId: "old", replyTo: null, mentions: null, attachments: null }));
 
     // The first send flushes alone; the three behind it wait and go together in the next flush.
     const [, before, retry, after] = (
       await Promise.all([
-        ledger.send({ sender: people[1]!, body: "opens a flush", clientMessageId: null, replyTo: null, mentions: null }),
-        ledger.send({ sender: people[1]!, body: "before the retry", clientMessageId: "new-1", replyTo: null, mentions: null }),
-        ledger.send({ sender: people[0]!, body: "stored earlier", clientMessageId: "old", replyTo: null, mentions: null }),
-        ledger.send({ sender: people[0]!, body: "after the retry", clientMessageId: "new-2", replyTo: null, mentions: null }),
+        ledger.send({ sender: people[1]!, body: "opens a flush", clientMessageId: null, replyTo: null, mentions: null, attachments: null }),
+        ledger.send({ sender: people[1]!, body: "before the retry", clientMessageId: "new-1", replyTo: null, mentions: null, attachments: null }),
+        ledger.send({ sender: people[0]!, body: "stored earlier", clientMessageId: "old", replyTo: null, mentions: null, attachments: null }),
+        ledger.send({ sender: people[0]!, body: "after the retry", clientMessageId: "new-2", replyTo: null, mentions: null, attachments: null }),
       ])
     ).map(stored);
 
@@ -266,12 +266,12 @@ describe("Ledger: retries", () => {
     const { index, d1 } = await shardOf(id);
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { ledger, state, recordedAll } = ledgerOf(id, { env: { ...env, [`MESSAGES_${index}`]: flaky(d1) } });
-    const send = { sender: people[0]!, body: "did it arrive?", clientMessageId: "lost-answer", replyTo: null, mentions: null };
+    const send = { sender: people[0]!, body: "did it arrive?", clientMessageId: "lost-answer", replyTo: null, mentions: null, attachments: null };
 
     const lost = await ledger.send(send);
     expect(state.loaded).toBe(false);
     const retry = stored(await ledger.send({ ...send }));
-    const next = stored(await ledger.send({ sender: people[1]!, body: "next", clientMessageId: null, replyTo: null, mentions: null }));
+    const next = stored(await ledger.send({ sender: people[1]!, body: "next", clientMessageId: null, replyTo: null, mentions: null, attachments: null }));
     expect(errors).toHaveBeenCalledWith("message flush failed", expect.any(Error));
     errors.mockRestore();
 
@@ -293,7 +293,7 @@ describe("Ledger: large bodies", () => {
   it("stores 60 sends of 4,000 control characters or emoji with gap-free seqs and the bodies intact", async () => {
     const { id, people } = await conversationOf(3);
     const { ledger, committed } = ledgerOf(id);
-    const inputs: SendInput[] = range(0, 59).map((i) => ({ sender: people[i % 3]!, body: i % 3 === 2 ? emoji : controls, clientMessageId: `big-${i}`, replyTo: null, mentions: null }));
+    const inputs: SendInput[] = range(0, 59).map((i) => ({ sender: people[i % 3]!, body: i % 3 === 2 ? emoji : controls, clientMessageId: `big-${i}`, replyTo: null, mentions: null, attachments: null }));
 
     const results = (await Promise.all(inputs.map((input) => ledger.send(input)))).map(stored);
 
@@ -314,7 +314,7 @@ describe("Ledger: large bodies", () => {
   it("mixes large and small bodies in one flush without losing either", async () => {
     const { id, people } = await conversationOf(2);
     const { ledger } = ledgerOf(id);
-    const inputs: SendInput[] = range(0, 29).map((i) => ({ sender: people[i % 2]!, body: i % 5 === 0 ? `short ${i}` : `${controls.slice(0, 3990)}${i}`, clientMessageId: null, replyTo: null, mentions: null }));
+    const inputs: SendInput[] = range(0, 29).map((i) => ({ sender: people[i % 2]!, body: i % 5 === 0 ? `short ${i}` : `${controls.slice(0, 3990)}${i}`, clientMessageId: null, replyTo: null, mentions: null, attachments: null }));
 
     const results = (await Promise.all(inputs.map((input) => ledger.send(input)))).map(stored);
 
@@ -331,9 +331,9 @@ describe("Ledger: watermarks", () => {
 
     const seqs = (
       await Promise.all([
-        ledger.send({ sender: alice, body: "1", clientMessageId: null, replyTo: null, mentions: null }),
-        ledger.send({ sender: bob, body: "2", clientMessageId: null, replyTo: null, mentions: null }),
-        ledger.send({ sender: alice, body: "3", clientMessageId: null, replyTo: null, mentions: null }),
+        ledger.send({ sender: alice, body: "1", clientMessageId: null, replyTo: null, mentions: null, attachments: null }),
+        ledger.send({ sender: bob, body: "2", clientMessageId: null, replyTo: null, mentions: null, attachments: null }),
+        ledger.send({ sender: alice, body: "3", clientMessageId: null, replyTo: null, mentions: null, attachments: null }),
       ])
     ).map((r) => stored(r).message.seq);
     expect(seqs).toEqual([1, 2, 3]);
@@ -355,13 +355,13 @@ describe("Ledger: watermarks", () => {
     const { id, people } = await conversationOf(3);
     const connected: number[] = [];
     const { ledger, state, recordedAll } = ledgerOf(id, { connected });
-    await ledger.send({ sender: people[0]!, body: "once", clientMessageId: "only", replyTo: null, mentions: null });
+    await ledger.send({ sender: people[0]!, body: "once", clientMessageId: "only", replyTo: null, mentions: null, attachments: null });
     await recordedAll();
     const before = await watermarksIn(id);
     expect(before.find((w) => w.userId === people[0]!.id)).toMatchObject({ deliveredSeq: 1, readSeq: 1 });
 
     connected.push(people[2]!.id); // connects after the message was stored: only a new flush delivers to it
-    await ledger.send({ sender: people[0]!, body: "once", clientMessageId: "only", replyTo: null, mentions: null });
+    await ledger.send({ sender: people[0]!, body: "once", clientMessageId: "only", replyTo: null, mentions: null, attachments: null });
     await recordedAll();
 
     expect(await watermarksIn(id)).toEqual(before);
@@ -376,9 +376,9 @@ describe("Ledger: missing conversations", () => {
     const { ledger, committed } = ledgerOf(id);
 
     const results = await Promise.all([
-      ledger.send({ sender: people[0]!, body: "anyone?", clientMessageId: null, replyTo: null, mentions: null }),
-      ledger.send({ sender: people[1]!, body: "hello?", clientMessageId: "k", replyTo: null, mentions: null }),
-      ledger.send({ sender: people[1]!, body: "still there?", clientMessageId: null, replyTo: null, mentions: null }),
+      ledger.send({ sender: people[0]!, body: "anyone?", clientMessageId: null, replyTo: null, mentions: null, attachments: null }),
+      ledger.send({ sender: people[1]!, body: "hello?", clientMessageId: "k", replyTo: null, mentions: null, attachments: null }),
+      ledger.send({ sender: people[1]!, body: "still there?", clientMessageId: null, replyTo: null, mentions: null, attachments: null }),
     ]);
 
     expect(results).toEqual(results.map(() => ({ ok: false, status: 404, detail: "No such conversation." })));
@@ -389,6 +389,6 @@ describe("Ledger: missing conversations", () => {
   it("answers 404 to a send into a conversation that never existed", async () => {
     const { people } = await conversationOf(1);
     const { ledger } = ledgerOf(987_654);
-    expect(await ledger.send({ sender: people[0]!, body: "hi", clientMessageId: null, replyTo: null, mentions: null })).toEqual({ ok: false, status: 404, detail: "No such conversation." });
+    expect(await ledger.send({ sender: people[0]!, body: "hi", clientMessageId: null, replyTo: null, mentions: null, attachments: null })).toEqual({ ok: false, status: 404, detail: "No such conversation." });
   });
 });

@@ -14,9 +14,9 @@ export type Row = {
   c: number;
   p50: number;
   p99: number;
-  /** Successful requests (or messages) per second; null where it means nothing (fan-out latencies). */
+  /** Successful requests (or messages, or MB of a transfer) per second; null where it means nothing (fan-out latencies). */
   rps: number | null;
-  unit: "req/s" | "msg/s" | "";
+  unit: "req/s" | "msg/s" | "MB/s" | "";
   ok?: number;
   failed?: number;
   /** The 1-minute load average when the row was measured: other work on the machine shows here. */

@@ -1,4 +1,5 @@
 // The REST calls the terminal client makes, with the bearer token, renewed once on a 401.
+import type { AttachmentResource } from "../../src/attachments/schemas";
 import type { ConversationResource } from "../../src/conversations/schemas";
 import type { MessageResource } from "../../src/messages/schemas";
 import { AuthEnded, type Auth } from "./auth";
@@ -27,23 +28,25 @@ export class Api {
     readonly auth: Auth,
   ) {}
 
-  async json<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  /**
+   * A request with the bearer token, its answer when it is a success (else a Refusal). `body` is a function
+   * so that the retry after a renewed token gets a fresh one (a stream is read only once).
+   */
+  async request(path: string, init: { method?: string; headers?: Record<string, string>; body?: () => RequestInit["body"] } = {}): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       if (!this.auth.access) await this.auth.refresh();
       const token = this.auth.access;
+      const body = init.body?.();
       const res = await fetch(new URL(path, this.url), {
         method: init.method ?? "GET",
-        headers: {
-          Authorization: `Bearer ${token}`,
-          ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
-          ...(this.#bookmark ? { "X-Hey-Bookmark": this.#bookmark } : {}),
-        },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        headers: { ...init.headers, Authorization: `Bearer ${token}`, ...(this.#bookmark ? { "X-Hey-Bookmark": this.#bookmark } : {}) },
+        body,
+        // Node's fetch streams a ReadableStream body only when told it may answer before the body is sent.
+        ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
       });
       this.#bookmark = res.headers.get("X-Hey-Bookmark") ?? this.#bookmark;
-      const text = await res.text();
-      if (res.ok) return JSON.parse(text) as T;
-      const detail = detailOf(res.status, text);
+      if (res.ok) return res;
+      const detail = detailOf(res.status, await res.text());
       if (res.status === 401 && attempt === 0) {
         try {
           await this.auth.refresh(token);
@@ -54,6 +57,15 @@ export class Api {
       }
       throw new Refusal(res.status, detail);
     }
+  }
+
+  async json<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+    const res = await this.request(path, {
+      method: init.method,
+      headers: init.body === undefined ? {} : { "Content-Type": "application/json" },
+      body: init.body === undefined ? undefined : () => JSON.stringify(init.body),
+    });
+    return (await res.json()) as T;
   }
 
   conversation(id: string): Promise<ConversationResource> {
@@ -94,6 +106,22 @@ export class Api {
       if (error instanceof Refusal && error.status === 403) return null;
       throw error;
     }
+  }
+
+  /** Uploads `size` bytes (`body` gives them, afresh on a retry) as a file of the conversation, to send within the hour. */
+  async upload(id: string, file: { name: string; type: string; size: number; body: () => ReadableStream<Uint8Array> }): Promise<AttachmentResource> {
+    const res = await this.request(`/api/conversations/${id}/attachments/?${new URLSearchParams({ name: file.name })}`, {
+      method: "POST",
+      // The server streams the bytes into storage, which needs their length before the first one.
+      headers: { "Content-Type": file.type, "Content-Length": String(file.size) },
+      body: file.body,
+    });
+    return (await res.json()) as AttachmentResource;
+  }
+
+  /** An attachment's bytes (the answer's body). */
+  download(attachmentId: string): Promise<Response> {
+    return this.request(`/api/attachments/${encodeURIComponent(attachmentId)}/`);
   }
 
   /** A one-time ticket for the current token: sent in band, it extends the open socket's life. */

@@ -1,5 +1,6 @@
 // What a line typed in conversation mode asks for: a message to send, or a command that names a message
-// by the `#seq` printed before its sender (`/react 7 👍`). `//…` sends a line that starts with `/`.
+// by the `#seq` printed before its sender (`/react 7 👍`) or a file (`/attach ~/plan.pdf`, quoted if it
+// holds spaces). `//…` sends a line that starts with `/`.
 // A message is checked here against the server's limits before it goes.
 import { randomUUID } from "node:crypto";
 import { MAX_BODY_CODE_POINTS } from "../../src/messages/schemas";
@@ -12,12 +13,16 @@ export type Input =
   | { kind: "react" | "unreact"; seq: number; emoji: string }
   | { kind: "pin" | "unpin"; seq: number }
   | { kind: "search"; words: string }
+  /** Upload the file at `path`, then send it with `body` (which may be empty). */
+  | { kind: "attach"; path: string; body: string }
+  /** Save message `seq`'s files into `dir`. */
+  | { kind: "download"; seq: number; dir: string }
   /** Not a command, or not as written: what to print instead (one line). */
   | { kind: "help"; text: string };
 
 export const HELP =
-  "commands: /reply SEQ text, /react SEQ EMOJI, /unreact SEQ EMOJI, /pin SEQ, /unpin SEQ, /search words " +
-  "(SEQ is the #number of a message; //text sends /text)";
+  "commands: /reply SEQ text, /react SEQ EMOJI, /unreact SEQ EMOJI, /pin SEQ, /unpin SEQ, /search words, /attach PATH [text], " +
+  "/download SEQ [DIR] (SEQ is the #number of a message; //text sends /text)";
 
 const USAGE = {
   reply: "/reply SEQ text",
@@ -26,7 +31,12 @@ const USAGE = {
   pin: "/pin SEQ",
   unpin: "/unpin SEQ",
   search: "/search words",
+  attach: "/attach PATH [text]",
+  download: "/download SEQ [DIR]",
 } as const;
+
+/** A path as typed: in quotes (which may hold spaces), or up to the first space. */
+const PATH = /^(?:"([^"]+)"|'([^']+)'|(\S+))(?:\s+([\s\S]*))?$/;
 
 /** What `line` asks for; a command that is not as its usage says answers that usage. */
 export function readInput(line: string): Input {
@@ -38,6 +48,11 @@ export function readInput(line: string): Input {
   const kind = name as keyof typeof USAGE;
   const usage = { kind: "help", text: `usage: ${USAGE[kind]}` } as const;
   if (kind === "search") return rest.trim() ? { kind, words: rest.trim() } : usage;
+  if (kind === "attach") {
+    const [, double, single, bare, text = ""] = PATH.exec(rest.trimEnd()) ?? [];
+    const path = double ?? single ?? bare;
+    return path ? { kind, path, body: text } : usage;
+  }
   // The seq as printed (`#7`) or bare, then what the command takes.
   const [, digits, arg = ""] = /^#?([1-9]\d{0,14})(?:\s+([\s\S]*))?$/.exec(rest.trimEnd()) ?? [];
   if (!digits) return usage;
@@ -51,6 +66,11 @@ export function readInput(line: string): Input {
     case "pin":
     case "unpin":
       return arg ? usage : { kind, seq };
+    case "download": {
+      // The directory is the rest of the line, quoted or not (it may hold spaces).
+      const dir = arg.trim();
+      return { kind, seq, dir: /^(["'])(.+)\1$/.exec(dir)?.[2] ?? (dir || ".") };
+    }
   }
 }
 

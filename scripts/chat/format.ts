@@ -1,4 +1,5 @@
 // How the terminal client words things: messages, names, times, and what the server said.
+import type { AttachmentResource } from "../../src/attachments/schemas";
 import { mentionParts } from "../../src/messages/mentions";
 import type { MessageResource } from "../../src/messages/schemas";
 
@@ -33,12 +34,13 @@ export const MARK = { none: " ", pending: "⋯", sent: "✓", failed: "✗", fou
 
 /** One message as a line (or lines, for a body with line breaks); `who` is "you" for the viewer's own. */
 export function messageLine(mark: string, stamp: string, who: string, body: string, note = ""): string {
-  return `${mark} ${stamp} ${who}: ${[clean(body), note].filter(Boolean).join(" ")}`;
+  // A message of files alone has no text: no space after the colon either.
+  return [`${mark} ${stamp} ${who}:`, clean(body), note].filter(Boolean).join(" ");
 }
 
 /**
  * A stored message: `#seq` (what commands name it by), its body with mentions as names, what it carries
- * (edited, pinned, replies, reactions), and on a second line the message it replies to.
+ * (edited, pinned, replies, reactions), then on lines of their own the message it replies to and its files.
  */
 export function showMessage(m: MessageResource, me: number | null, names: Names): string {
   const mine = me !== null && m.sender.id === me;
@@ -53,8 +55,24 @@ export function showMessage(m: MessageResource, me: number | null, names: Names)
     m.reactions.length ? `[${m.reactions.map((r) => `${clean(r.emoji)} ${r.count}`).join(", ")}]` : "",
   ];
   const line = messageLine(mark, stamp, who, withMentions(m.message_body, names, m.mentions), notes.filter(Boolean).join(" "));
-  return m.reply_to ? `${line}\n${quoteOf(m.reply_to, me, names)}` : line;
+  return [line, ...(m.reply_to ? [quoteOf(m.reply_to, me, names)] : []), ...attachmentLines(m.attachments)].join("\n");
 }
+
+/** Bytes for people: 512 B, 3.4 KiB, 12.0 MiB. */
+export function sizeOf(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let n = bytes;
+  let unit = 0;
+  while (n >= 1024 && unit < units.length - 1) {
+    n /= 1024;
+    unit++;
+  }
+  return unit ? `${n.toFixed(1)} ${units[unit]}` : `${bytes} B`;
+}
+
+/** A message's files, one line each under it. */
+export const attachmentLines = (attachments: readonly Pick<AttachmentResource, "name" | "size" | "content_type">[]) =>
+  attachments.map((a) => `  📎 ${clean(a.name)} (${sizeOf(a.size)}, ${a.content_type})`);
 
 /** What a reply answers (a ReplyQuote, or the message itself before it is sent), as the line under it. */
 export function quoteOf(quoted: { sender: Person; preview: string; deleted: boolean }, me: number | null, names: Names): string {

@@ -3,12 +3,24 @@
 // socket's frame budget (WS_FRAMES_PER_SECOND 10 beyond a burst of 30), and a `rate_limited` one waits
 // its retry_after and goes again.
 import { randomUUID } from "node:crypto";
+import type { AttachmentResource } from "../../src/attachments/schemas";
 import { CLIENT_PACE, type ClientFrame } from "../../src/realtime/protocol";
 
 const { perSecond: PER_SECOND, burst: BURST } = CLIENT_PACE;
 
-/** `reply`: the message this line answers (its id goes out as reply_to; its seq names it to the user). */
-export type Outgoing<T> = { id: string; body: string; reply?: { id: number; seq: number }; inFlight: boolean; tag: T };
+/**
+ * `typed`: the line as the user typed it (listed if it never gets through); `reply`: the message it answers
+ * (its id goes out as reply_to; its seq names it to the user); `attachments`: files already uploaded.
+ */
+export type Outgoing<T> = {
+  id: string;
+  body: string;
+  typed: string;
+  reply?: { id: number; seq: number };
+  attachments?: AttachmentResource[];
+  inFlight: boolean;
+  tag: T;
+};
 
 export class Outbox<T> {
   readonly items: Outgoing<T>[] = [];
@@ -21,8 +33,8 @@ export class Outbox<T> {
   /** `send` puts a frame on the live socket, or answers false when there is none (wait for `resend`). */
   constructor(readonly send: (frame: ClientFrame) => boolean) {}
 
-  add(body: string, tag: T, reply?: Outgoing<T>["reply"]): Outgoing<T> {
-    const item = { id: randomUUID(), body, reply, inFlight: false, tag };
+  add(message: Pick<Outgoing<T>, "body" | "typed" | "reply" | "attachments">, tag: T): Outgoing<T> {
+    const item = { ...message, id: randomUUID(), inFlight: false, tag };
     this.items.push(item);
     this.drain();
     return item;
@@ -66,6 +78,7 @@ export class Outbox<T> {
       if (this.#tokens < 1) return this.#schedule(((1 - this.#tokens) / PER_SECOND) * 1000);
       const frame: ClientFrame = { type: "send", message_body: item.body, client_message_id: item.id };
       if (item.reply) frame.reply_to = item.reply.id;
+      if (item.attachments) frame.attachments = item.attachments.map((a) => a.id);
       if (!this.send(frame)) return;
       item.inFlight = true;
       this.#tokens -= 1;

@@ -14,6 +14,8 @@ const PROMPT = "> ";
 export class Screen {
   #tracked = new Set<Printed>();
   #closed = false;
+  #note = "";
+  #progress = "";
 
   constructor(
     readonly rl: Interface,
@@ -77,7 +79,19 @@ export class Screen {
 
   /** The prompt, with a note before it (who is typing), or the plain one. */
   setNote(note: string): void {
+    this.#note = note;
+    this.#setPrompt();
+  }
+
+  /** Something under way (an upload's progress), before the prompt until cleared with "". */
+  setProgress(text: string): void {
+    this.#progress = text;
+    this.#setPrompt();
+  }
+
+  #setPrompt(): void {
     if (!this.tty || this.#closed) return;
+    const note = [this.#progress, this.#note].filter(Boolean).join(" · ");
     this.rl.setPrompt(note ? `${styleText("dim", note)} ${PROMPT}` : PROMPT);
     this.#above(null);
   }

@@ -1,13 +1,15 @@
 // What the terminal client does with events and typed lines: history first, then the conversation live;
 // own lines go ⋯ pending → ✓ sent once acknowledged; read receipts and typing go out as the user reads and types.
 // Typed commands (scripts/chat/commands.ts) name messages by seq: replies go out on the socket like any
-// line, reactions, pins and search over REST.
+// line, reactions, pins and search over REST; a file is uploaded over REST, then sent on the socket.
+import type { AttachmentResource } from "../../src/attachments/schemas";
 import type { ConversationResource } from "../../src/conversations/schemas";
 import type { MessageResource } from "../../src/messages/schemas";
 import { TYPING_SECONDS, type ClientFrame, type ServerEvent } from "../../src/realtime/protocol";
 import { Refusal, type Api } from "./api";
+import { progressLine, saveAttachment, uploadFile } from "./attachments";
 import { readInput, refusalOf, type Input } from "./commands";
-import { clean, eventLine, excerpt, MARK, messageLine, nameOf, plural, quoteOf, searchHitLine, showMessage, timeOf, withMentions, type Names, type Person } from "./format";
+import { attachmentLines, clean, eventLine, excerpt, MARK, messageLine, nameOf, plural, quoteOf, searchHitLine, showMessage, sizeOf, timeOf, withMentions, type Names, type Person } from "./format";
 import { Outbox } from "./outbox";
 import type { Printed, Screen } from "./screen";
 
@@ -86,7 +88,7 @@ export class Session {
 
   /** Every line typed and not yet acknowledged (or, for a command, not yet done), oldest first. */
   get unsent(): string[] {
-    return [...this.outbox.items.map((item) => (item.reply ? `/reply ${item.reply.seq} ${item.body}` : item.body)), ...this.#waiting];
+    return [...this.outbox.items.map((item) => item.typed), ...this.#waiting];
   }
 
   /** Resolves once every typed line has run and every message is acknowledged. */
@@ -101,22 +103,28 @@ export class Session {
    */
   typed(line: string): void {
     const input = readInput(line);
-    const body = input.kind === "send" || input.kind === "reply" ? input.body : "";
+    const body = input.kind === "send" || input.kind === "reply" || input.kind === "attach" ? input.body : "";
     const refusal = body.trim() ? refusalOf(body) : null;
     if (refusal) return this.screen.problem(`Not sent: ${refusal}${this.screen.tty ? " (↑ brings the line back to edit)" : ""}`);
     this.screen.eraseEcho(line);
     if (!line.trim()) return;
     this.#waiting.push(line);
     this.#input = this.#input
-      .then(() => this.#run(input))
+      .then(() => this.#run(input, line))
       .catch((error: Error) => this.screen.problem(error instanceof Refusal ? `${error.detail} (HTTP ${error.status})` : error.message))
       .finally(() => this.#waiting.shift());
   }
 
-  async #run(input: Input): Promise<void> {
+  async #run(input: Input, typed: string): Promise<void> {
     switch (input.kind) {
       case "send":
-        return this.#send(input.body);
+        return this.#send({ body: input.body, typed });
+      case "attach": {
+        // Uploaded once: from then on the message is an outbox line like any other, kept across reconnects.
+        const progress = progressLine(this.screen, input.path);
+        const attachment = await uploadFile(this.api, this.conversationId, input.path, progress.update).finally(progress.done);
+        return this.#send({ body: input.body, typed, attachments: [attachment] });
+      }
       case "help":
         return this.screen.notice(input.text);
       case "search":
@@ -128,7 +136,14 @@ export class Session {
     switch (input.kind) {
       case "reply":
         if (target.deleted) return this.screen.problem(`Not sent: #${target.seq} is deleted.`);
-        return this.#send(input.body, target);
+        return this.#send({ body: input.body, typed, reply: target });
+      case "download":
+        if (!target.attachments.length) return this.screen.problem(`#${target.seq} has no files.`);
+        for (const attachment of target.attachments) {
+          const path = await saveAttachment(this.api, attachment, input.dir);
+          this.screen.notice(`saved ${path} (${sizeOf(attachment.size)})`);
+        }
+        return;
       case "react":
       case "unreact":
       case "pin":
@@ -143,12 +158,13 @@ export class Session {
     }
   }
 
-  /** `reply`: the message this line answers, quoted under it. */
-  #send(line: string, reply?: MessageResource): void {
-    let text = messageLine(MARK.pending, timeOf(new Date().toISOString()), "you", withMentions(line, this.#nameOf));
-    if (reply) text += `\n${quoteOf({ sender: reply.sender, preview: reply.message_body, deleted: false }, this.me, this.#nameOf)}`;
-    const printed = this.screen.print(text, true);
-    const item = this.outbox.add(line, printed, reply && { id: reply.id, seq: reply.seq });
+  /** `reply`: the message this line answers, quoted under it; `attachments`: its files, uploaded. */
+  #send({ body, typed, reply, attachments }: { body: string; typed: string; reply?: MessageResource; attachments?: AttachmentResource[] }): void {
+    const lines = [messageLine(MARK.pending, timeOf(new Date().toISOString()), "you", withMentions(body, this.#nameOf))];
+    if (reply) lines.push(quoteOf({ sender: reply.sender, preview: reply.message_body, deleted: false }, this.me, this.#nameOf));
+    if (attachments) lines.push(...attachmentLines(attachments));
+    const printed = this.screen.print(lines.join("\n"), true);
+    const item = this.outbox.add({ body, typed, reply: reply && { id: reply.id, seq: reply.seq }, attachments }, printed);
     this.#mine.add(item.id);
   }
 
@@ -248,7 +264,7 @@ export class Session {
     }
     if (ours) {
       this.outbox.settle(id);
-      if (!ours.tag || !this.screen.mark(ours.tag, MARK.failed)) this.screen.problem(`${MARK.failed} “${excerpt(ours.body)}”`);
+      if (!ours.tag || !this.screen.mark(ours.tag, MARK.failed)) this.screen.problem(`${MARK.failed} ${labelOf(ours)}`);
       return this.screen.problem(`Not sent: ${event.detail}`);
     }
     this.screen.problem(`${event.code}: ${event.detail}`);
@@ -262,7 +278,7 @@ export class Session {
     const item = this.outbox.settle(id);
     if (!item) return;
     if (item.tag && this.screen.mark(item.tag, MARK.sent)) return;
-    this.screen.print(`${MARK.sent} sent: “${excerpt(item.body)}”`);
+    this.screen.print(`${MARK.sent} sent: ${labelOf(item)}`);
   }
 
   #show(m: MessageResource): void {
@@ -309,3 +325,7 @@ export class Session {
     this.outbox.stop();
   }
 }
+
+/** An own message in a line about it: its text, or (with none) its files. */
+const labelOf = ({ body, attachments = [] }: { body: string; attachments?: AttachmentResource[] }) =>
+  body.trim() ? `“${excerpt(body)}”` : attachments.map((a) => `📎 ${clean(a.name)}`).join(", ");

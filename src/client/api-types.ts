@@ -368,6 +368,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/conversations/{id}/attachments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to attach to a message
+         * @description The body is the file's bytes (not multipart), with `Content-Length` and its `Content-Type`; `name` is its file name. It is streamed into storage, never held whole. PNG, JPEG, GIF, WebP, PDF, plain text, MP3, Ogg, WAV, MP4 and WebM keep their type when the bytes carry its signature; anything else is stored as application/octet-stream and always downloaded. Past `MAX_ATTACHMENT_BYTES` (25 MiB), or past the uploader's `ATTACHMENT_QUOTA_BYTES` in all, 413. Send it with a message (`attachments`) within the hour, or it is deleted.
+         */
+        post: operations["uploadAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/links/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signed links to attachments, for browsers
+         * @description Each link works without a token for an hour: put it in an `<img src>` or a download link. Ids the caller cannot see are left out.
+         */
+        post: operations["linkAttachments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{attachment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment
+         * @description With a bearer token (a participant of its conversation) or a signed link from `POST /api/attachments/links/` (`expires` and `signature`); 404 for anyone else. `ETag` is the SHA-256; `If-None-Match` gives 304 and `Range` 206. Images are inline, everything else a download, always with `nosniff` and a sandboxing CSP, so an uploaded page or script never runs as this origin.
+         */
+        get: operations["getAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/": {
         parameters: {
             query?: never;
@@ -878,6 +938,8 @@ export interface components {
             pinned_at: string | null;
             /** @description Who pinned it. */
             pinned_by: number | null;
+            /** @description Its files, in the order sent; a deleted message has none. */
+            attachments: components["schemas"]["Attachment"][];
         };
         /** @description The message a reply answers. */
         ReplyQuote: {
@@ -898,14 +960,29 @@ export interface components {
             /** @description Whether the caller reacted with this emoji. */
             me: boolean;
         };
+        Attachment: {
+            id: string;
+            name: string;
+            /** @description As declared when its bytes carry the type's signature; otherwise application/octet-stream. */
+            content_type: string;
+            size: number;
+            /** @description Hex SHA-256 of the bytes (also the download's ETag). */
+            sha256: string;
+            width: number | null;
+            height: number | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         /** @description Mention a participant by writing `<@USER_ID>` in the body. */
         NewMessage: {
-            /** @description 1 to 4000 Unicode code points (surrounding white space not counted). */
+            /** @description Up to 4000 Unicode code points (surrounding white space not counted); empty only with attachments. */
             message_body: string;
             /** @description Makes the send idempotent for this sender in this conversation. */
             client_message_id?: string;
             /** @description The id of a message of the same conversation (not deleted) that this one replies to. */
             reply_to?: number;
+            /** @description Up to 10 uploads (POST …/attachments/) of the sender's to this conversation, from the last hour, not sent yet. With any, `message_body` may be empty. */
+            attachments?: string[];
         };
         MessagePage: {
             count: number;
@@ -940,8 +1017,28 @@ export interface components {
             delivered_up_to?: number;
             read_up_to?: number;
         };
-        /** @description Mention a participant by writing `<@USER_ID>` in the body. */
-        NewFlatMessage: components["schemas"]["NewMessage"] & {
+        /** @description One signed link per attachment the caller can see (the others are absent). */
+        AttachmentLinks: {
+            links: {
+                [key: string]: {
+                    url: string;
+                    /** Format: date-time */
+                    expires_at: string;
+                };
+            };
+        };
+        AttachmentLinksRequest: {
+            ids: string[];
+        };
+        NewFlatMessage: {
+            /** @description Up to 4000 Unicode code points (surrounding white space not counted); empty only with attachments. */
+            message_body: string;
+            /** @description Makes the send idempotent for this sender in this conversation. */
+            client_message_id?: string;
+            /** @description The id of a message of the same conversation (not deleted) that this one replies to. */
+            reply_to?: number;
+            /** @description Up to 10 uploads (POST …/attachments/) of the sender's to this conversation, from the last hour, not sent yet. With any, `message_body` may be empty. */
+            attachments?: string[];
             conversation: number;
         };
         ChatPage: {
@@ -2818,6 +2915,198 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Message"][];
                 };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadAttachment: {
+        parameters: {
+            query: {
+                name: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkAttachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachmentLinksRequest"];
+            };
+        };
+        responses: {
+            /** @description The links. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentLinks"];
+                };
+            };
+            /** @description Invalid input; `errors` names each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttachment: {
+        parameters: {
+            query?: {
+                expires?: number | null;
+                signature?: string;
+            };
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified: the ETag matched. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, invalid or expired access token. */
             401: {

@@ -156,6 +156,42 @@ export const mentions = sqliteTable(
 );
 
 /**
+ * Uploaded files (the bytes are in R2 under `id`). `message_id` is null until a send attaches the upload;
+ * uploads left unattached are deleted after an hour. No foreign keys: the conversation's purge and the
+ * cleanup delete the objects with the rows, so rows must not vanish by cascade first.
+ */
+export const attachments = sqliteTable(
+  "attachments",
+  {
+    id: text("id").primaryKey(),
+    uploaderId: integer("uploader_id").notNull(),
+    conversationId: integer("conversation_id").notNull(),
+    messageId: integer("message_id"),
+    name: text("name").notNull(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    index("attachments_uploader").on(t.uploaderId, t.size),
+    index("attachments_conversation").on(t.conversationId),
+    index("attachments_message").on(t.messageId),
+    index("attachments_unattached").on(t.createdAt).where(sql`${t.messageId} IS NULL`),
+  ],
+);
+
+export type AttachmentRow = typeof attachments.$inferSelect;
+
+/** Keys the Worker makes for itself on first use (the one for signed attachment links): nothing to configure. */
+export const signingKeys = sqliteTable("signing_keys", {
+  name: text("name").primaryKey(),
+  key: text("key").notNull(),
+});
+
+/**
  * How many conversations each message shard holds, so a new conversation goes to the least full open
  * one without counting rows. A shard's row appears with its first conversation.
  */

@@ -6,6 +6,9 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 
 const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
 
+/** An attachment as a message keeps it. */
+export type StoredAttachment = { id: string; name: string; contentType: string; size: number; sha256: string; width: number | null; height: number | null; createdAt: number };
+
 /** `id` is the shard's own row id; the API's message id also names the shard (see src/db/shards.ts). */
 export const messages = sqliteTable(
   "messages",
@@ -28,6 +31,8 @@ export const messages = sqliteTable(
     mentions: text("mentions", { mode: "json" }).$type<number[]>(),
     pinnedAt: timestamp("pinned_at"),
     pinnedBy: integer("pinned_by"),
+    /** Copies of the attachments' descriptions (the rows are in the main database, the bytes in R2). */
+    attachments: text("attachments", { mode: "json" }).$type<StoredAttachment[]>(),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq),

@@ -9,8 +9,14 @@ import { settled } from "../realtime/outcome";
 import { visibleMessage, type Reads } from "./listing";
 
 /** Sends as the token's user; `created` is false for a retry of an earlier send. */
-export async function sendMessage(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, auth: AuthContext, body: string, clientMessageId: string | null, replyTo: number | null) {
-  const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, body, clientMessageId, replyTo, limit: policy(env, "send") };
+export async function sendMessage(
+  env: Cloudflare.Env,
+  reads: ReadSessions,
+  conversationId: number,
+  auth: AuthContext,
+  send: { body: string; clientMessageId: string | null; replyTo: number | null; attachments: string[] },
+) {
+  const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, ...send, limit: policy(env, "send") };
   return settled(reads, await room(env, conversationId).send(conversationId, request));
 }
 

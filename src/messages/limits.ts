@@ -11,3 +11,6 @@ export const MAX_REACTION_EMOJI = 20;
 
 /** A conversation keeps at most this many pinned messages. */
 export const MAX_PINS = 50;
+
+/** A message carries at most this many files. */
+export const MAX_ATTACHMENTS = 10;

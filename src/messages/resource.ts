@@ -1,3 +1,4 @@
+import { toAttachmentResource } from "../attachments/resource";
 import type { ChatMessageResource, MessageResource } from "./schemas";
 import { statusOf, type StatusView } from "./status";
 import type { Sender, StoredMessage } from "./store";
@@ -31,5 +32,6 @@ export function toMessageResource(m: StoredMessage, view: StatusView): MessageRe
     reactions: m.reactions.map((r) => ({ emoji: r.emoji, count: r.users.length, me: r.users.includes(view.viewerId) })),
     pinned_at: m.pinnedAt?.toISOString() ?? null,
     pinned_by: m.pinnedBy,
+    attachments: (m.attachments ?? []).map(toAttachmentResource),
   };
 }

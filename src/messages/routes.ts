@@ -146,7 +146,7 @@ export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), body.message_body, key, body.reply_to ?? null);
+    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
     return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {

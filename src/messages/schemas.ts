@@ -1,17 +1,24 @@
 import { z } from "@hono/zod-openapi";
 
-import { bodyLength, MAX_BODY_CODE_POINTS } from "./limits";
+import { AttachmentId, AttachmentSchema } from "../attachments/schemas";
+import { bodyLength, MAX_ATTACHMENTS, MAX_BODY_CODE_POINTS } from "./limits";
 
 export { MAX_BODY_CODE_POINTS };
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** 1 to 4,000 code points once surrounding white space is trimmed for the check; stored as sent. */
-export const MessageBodySchema = z
+/** At most 4,000 code points once surrounding white space is trimmed for the check; stored as sent. */
+const MessageTextSchema = z
   .string()
-  .refine((body) => body.trim().length > 0, "The message is empty.")
   .refine((body) => bodyLength(body) <= MAX_BODY_CODE_POINTS, `At most ${MAX_BODY_CODE_POINTS} characters.`)
   // A lone surrogate is no character: stored, it would come back as U+FFFD, not as the body acknowledged.
   .refine((body) => !LONE_SURROGATE.test(body), "The message contains a broken character (a lone UTF-16 surrogate).")
+  .openapi({ description: `Up to ${MAX_BODY_CODE_POINTS} Unicode code points (surrounding white space not counted); empty only with attachments.` });
+
+/** 1 to 4,000 code points. */
+export const MessageBodySchema = z
+  .string()
+  .refine((body) => body.trim().length > 0, "The message is empty.")
+  .pipe(MessageTextSchema)
   .openapi({ description: `1 to ${MAX_BODY_CODE_POINTS} Unicode code points (surrounding white space not counted).` });
 
 export const ClientMessageIdSchema = z
@@ -23,10 +30,32 @@ export const ClientMessageIdSchema = z
 
 export const ReplyToSchema = z.int().positive().openapi({ description: "The id of a message of the same conversation (not deleted) that this one replies to." });
 
+export const AttachmentIdsSchema = z
+  .array(AttachmentId)
+  .max(MAX_ATTACHMENTS)
+  .openapi({ description: `Up to ${MAX_ATTACHMENTS} uploads (POST …/attachments/) of the sender's to this conversation, from the last hour, not sent yet. With any, \`message_body\` may be empty.` });
+
+/** A send's fields: the body may be empty when files come with it. */
+export const sendFields = {
+  message_body: MessageTextSchema,
+  client_message_id: ClientMessageIdSchema.optional(),
+  reply_to: ReplyToSchema.optional(),
+  attachments: AttachmentIdsSchema.optional(),
+};
+
+/** A body with nothing in it is refused unless files come with it. */
+export const notEmpty = (send: { message_body: string; attachments?: string[] | undefined }, ctx: z.RefinementCtx) => {
+  if (send.message_body.trim().length === 0 && !send.attachments?.length) ctx.addIssue({ code: "custom", path: ["message_body"], message: "The message is empty." });
+};
+
 export const SendSchema = z
-  .object({ message_body: MessageBodySchema, client_message_id: ClientMessageIdSchema.optional(), reply_to: ReplyToSchema.optional() })
+  .object(sendFields)
+  .superRefine(notEmpty)
   .openapi("NewMessage", { description: "Mention a participant by writing `<@USER_ID>` in the body." });
-export const FlatSendSchema = SendSchema.extend({ conversation: z.int().positive() }).openapi("NewFlatMessage");
+export const FlatSendSchema = z
+  .object({ ...sendFields, conversation: z.int().positive() })
+  .superRefine(notEmpty)
+  .openapi("NewFlatMessage");
 export const EditSchema = z.object({ message_body: MessageBodySchema }).strict().openapi("MessageEdit");
 
 export const STATUSES = ["sent", "delivered", "read"] as const;
@@ -77,6 +106,7 @@ export const MessageSchema = z
     reactions: z.array(ReactionSchema).openapi({ description: "Per emoji, in the order each was first used." }),
     pinned_at: z.iso.datetime().nullable(),
     pinned_by: z.int().nullable().openapi({ description: "Who pinned it." }),
+    attachments: z.array(AttachmentSchema).openapi({ description: "Its files, in the order sent; a deleted message has none." }),
   })
   .openapi("Message");
 

@@ -4,7 +4,7 @@
 import { and, asc, count, desc, eq, gt, gte, lte, lt, max, ne, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { SHARD_SLOTS, type Shard } from "../db/shards";
-import { messages, reactions } from "../db/shard-schema";
+import { messages, reactions, type StoredAttachment } from "../db/shard-schema";
 
 export type Sender = { id: number; firstName: string; lastName: string };
 /** The message a reply quotes, as its row holds it (`preview` is empty once it is deleted). */
@@ -65,6 +65,7 @@ export const columns = (s: Shard) => ({
   mentions: messages.mentions,
   pinnedAt: messages.pinnedAt,
   pinnedBy: messages.pinnedBy,
+  attachments: messages.attachments,
   replyTo: replyParent(s),
   replyCount,
   reactions: reactionRows,
@@ -174,9 +175,10 @@ export function changedSince(s: Shard, conversationId: number, upTo: number, aft
 
 /**
  * One queued send as a flush writes it: `s` sender, `b` body, `k` client_message_id (or null), `r` the
- * row id of the message it replies to (or null), `m` the participants it mentions (or null).
+ * row id of the message it replies to (or null), `m` the participants it mentions (or null), `a` its
+ * attachments (or null).
  */
-export type PendingRow = { s: number; b: string; k: string | null; r: number | null; m: number[] | null };
+export type PendingRow = { s: number; b: string; k: string | null; r: number | null; m: number[] | null; a: StoredAttachment[] | null };
 
 const field = (name: keyof PendingRow) => sql.raw(`json_extract(j.value, '$.${name}')`);
 
@@ -226,6 +228,7 @@ export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[]
       mentions: sql<string | null>`${field("m")}`.as("mentions"),
       pinnedAt: sql<null>`NULL`.as("pinned_at"),
       pinnedBy: sql<null>`NULL`.as("pinned_by"),
+      attachments: sql<string | null>`${field("a")}`.as("attachments"),
     })
     .from(sql`json_each(${JSON.stringify(rows)}) j`)
     .where(sql`(${field("k")} IS NULL OR NOT EXISTS (${stored})) AND (${field("r")} IS NULL OR EXISTS (${parent}))`);
@@ -254,7 +257,7 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
   const set =
     change.kind === "edit"
       ? { body: change.body, mentions: change.mentions, editedAt: new Date(), changeSeq: nextChange(conversationId) }
-      : { body: "", mentions: null, deleted: true, pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) };
+      : { body: "", mentions: null, attachments: null, deleted: true, pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) };
   const [[before], changed, , [message]] = await s.db.batch([
     selectMessage(s, conversationId, messageId),
     s.db.update(messages).set(set).where(allowed).returning({ id: messages.id }),

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { ClientMessageIdSchema, MessageBodySchema, ReplyToSchema } from "../messages/schemas";
+import { notEmpty, sendFields } from "../messages/schemas";
 import type { ClientFrame } from "./protocol";
 
 /** Client frames, validated with the same rules as REST. */
 export const ClientFrameSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("send"), message_body: MessageBodySchema, client_message_id: ClientMessageIdSchema.optional(), reply_to: ReplyToSchema.optional() }),
+  z.object({ type: z.literal("send"), ...sendFields }).superRefine(notEmpty),
   z
     .object({ type: z.literal("receipt"), delivered_up_to: z.int().min(0).optional(), read_up_to: z.int().min(0).optional() })
     .refine((r) => r.delivered_up_to !== undefined || r.read_up_to !== undefined, "Give delivered_up_to, read_up_to, or both."),

@@ -24,6 +24,9 @@ import { Fanout } from "./fanout";
 import { Inbox, introductions, summary } from "./inbox";
 import { Ledger, type SendResult } from "./ledger";
 import { MarkQueue } from "./mark-queue";
+import { attachable, stored } from "../attachments/store";
+import { removeMessageAttachments } from "../attachments/removal";
+import type { StoredAttachment } from "../db/shard-schema";
 import { fail, ok, type Failure, type Limit, type Outcome } from "./outcome";
 import { CLOSE, TYPING_SECONDS } from "./protocol";
 import { purgeStep, purging, startPurge } from "./purge";
@@ -43,7 +46,16 @@ const NO_MESSAGE = "No such message.";
  * A send as a route hands it over: the names come from the token's own lookup, so they are fresh, and
  * the limit's policy from the Worker's configuration.
  */
-export type SendRequest = { userId: number; firstName: string; lastName: string; body: string; clientMessageId: string | null; replyTo: number | null; limit: Policy };
+export type SendRequest = {
+  userId: number;
+  firstName: string;
+  lastName: string;
+  body: string;
+  clientMessageId: string | null;
+  replyTo: number | null;
+  attachments: string[];
+  limit: Policy;
+};
 type Admission = { identity: SocketIdentity; after: number | null; afterChange: number | null };
 
 /**
@@ -60,6 +72,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   readonly #limits = new SendLimits(this.env);
   readonly #inbox = new Inbox(this.env);
   readonly #marks = new MarkQueue(this.env, () => this.#state!.shard!.index);
+  /** Uploads named by sends queued or made here (see #queueSend). */
+  readonly #claimed = new Set<string>();
   /** Membership changes run one at a time: each checks the state the one before left. */
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -76,7 +90,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     this.#names.remember({ id: request.userId, firstName: request.firstName, lastName: request.lastName });
     const prepared = await this.#prepareSend(conversationId, request.userId, request.limit);
     if ("ok" in prepared) return prepared;
-    const result = await this.#ledger!.send({ sender: prepared.sender, body: request.body, clientMessageId: request.clientMessageId, replyTo: request.replyTo, mentions: this.#mentions(request.body) });
+    const result = await this.#queueSend(prepared.sender, request.body, request.clientMessageId, request.replyTo, request.attachments);
     if (!result.ok) return result;
     return { ok: true, value: { message: this.#resource(result.message, request.userId), created: result.created, limit: prepared.limit }, ...(result.bookmarks && { bookmarks: result.bookmarks }) };
   }
@@ -268,7 +282,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       }
       return this.#scheduleAlarm(nextTicket);
     }
-    if (await purgeStep(this.ctx.storage, database(this.env.DB), shardAt(this.env, purge.shard), purge.conversationId)) this.#state = null;
+    if (await purgeStep(this.ctx.storage, database(this.env.DB), this.env.ATTACHMENTS, shardAt(this.env, purge.shard), purge.conversationId)) this.#state = null;
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -377,6 +391,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       if (changed) {
         const type = message.deleted ? "message.deleted" : "message.updated";
         this.#fanout.message(type, message, state.watermarks());
+        // A tombstone keeps no files: their rows and objects go, after the answer and after the flush that
+        // sent them has marked them sent (so none is left behind unmarked).
+        if (message.deleted && before.attachments?.length) {
+          this.#afterwards(this.#ledger!.afterRecords(() => removeMessageAttachments(database(this.env.DB), this.env.ATTACHMENTS, message.id).then(() => undefined)));
+        }
         // The main database's records change after any flush's still being written: the mentions the
         // chat list counts, and the copy of the last message (members with a stream open are told).
         const db = database(this.env.DB);
@@ -426,6 +445,28 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       return this.#resource(stored!, userId);
     });
     return outcome.ok ? { ...outcome, bookmarks } : outcome;
+  }
+
+  /**
+   * REST and socket sends alike, once prepared: the mentions resolved, the uploads checked, then the ledger.
+   * An upload is claimed while its send is queued, and stays claimed once sent (ids are never reused),
+   * so two sends can't both carry it.
+   */
+  async #queueSend(sender: Sender, body: string, clientMessageId: string | null, replyTo: number | null, uploads: string[]): Promise<SendResult> {
+    const found = uploads.length ? await this.#attachable(uploads, sender.id) : null;
+    const claimed = Array.isArray(found) ? found.map((a) => a.id) : [];
+    for (const id of claimed) this.#claimed.add(id);
+    const result = await this.#ledger!.send({ sender, body, clientMessageId, replyTo, mentions: this.#mentions(body), attachments: found });
+    if (!result.ok || !result.created) for (const id of claimed) this.#claimed.delete(id);
+    return result;
+  }
+
+  /** The uploads a send names, in its order, or "invalid" unless every one is the sender's, to here, recent, unsent and unclaimed. */
+  async #attachable(ids: string[], senderId: number): Promise<StoredAttachment[] | "invalid"> {
+    if (new Set(ids).size !== ids.length || ids.some((id) => this.#claimed.has(id))) return "invalid";
+    const rows = await attachable(database(this.env.DB), ids, senderId, this.#state!.conversationId, Date.now());
+    const byId = new Map(rows.map((r) => [r.id, stored(r)]));
+    return ids.every((id) => byId.has(id)) ? ids.map((id) => byId.get(id)!) : "invalid";
   }
 
   /** The participants a body mentions (a mention of anyone else is plain text), or null. */
@@ -501,7 +542,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const prepared = await this.#prepareSend(this.#state!.conversationId, userId);
       return "ok" in prepared ? prepared : prepared.sender;
     },
-    queueSend: (sender, body, clientMessageId, replyTo): Promise<SendResult> => this.#ledger!.send({ sender, body, clientMessageId, replyTo, mentions: this.#mentions(body) }),
+    queueSend: (sender, body, clientMessageId, replyTo, attachments): Promise<SendResult> => this.#queueSend(sender, body, clientMessageId, replyTo, attachments),
     resourceOf: (result, viewerId) => this.#resource(result.message, viewerId),
     receipt: async (userId, delivered, read) => {
       const outcome = await this.receipt(this.#state!.conversationId, userId, delivered, read);

@@ -2,6 +2,8 @@ import { config } from "../config";
 import type { Database } from "../db/client";
 import { shardWriteSession, type WrittenBookmarks } from "../db/sessions";
 import { earlierSends, insertFresh, QUOTE_LENGTH, replyParents, rowIdIn, type MessageRow, type PendingRow, type Sender, type StoredMessage } from "../messages/store";
+import { attached } from "../attachments/store";
+import type { StoredAttachment } from "../db/shard-schema";
 import { onlineAmong } from "../presence/presence";
 import { conversationAdvanced, mentionsRecorded, watermarksRaised, type MentionRow, type Raise } from "../messages/writes";
 import type { Failure } from "./outcome";
@@ -11,7 +13,15 @@ import type { ConversationState } from "./state";
  * A send as the room's ledger takes it: the room has checked the sender is a participant and resolved
  * the participants the body mentions; `replyTo` is a message id, checked by the flush that stores it.
  */
-export type SendInput = { sender: Sender; body: string; clientMessageId: string | null; replyTo: number | null; mentions: number[] | null };
+export type SendInput = {
+  sender: Sender;
+  body: string;
+  clientMessageId: string | null;
+  replyTo: number | null;
+  mentions: number[] | null;
+  /** What the room found of the uploads the send names; "invalid" fails the send unless it is a retry. */
+  attachments: StoredAttachment[] | null | "invalid";
+};
 
 /** `bookmarks`: the flush's write on the shard, for read-your-writes on replicas. */
 export type SendResult = { ok: true; message: StoredMessage; created: boolean; bookmarks?: WrittenBookmarks } | Failure;
@@ -41,7 +51,7 @@ export type LedgerHooks = {
  * What flushes owe the main database: the newest message, watermark raises and mentions, merged until
  * written; `messages` are those whose events the hubs have yet to get.
  */
-type Owed = { last: StoredMessage; raises: Map<number, Raise>; mentions: MentionRow[]; messages: StoredMessage[] };
+type Owed = { last: StoredMessage; raises: Map<number, Raise>; mentions: MentionRow[]; attached: { a: string; m: number }[]; messages: StoredMessage[] };
 
 const RECORD_ATTEMPTS = 3;
 
@@ -85,7 +95,7 @@ export class Ledger {
     const earlier = key ? this.#inflight.get(key) : undefined;
     if (earlier) return asRetry(await earlier, input.body);
     // `r` becomes the quoted message's row id once the flush knows the shard.
-    const row: PendingRow = { s: input.sender.id, b: input.body, k: input.clientMessageId, r: null, m: input.mentions };
+    const row: PendingRow = { s: input.sender.id, b: input.body, k: input.clientMessageId, r: null, m: input.mentions, a: input.attachments === "invalid" ? null : input.attachments };
     const result = new Promise<SendResult>((resolve) => this.#queue.push({ input, row, bytes: encoder.encode(JSON.stringify(row)).length, resolve }));
     if (key) {
       this.#inflight.set(key, result);
@@ -149,7 +159,7 @@ export class Ledger {
       // A reply to an id of another shard names no message here: row 0, which never exists.
       for (const p of batch) p.row.r = p.input.replyTo === null ? null : (rowIdIn(shard, p.input.replyTo) ?? 0);
       const rows = batch.map((p) => p.row);
-      const chunks = chunk(batch);
+      const chunks = chunk(batch.filter((p) => p.input.attachments !== "invalid"));
       const [earlier, quoted, ...rest] = await shard.db.batch([
         // A retry's first copy and the messages replies quote, looked up before the inserts (which skip
         // retries and replies to nothing), in the same transaction.
@@ -162,7 +172,8 @@ export class Ledger {
       const parents = new Map((quoted as MessageRow[]).map((m) => [rowIdIn(shard, m.id)!, m]));
       const isRetry = (p: Pending) => p.row.k !== null && stored.has(`${p.row.s}:${p.row.k}`);
       const orphan = (p: Pending) => !isRetry(p) && p.row.r !== null && !parents.has(p.row.r);
-      const fresh = batch.filter((p) => !isRetry(p) && !orphan(p));
+      const unattachable = (p: Pending) => !isRetry(p) && p.input.attachments === "invalid";
+      const fresh = batch.filter((p) => !isRetry(p) && !orphan(p) && !unattachable(p));
       if (inserted.length !== fresh.length) throw new Error(`a flush of ${fresh.length} new messages stored ${inserted.length}`);
       const names = parents.size ? await this.hooks.senders([...new Set([...parents.values()].map((m) => m.senderId))]) : new Map<number, Sender>();
 
@@ -178,6 +189,7 @@ export class Ledger {
         deleted: false,
         changeSeq: 0,
         mentions: p.row.m,
+        attachments: p.row.a,
         pinnedAt: null,
         pinnedBy: null,
         replyCount: 0,
@@ -199,6 +211,8 @@ export class Ledger {
           p.resolve(asRetry({ ok: true, message, created: true, bookmarks }, p.input.body));
         } else if (orphan(p)) {
           p.resolve({ ok: false, status: 400, detail: "`reply_to` names no message of this conversation that can be replied to (it may have been deleted)." });
+        } else if (unattachable(p)) {
+          p.resolve({ ok: false, status: 400, detail: "`attachments` names a file that is not your upload to this conversation from the last hour, or one already sent." });
         }
       }
     } catch (error) {
@@ -216,7 +230,7 @@ export class Ledger {
    */
   #settle(messages: StoredMessage[]): void {
     const state = this.state;
-    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), mentions: [], messages: [] };
+    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), mentions: [], attached: [], messages: [] };
     const raise = (u: number, d: number, r: number) => {
       const had = owed.raises.get(u);
       owed.raises.set(u, { u, d: Math.max(d, had?.d ?? 0), r: Math.max(r, had?.r ?? 0) });
@@ -226,7 +240,10 @@ export class Ledger {
     for (const r of owed.raises.values()) state.mark({ userId: r.u, deliveredSeq: r.d, readSeq: r.r });
     owed.last = messages.at(-1)!;
     owed.messages.push(...messages);
-    for (const m of messages) if (m.mentions) owed.mentions.push({ seq: m.seq, mentions: m.mentions });
+    for (const m of messages) {
+      if (m.mentions) owed.mentions.push({ seq: m.seq, mentions: m.mentions });
+      for (const a of m.attachments ?? []) owed.attached.push({ a: a.id, m: m.id });
+    }
     this.#owed = owed;
     this.#recording = this.#recording.then(() => this.#record());
   }
@@ -250,6 +267,7 @@ export class Ledger {
           conversationAdvanced(db, id, owed.last),
           watermarksRaised(db, id, [...owed.raises.values()], owed.last.sentAt),
           mentionsRecorded(db, id, owed.mentions),
+          attached(db, owed.attached),
         ]);
         this.hooks.recorded(owed.messages, online.map((o) => o.userId));
         return;
@@ -265,14 +283,14 @@ export class Ledger {
   }
 }
 
-/** Two debts as one: the later's newest message and events, the higher of each raise, the mentions of both. */
+/** Two debts as one: the later's newest message and events, the higher of each raise, the mentions and attachments of both. */
 function merge(earlier: Owed, later: Owed): Owed {
   const raises = new Map(earlier.raises);
   for (const r of later.raises.values()) {
     const had = raises.get(r.u);
     raises.set(r.u, { u: r.u, d: Math.max(r.d, had?.d ?? 0), r: Math.max(r.r, had?.r ?? 0) });
   }
-  return { last: later.last, raises, mentions: [...earlier.mentions, ...later.mentions], messages: later.messages };
+  return { last: later.last, raises, mentions: [...earlier.mentions, ...later.mentions], attached: [...earlier.attached, ...later.attached], messages: later.messages };
 }
 
 /** A fresh reply's quote of its parent, as reads give it. */

@@ -46,7 +46,7 @@ export type ErrorCode =
 
 /** Client → server. */
 export type ClientFrame =
-  | { type: "send"; message_body: string; client_message_id?: string; reply_to?: number }
+  | { type: "send"; message_body: string; client_message_id?: string; reply_to?: number; attachments?: string[] }
   | { type: "receipt"; delivered_up_to?: number; read_up_to?: number }
   | { type: "typing" }
   | { type: "auth"; ticket: string };

@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { conversations, messageShards, participants } from "../db/schema";
 import type { Shard } from "../db/shards";
+import { removeConversationChunk } from "../attachments/removal";
 import { deleteChunk } from "../messages/store";
 
 const PURGE_CHUNK = 1000;
@@ -9,7 +10,8 @@ const KEY = "purge";
 
 /**
  * Starts deleting a conversation: its members go at once (everyone gets 404 from then on), and the
- * room's alarm deletes its messages in chunks, so a long history never exceeds one request's limits.
+ * room's alarm deletes its messages, then its attachments, in chunks, so a long history never exceeds
+ * one request's limits.
  */
 export async function startPurge(storage: DurableObjectStorage, db: Database, purge: Purge): Promise<void> {
   await db.delete(participants).where(eq(participants.conversationId, purge.conversationId));
@@ -27,8 +29,8 @@ export const purging = (storage: DurableObjectStorage) => storage.get<Purge>(KEY
  * One chunk from the alarm; true when the conversation is gone (its row, and its count on its shard)
  * and the room's storage cleared.
  */
-export async function purgeStep(storage: DurableObjectStorage, db: Database, shard: Shard, conversationId: number): Promise<boolean> {
-  if ((await deleteChunk(shard, conversationId, PURGE_CHUNK)) > 0) {
+export async function purgeStep(storage: DurableObjectStorage, db: Database, bucket: R2Bucket, shard: Shard, conversationId: number): Promise<boolean> {
+  if ((await deleteChunk(shard, conversationId, PURGE_CHUNK)) > 0 || (await removeConversationChunk(db, bucket, conversationId)) > 0) {
     await storage.setAlarm(Date.now());
     return false;
   }

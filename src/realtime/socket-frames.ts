@@ -12,7 +12,7 @@ export type FrameActions = {
   budget: FrameBudget;
   /** Membership, limit and sender of a send: the same path as a REST send's. */
   prepareSend(userId: number): Promise<Failure | Sender>;
-  queueSend(sender: Sender, body: string, clientMessageId: string | null, replyTo: number | null): Promise<SendResult>;
+  queueSend(sender: Sender, body: string, clientMessageId: string | null, replyTo: number | null, attachments: string[]): Promise<SendResult>;
   resourceOf(result: SendResult & { ok: true }, viewerId: number): MessageResource;
   receipt(userId: number, deliveredUpTo: number, readUpTo: number): Promise<Failure | null>;
   typing(ws: WebSocket, userId: number): void;
@@ -90,7 +90,7 @@ async function dispatch(ws: WebSocket, a: Attachment, frame: ClientFrame, action
       const admitted = previous.then(async () => {
         const sender = await actions.prepareSend(a.userId);
         // Wrapped, so the chain moves on once the send is queued rather than once it is stored.
-        return { pending: "ok" in sender ? Promise.resolve(sender) : actions.queueSend(sender, frame.message_body, key, frame.reply_to ?? null) };
+        return { pending: "ok" in sender ? Promise.resolve(sender) : actions.queueSend(sender, frame.message_body, key, frame.reply_to ?? null, frame.attachments ?? []) };
       });
       queued.set(ws, admitted.catch(() => undefined));
       const result = await (await admitted).pending;

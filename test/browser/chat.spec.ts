@@ -2,6 +2,7 @@
 // pages, start a conversation by email and chat live. Run with `npm run test:browser`.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { crc32, deflateSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
@@ -21,7 +22,40 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--dis
 // OAuth server, not something this suite should hit by chance.
 // Presence turns offline 2 s after someone's last stream closes.
 const GRACE_SECONDS = 2;
-const VARS = { ...UNLIMITED, ACCESS_TOKEN_TTL_SECONDS: "600", PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS) };
+// Attachments over 100 kB are refused, so a test can see the server's reason without sending 25 MiB.
+const MAX_ATTACHMENT_BYTES = 100_000;
+const VARS = { ...UNLIMITED, ACCESS_TOKEN_TTL_SECONDS: "600", PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS), MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT_BYTES) };
+
+/** A valid greyscale PNG of `width` × `height` (a diagonal gradient): the signature, IHDR, one IDAT and IEND, each with its CRC. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const framed = Buffer.alloc(body.length + 8);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc32(body), body.length + 4);
+    return framed;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale, no interlace
+  // Each row: filter type 0, then one byte per pixel.
+  const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width }, (_, x) => (x + y) & 0xff)])));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+}
+/** A minimal PDF, a catalog with no pages: the server checks the `%PDF-` signature, nothing more. */
+const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+
+/** Drops files (name, type, bytes) onto `selector` as the browser would after a drag from the desktop. */
+async function dropFiles(page: Page, selector: string, files: { name: string; type: string; bytes: Buffer }[]): Promise<void> {
+  const transfer = await page.evaluateHandle((list) => {
+    const data = new DataTransfer();
+    for (const f of list) data.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+    return data;
+  }, files.map((f) => ({ name: f.name, type: f.type, bytes: [...f.bytes] })));
+  await page.locator(selector).dispatchEvent("drop", { dataTransfer: transfer });
+}
 
 const run = Date.now().toString(36);
 const ada: Person = { first: "Ada", last: "Lovelace", email: `ada-${run}@example.com`, password: "analytical engine" };
@@ -68,7 +102,7 @@ const inLog = (page: Page, text: string, exact = false) => page.getByRole("log",
 /** A message of the open conversation by its own text (a reply to it also shows that text, in its quote). */
 const byBody = (page: Page, text: string) => page.locator(".timeline .msg").filter({ has: page.locator(".body", { hasText: text }) });
 
-describe("the web app", { timeout: 180_000 }, () => {
+describe("the web app", { timeout: 300_000 }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     server = await startDevServer({ vars: VARS });
@@ -361,6 +395,50 @@ describe("the web app", { timeout: 180_000 }, () => {
     assert.equal((await box.inputValue()).length, 4001, "nothing was cut");
     await box.fill("");
     assert.equal(await adaPage.getByRole("button", { name: "Send" }).isDisabled(), false);
+  });
+
+  it("sends an image picked with the attach button and a PDF dropped on the conversation, and the other person sees the thumbnail and the named download", async () => {
+    const image = png(320, 200);
+    const [chooser] = await Promise.all([adaPage.waitForEvent("filechooser"), adaPage.getByRole("button", { name: "Attach files" }).click()]);
+    await chooser.setFiles({ name: "engine.png", mimeType: "image/png", buffer: image });
+    await dropFiles(adaPage, ".conversation-main", [
+      { name: "notes.pdf", type: "application/pdf", bytes: PDF },
+      { name: "too-big.pdf", type: "application/pdf", bytes: Buffer.concat([PDF, Buffer.alloc(MAX_ATTACHMENT_BYTES)]) },
+    ]);
+    // The one over the limit says why, in the server's words, and can be taken off.
+    const refused = adaPage.locator(".tray .chip[data-state=failed]", { hasText: "too-big.pdf" });
+    await refused.waitFor();
+    assert.doesNotMatch(await refused.locator(".tray-error").innerText(), /^Request failed|^$/);
+    await refused.getByRole("button", { name: "Remove too-big.pdf" }).click();
+    await until(async () => (await adaPage.locator(".tray .chip[data-state=ready]").count()) === 2, "both files uploaded");
+    assert.equal(await adaPage.locator(".tray .chip").count(), 2);
+    await adaPage.screenshot({ path: `${OUT}/attachments-tray.png` });
+    // No text: the files are the message.
+    await adaPage.getByRole("button", { name: "Send" }).click();
+    await until(async () => (await adaPage.locator(".pending-list .msg").count()) === 0, "the send acknowledged");
+    assert.equal(await adaPage.locator(".tray .chip").count(), 0, "the files left the box with the send");
+
+    const message = bobPage.locator(".timeline .msg").filter({ has: bobPage.locator(".attachments") }).last();
+    const thumbnail = message.getByRole("img", { name: "engine.png" });
+    await thumbnail.waitFor();
+    // Sized from the stored width and height to fit 240 px before it loads, then the original loaded through its signed link.
+    assert.deepEqual([await thumbnail.getAttribute("width"), await thumbnail.getAttribute("height")], ["240", "150"]);
+    await until(() => thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 320), "the image loaded");
+    const belowView = await bobPage.locator(".messages").evaluate((log) => log.scrollHeight - log.scrollTop - log.clientHeight);
+    assert.ok(belowView < 2, `the log stayed at the newest message while the image loaded (${belowView} px below the view)`);
+    const download = message.getByRole("link", { name: `notes.pdf (${PDF.length} bytes)` });
+    await download.waitFor();
+    assert.equal(await download.getAttribute("download"), "notes.pdf");
+    const href = (await download.getAttribute("href"))!;
+    assert.match(href, /^\/api\/attachments\/[\w-]+\/\?expires=\d+&signature=[0-9a-f]+$/, "a signed link, no token in the URL");
+    // The link alone is enough: the page fetches it with no Authorization header.
+    const fetched = await bobPage.evaluate(async (url) => {
+      const res = await fetch(url);
+      return { status: res.status, type: res.headers.get("Content-Type"), text: await res.text() };
+    }, href);
+    assert.deepEqual(fetched, { status: 200, type: "application/pdf", text: PDF.toString() });
+    await adaPage.locator(".timeline .msg.mine .attachments").getByRole("img", { name: "engine.png" }).waitFor();
+    await bobPage.screenshot({ path: `${OUT}/attachments-phone.png` });
   });
 
   it("shows a message in a conversation that is not open in the chat list within a second", async () => {

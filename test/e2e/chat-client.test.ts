@@ -1,6 +1,8 @@
 // `npm run chat` for real: the terminal client as a child process (stdin and stdout are pipes) against a
 // real wrangler dev, driven through its stdin and checked through its output and the API.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -46,6 +48,7 @@ function chat(env: Record<string, string>, args = ["--conversation", String(w.co
 }
 
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 it("shows the last 20 messages, sends a line once, shows others' messages, refuses a long line locally, and exits 0 on Ctrl-D", async () => {
   const a = w.users[0]!;
@@ -230,4 +233,57 @@ it("replies to and reacts to a message named by its seq, which the other side se
   expect(await client.exited).toBe(0);
   const bodies = (await allMessages(v.client, v.conversationId, b.token)).map((m) => m.message_body);
   expect(bodies).toEqual(["lunch at noon?", "yes, see you there", `thanks <@${a.userId}>!`, "/shrug"]);
+});
+
+it("attaches a file with a caption, which the other side sees and downloads byte for byte, shows the other side's file, and downloads it without overwriting", async () => {
+  const v = await world(server, 2);
+  const a = v.users[0]!;
+  const b = v.users[1]!;
+  const bName = b.email.split("@")[0]!;
+  const path = `/api/conversations/${v.conversationId}/messages/`;
+  const dir = await mkdtemp(join(tmpdir(), "hey-chat-"));
+  try {
+    const bytes = Buffer.from("meeting notes\n— naïve café, 3 items\n");
+    await writeFile(join(dir, "notes.txt"), bytes);
+
+    const client = chat({ HEY_TOKEN: a.token }, ["--conversation", String(v.conversationId)]);
+    await client.until("connection", "err", /connected/);
+    client.stdin.write(`/attach ${join(dir, "notes.txt")} here are the notes\n`);
+    await client.until("the upload", "err", new RegExp(`uploading notes\\.txt \\(${bytes.length} B\\)…`));
+    await client.until("the message stored", "out", /✓ sent: “here are the notes”/);
+    expect(client.out()).toMatch(new RegExp(`you: here are the notes\\n  📎 notes\\.txt \\(${bytes.length} B, text/plain\\)$`, "m"));
+
+    // B sees the message with its file over REST, and downloads the same bytes.
+    const [sent] = (await allMessages(v.client, v.conversationId, b.token)) as any[];
+    expect(sent.message_body).toBe("here are the notes");
+    expect(sent.attachments).toEqual([expect.objectContaining({ name: "notes.txt", content_type: "text/plain", size: bytes.length })]);
+    const download = await fetch(`${server.url}/api/attachments/${sent.attachments[0].id}/`, { headers: { Authorization: `Bearer ${b.token}` } });
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+
+    // A file from B, sent without text, prints under B's line.
+    const upload = await fetch(`${server.url}/api/conversations/${v.conversationId}/attachments/?name=from-b.txt`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${b.token}`, "Content-Type": "text/plain" },
+      body: "hello",
+    });
+    expect(upload.status).toBe(201);
+    const fromB = await v.client.json(path, { method: "POST", token: b.token, body: { message_body: "", attachments: [(await upload.json()).id] } });
+    expect(fromB.status).toBe(201);
+    await client.until("B's file", "out", new RegExp(`#${fromB.body.seq} ${bName}:\\n  📎 from-b\\.txt \\(5 B, text/plain\\)$`, "m"));
+
+    // /download saves the files into the directory given; a second time, beside the first.
+    const saved = join(dir, "saved");
+    client.stdin.write(`/download ${sent.seq} ${saved}\n`);
+    await client.until("the download", "err", new RegExp(literally(`saved ${join(saved, "notes.txt")} (${bytes.length} B)`)));
+    client.stdin.write(`/download #${sent.seq} ${saved}\n`);
+    await client.until("the second download", "err", new RegExp(literally(`saved ${join(saved, "notes (1).txt")}`)));
+    expect(await readFile(join(saved, "notes.txt"))).toEqual(bytes);
+    expect(await readFile(join(saved, "notes (1).txt"))).toEqual(bytes);
+
+    client.stdin.end();
+    expect(await client.exited).toBe(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -15,12 +15,25 @@ export class ApiError extends Error {
 
 type Init = { method?: string; body?: unknown; auth?: boolean };
 
-const BOOKMARK = "X-Hey-Bookmark";
+export const BOOKMARK = "X-Hey-Bookmark";
 /**
  * The bookmark of the last answer, sent with the next request: once D1 read replicas serve reads, the
  * app still reads its own writes (a message it just sent shows in the history it loads next).
  */
 let bookmark: string | null = null;
+
+/** The bookmark header to send, if there is one (uploads send it too: they go through XMLHttpRequest). */
+export const bookmarkHeader = (): [string, string][] => (bookmark ? [[BOOKMARK, bookmark]] : []);
+/** Keeps the bookmark of an answer (a header's value, or null when it carried none). */
+export function keepBookmark(value: string | null): void {
+  bookmark = value ?? bookmark;
+}
+
+/** The ApiError of a failed answer: its problem+json `detail`, else its title, else the status. */
+export function problemError(status: number, body: unknown): ApiError {
+  const problem = (body ?? {}) as { detail?: string; title?: string; errors?: { path: string; message: string }[] };
+  return new ApiError(status, problem.detail ?? problem.title ?? `Request failed (${status}).`, problem.errors ?? []);
+}
 
 /** Calls the API; JSON in and out. Throws ApiError. */
 export async function api<T>(path: string, init: Init = {}, retried = false): Promise<T> {
@@ -31,7 +44,7 @@ export async function api<T>(path: string, init: Init = {}, retried = false): Pr
     headers.set("Authorization", `Bearer ${token}`);
   }
   if (init.body !== undefined) headers.set("Content-Type", "application/json");
-  if (bookmark) headers.set(BOOKMARK, bookmark);
+  for (const [name, value] of bookmarkHeader()) headers.set(name, value);
   let res: Response;
   try {
     res = await fetch(path, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
@@ -43,13 +56,10 @@ export async function api<T>(path: string, init: Init = {}, retried = false): Pr
     await refresh().catch(() => {});
     return api<T>(path, init, true);
   }
-  bookmark = res.headers.get(BOOKMARK) ?? bookmark;
+  keepBookmark(res.headers.get(BOOKMARK));
   const text = await res.text();
   const body = text ? (JSON.parse(text) as unknown) : null;
-  if (!res.ok) {
-    const problem = (body ?? {}) as { detail?: string; title?: string; errors?: { path: string; message: string }[] };
-    throw new ApiError(res.status, problem.detail ?? problem.title ?? `Request failed (${res.status}).`, problem.errors ?? []);
-  }
+  if (!res.ok) throw problemError(res.status, body);
   return body as T;
 }
 
@@ -93,6 +103,9 @@ export const searchMessages = (q: string, next?: string) => {
   const url = next ? new URL(next) : null;
   return api<SearchPage>(url ? url.pathname + url.search : `/api/search/messages/?q=${encodeURIComponent(q)}&limit=20`);
 };
+/** Short-lived signed URLs of attachments (at most 100 ids); those the user may not see are left out. */
+export const attachmentLinks = (ids: string[]) =>
+  api<{ links: Record<string, { url: string; expires_at: string }> }>("/api/attachments/links/", json("POST", { ids }));
 /** Marks messages up to `seq` delivered to this user (the chat list has shown them). */
 export const markDelivered = (id: number, seq: number) => api<unknown>(`/api/conversations/${id}/receipts/`, json("POST", { delivered_up_to: seq }));
 export const streamTicket = () => api<{ ticket: string; expires_at: string }>("/api/events/tickets/", { method: "POST" });

@@ -1,11 +1,22 @@
 // One conversation's messages as the client knows them: keyed by seq (so nothing shows twice, and
 // order is the server's), plus the sends still waiting for their ack, keyed by client_message_id.
 import { quoteOf } from "./message-changes";
-import type { MessageResource, Progress, Quote } from "./types";
+import type { Attachment, ClientFrame, MessageResource, Progress, Quote } from "./types";
 
 export type Status = "pending" | "failed" | "sent" | "delivered" | "read";
 const RANK: Record<Status, number> = { failed: 0, pending: 0, sent: 1, delivered: 2, read: 3 };
-export type PendingSend = { cid: string; body: string; replyTo: Quote | null; error: string | null };
+export type PendingSend = { cid: string; body: string; replyTo: Quote | null; attachments: Attachment[]; error: string | null };
+
+/** The socket frame that sends a pending message (again, after a reconnect: the same frame). */
+export function sendFrame(send: PendingSend): ClientFrame {
+  return {
+    type: "send",
+    message_body: send.body,
+    client_message_id: send.cid,
+    ...(send.replyTo && { reply_to: send.replyTo.id }),
+    ...(send.attachments.length > 0 && { attachments: send.attachments.map((a) => a.id) }),
+  };
+}
 
 /**
  * Of two copies of one message, the later state: a delete beats an edit, a later edit an earlier one.
@@ -78,8 +89,8 @@ export class Timeline {
   }
 
   /** Queues a send; the id makes a resend after a reconnect safe (the server answers with the stored message). */
-  addPending(body: string, replyTo: Quote | null): PendingSend {
-    const send = { cid: crypto.randomUUID(), body, replyTo, error: null };
+  addPending(body: string, replyTo: Quote | null, attachments: Attachment[]): PendingSend {
+    const send = { cid: crypto.randomUUID(), body, replyTo, attachments, error: null };
     this.pending.set(send.cid, send);
     return send;
   }

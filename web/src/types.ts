@@ -4,6 +4,8 @@ export type { StreamEvent, MessageSummary } from "../../src/realtime/stream-prot
 export type { MessageResource } from "../../src/messages/schemas";
 export type { ConversationResource } from "../../src/conversations/schemas";
 export type { UserResource, PublicUser } from "../../src/users/schemas";
+/** A file in a message (or uploaded for the next one). */
+export type { AttachmentResource as Attachment } from "../../src/attachments/schemas";
 /** One entry of GET /api/chats/. */
 export type { ChatResource as Chat } from "../../src/chats/schemas";
 

@@ -7,7 +7,7 @@ import { ChatEntries, mentionsOf, unreadOf, type Entry } from "../chat-entries";
 import { el, field, nameOf, setFieldError, shortTime } from "../dom";
 import type { Presence } from "../presence";
 import { BASE, type ConversationResource, type StreamEvent } from "../types";
-import { mentionText } from "./message-text";
+import { ATTACHMENT_ONLY, mentionText } from "./message-text";
 import { partnerOf, presenceDot, showPresence } from "./presence-dot";
 
 /** Chats per page of /api/chats/: the stream's snapshot is the first page of this size. */
@@ -78,7 +78,7 @@ export function createChatList(me: number, go: (path: string) => void, presence:
     if (!m) return "No messages yet";
     const participants = entry.conversation.participants;
     const who = m.sender.id === me ? "You: " : participants.length > 2 ? `${m.sender.first_name || "Someone"}: ` : "";
-    return who + (m.deleted ? "Message deleted" : mentionText(m.preview, (id) => participants.find((p) => p.id === id)));
+    return who + (m.deleted ? "Message deleted" : mentionText(m.preview, (id) => participants.find((p) => p.id === id)).trim() || ATTACHMENT_ONLY);
   }
 
   /** Updates an entry in place: replacing it would drop keyboard focus on every event. */

@@ -1,6 +1,6 @@
 // A conversation: messages in seq order with history loaded backwards as you scroll up, a composer
 // that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes, replies and
-// their threads, reactions, mentions and pins.
+// their threads, reactions, mentions and pins, and attachments (uploaded first, then named in the send).
 import { conversation as fetchConversation, deleteMessage, editMessage, pin, react } from "../api";
 import { el, nameOf } from "../dom";
 import { conversationSocket } from "../conversation-socket";
@@ -8,8 +8,10 @@ import type { SocketState } from "../live-socket";
 import { quoteOf, ReplyCounts, withReaction } from "../message-changes";
 import { Pacer } from "../pacer";
 import type { Presence } from "../presence";
-import { Timeline, type PendingSend } from "../timeline";
+import { sendFrame, Timeline, type PendingSend } from "../timeline";
 import { BASE, type ConversationResource, type MessageResource, type ServerEvent, type UserResource } from "../types";
+import { uploadAttachment } from "../upload";
+import { dropZone } from "./attachment-tray";
 import { titleOf } from "./chat-list";
 import { composer } from "./composer";
 import { messageItem, pendingItem, setStatus, type ItemOptions } from "./message-item";
@@ -62,22 +64,20 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   });
   const panel = new PanelSlot();
   const box = composer({
-    send(body, replyTo) {
-      const send = timeline.addPending(body, replyTo);
+    send(body, replyTo, attachments) {
+      const send = timeline.addPending(body, replyTo, attachments);
       renderPending();
       log.toBottom();
       sendPending(send);
     },
+    upload: (file, progress) => uploadAttachment(id, file, progress),
     typing: () => socket.send({ type: "typing" }),
     people: () => detail?.participants.filter((p) => p.id !== me) ?? [],
     names,
   });
-  const element = el(
-    "section",
-    { class: "conversation", "aria-labelledby": "conversation-title" },
-    header,
-    el("div", { class: "conversation-body" }, el("div", { class: "conversation-main" }, log.element, typing.element, box.element), panel.element),
-  );
+  const main = el("div", { class: "conversation-main" }, log.element, typing.element, box.element);
+  dropZone(main, box.addFiles);
+  const element = el("section", { class: "conversation", "aria-labelledby": "conversation-title" }, header, el("div", { class: "conversation-body" }, main, panel.element));
   heading.id = "conversation-title";
 
   function options(m: MessageResource): ItemOptions {
@@ -162,7 +162,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
 
   /** Sends go through the pacer, in order, under the server's frame budget. */
   function sendPending(send: PendingSend): void {
-    const frame = { type: "send" as const, message_body: send.body, client_message_id: send.cid, ...(send.replyTo && { reply_to: send.replyTo.id }) };
+    const frame = sendFrame(send);
     pacer.push(() => !timeline.pending.has(send.cid) || socket.send(frame));
   }
 
@@ -291,6 +291,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     element,
     stop() {
       pacer.clear();
+      box.stop();
       socket.stop();
       log.stop();
       typing.stop();

@@ -1,8 +1,9 @@
-// One message in the timeline: its bubble (with the quote it replies to, mentions, reactions and its
-// thread's size), time, ticks, and its actions: reply, react, pin, and for its sender edit and delete.
+// One message in the timeline: its bubble (with the quote it replies to, mentions, attachments, reactions
+// and its thread's size), time, ticks, and its actions: reply, react, pin, and for its sender edit and delete.
 import { el, nameOf, shortTime } from "../dom";
 import type { PendingSend, Status } from "../timeline";
 import type { MessageResource } from "../types";
+import { attachmentList, pendingAttachments } from "./attachments";
 import { bodyNodes, mentionText, quoteView, type Names } from "./message-text";
 import { reactionChips, reactionPicker } from "./reactions";
 
@@ -82,7 +83,7 @@ export function messageItem(message: MessageResource, status: Status, options: I
   const author = options.mine ? "You" : nameOf(message.sender);
   const body = message.deleted
     ? el("p", { class: "body deleted" }, "This message was deleted")
-    : el("p", { class: "body" }, ...bodyNodes(message.message_body, message.mentions, options.names, options.me));
+    : el("p", { class: "body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, options.names, options.me));
   const replies = message.reply_count;
   const meta = el(
     "p",
@@ -99,6 +100,7 @@ export function messageItem(message: MessageResource, status: Status, options: I
     options.showAuthor && !options.mine ? el("p", { class: "author", "aria-hidden": "true" }, author) : null,
     message.reply_to ? quoteView(message.reply_to, options.names) : null,
     body,
+    message.deleted ? null : attachmentList(message.attachments),
     meta,
     message.deleted ? null : reactionChips(message.reactions, (emoji, on) => reporting(options.onReact(message, emoji, on))),
     replies > 0
@@ -108,7 +110,7 @@ export function messageItem(message: MessageResource, status: Status, options: I
   const item = el("li", { class: `msg${options.mine ? " mine" : ""}`, "data-seq": message.seq, "data-id": message.id }, bubble);
   if (message.deleted) return item;
 
-  const label = message.message_body.slice(0, 40);
+  const label = (message.message_body || message.attachments.map((a) => a.name).join(", ")).slice(0, 40);
   const pinned = message.pinned_at !== null;
   const actions = el(
     "div",
@@ -162,7 +164,8 @@ export function pendingItem(send: PendingSend, names: Names, retry: (send: Pendi
       { class: "bubble" },
       el("span", { class: "visually-hidden" }, "You: "),
       send.replyTo ? quoteView(send.replyTo, names) : null,
-      el("p", { class: "body" }, mentionText(send.body, names)),
+      el("p", { class: "body", hidden: send.body.trim() === "" }, mentionText(send.body, names)),
+      pendingAttachments(send.attachments),
       el("p", { class: "meta" }, send.error ? el("span", { class: "send-error" }, `${send.error} `) : null, tick(status)),
     ),
     send.error ? el("div", { class: "actions" }, el("button", { type: "button", onclick: () => retry(send) }, "Retry")) : null,

@@ -18,6 +18,9 @@ export class MessageLog {
   readonly #older = el("button", { type: "button", class: "older", onclick: () => void this.load() }, "Load earlier messages");
   readonly #start = el("p", { class: "start", hidden: true }, "This is the start of the conversation.");
   readonly #observer: IntersectionObserver;
+  readonly #resize: ResizeObserver;
+  /** Whether the reader was at the newest message when they last scrolled. */
+  #atBottom = true;
   #loading = false;
   #load: Promise<void> = Promise.resolve();
   /** Bumped by a restart, so a history page fetched before it is dropped. */
@@ -32,6 +35,15 @@ export class MessageLog {
     this.element = el("div", { class: "messages", role: "log", "aria-label": "Messages", tabindex: 0 }, this.#older, this.#start, this.#list, this.pendingList);
     this.#observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && timeline.bySeq.size > 0 && void this.load(), { root: this.element });
     this.#observer.observe(this.#older);
+    this.element.addEventListener("scroll", () => (this.#atBottom = this.#nearBottom()), { passive: true });
+    // The log shrinks when the box above the keyboard grows (files to send, a reply's quote, a long text):
+    // a reader at the newest message stays there.
+    this.#resize = new ResizeObserver(() => this.#atBottom && this.toBottom());
+    this.#resize.observe(this.element);
+  }
+
+  #nearBottom(): boolean {
+    return this.element.scrollHeight - this.element.scrollTop - this.element.clientHeight < 48;
   }
 
   /** Puts a message's element in its place by seq (or in place of the one showing it). */
@@ -47,7 +59,7 @@ export class MessageLog {
 
   /** Runs a DOM change, keeping the view pinned to the newest message if it was there. */
   keepingBottom(change: () => void): void {
-    const stick = this.element.scrollHeight - this.element.scrollTop - this.element.clientHeight < 48;
+    const stick = this.#nearBottom();
     change();
     if (stick) this.toBottom();
   }
@@ -86,6 +98,7 @@ export class MessageLog {
 
   stop(): void {
     this.#observer.disconnect();
+    this.#resize.disconnect();
   }
 
   #showStart(reached: boolean): void {

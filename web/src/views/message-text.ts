@@ -8,6 +8,8 @@ type Person = { id: number; first_name: string; last_name: string };
 export type Names = (id: number) => Person | undefined;
 
 const MENTION = /<@(\d+)>/g;
+/** What a preview shows of a message with no text: only a message with attachments has none. */
+export const ATTACHMENT_ONLY = "📎 Attachment";
 
 /** The body with its mentions marked; a `<@id>` the server did not list in `mentions` stays plain text, as it does there. */
 export function bodyNodes(body: string, mentions: readonly number[], names: Names, me: number): (Node | string)[] {
@@ -38,6 +40,6 @@ export function quoteView(quote: Quote, names: Names): HTMLElement {
     "blockquote",
     { class: "quote" },
     el("span", { class: "quote-author" }, nameOf(quote.sender)),
-    quote.deleted ? el("span", { class: "quote-text deleted" }, "Deleted message") : el("span", { class: "quote-text" }, mentionText(quote.preview, names)),
+    quote.deleted ? el("span", { class: "quote-text deleted" }, "Deleted message") : el("span", { class: "quote-text" }, mentionText(quote.preview, names).trim() || ATTACHMENT_ONLY),
   );
 }

@@ -2,6 +2,7 @@
 // a time. Each keeps its own copy of the messages it lists and takes every change the conversation sees.
 import { el, nameOf, shortTime } from "../dom";
 import type { MessageResource } from "../types";
+import { attachmentList } from "./attachments";
 import { bodyNodes, type Names } from "./message-text";
 
 export type SidePanel = {
@@ -56,7 +57,8 @@ export function panelMessage(message: MessageResource, names: Names, me: number,
     ),
     message.deleted
       ? el("p", { class: "panel-body deleted" }, "This message was deleted")
-      : el("p", { class: "panel-body" }, ...bodyNodes(message.message_body, message.mentions, names, me)),
+      : el("p", { class: "panel-body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, names, me)),
+    message.deleted ? null : attachmentList(message.attachments),
     buttons.length ? el("div", { class: "row" }, ...buttons) : null,
   );
 }
