@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { vapidKeyPair } from "./scripts/vapid";
 
 /**
  * workerd reports the pool's own runner WebSocket closing as a test file's runner is torn down as
@@ -20,6 +21,7 @@ export default defineConfig(async () => {
   dropTeardownNoise();
   const migrations = await readD1Migrations("migrations");
   const shardMigrations = await readD1Migrations("migrations-messages");
+  const vapid = await vapidKeyPair();
   return {
     plugins: [
       cloudflareTest({
@@ -42,6 +44,10 @@ export default defineConfig(async () => {
             PRESENCE_GRACE_SECONDS: "1",
             // Tests reach the Worker as http://hey.test, not a loopback host, so the issuer must be set.
             ISSUER: "http://hey.test",
+            // Push on, with a key pair made for this run (the push tests decrypt what it sends).
+            VAPID_PUBLIC_KEY: vapid.publicKey,
+            VAPID_PRIVATE_KEY: vapid.privateKey,
+            VAPID_SUBJECT: "mailto:tests@hey.test",
           },
         },
       }),

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { d1Bindings, shardEntry } from "./d1-bindings";
+import { ensureLocalVapidKeys } from "./vapid";
 
 const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" };
 
@@ -96,6 +97,8 @@ export async function startDevServer(options: { persistTo?: string; port?: numbe
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "hey-"));
   const port = options.port ?? (await freePort());
   const cwd = snapshot({ shards: options.shards });
+  // Push works as under `npm run dev`: a key pair of the server's own (its .dev.vars; --var wins over it).
+  await ensureLocalVapidKeys(join(cwd, ".dev.vars"));
   for (const binding of d1Bindings(join(cwd, "wrangler.toml"))) await run(["wrangler", "d1", "migrations", "apply", binding, "--local", "--persist-to", persistTo], cwd);
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child: ChildProcess = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, ...vars], {

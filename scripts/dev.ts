@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
+import { ensureLocalVapidKeys } from "./vapid";
 
 const USAGE = `usage: npm run dev [-- --port 8787] [-- --ip 127.0.0.1] [-- --persist-to DIR]
   --port        where to listen (default 8787); the web app's OAuth redirect follows it
@@ -65,6 +66,8 @@ step("npm run build:assets", "npm", ["run", "--silent", "build:assets"]);
 step("npm run build:app", "npm", ["run", "--silent", "build:app"], true);
 // Every database wrangler.toml binds: the main one and each message shard.
 step("applying the local D1 migrations", "npx", ["tsx", "scripts/migrate.ts", ...persist], true);
+// Web Push works locally with nothing to configure: a key pair of its own, kept out of git.
+if (await ensureLocalVapidKeys(".dev.vars")) console.log("wrote a Web Push (VAPID) key pair to .dev.vars");
 step("npm run web:client", "npm", ["run", "--silent", "web:client", "--", "--origin", origin, ...persist], true);
 
 // No npx in between: a wrapper that dies on a signal would leave workerd holding the port.

@@ -30,6 +30,8 @@ import { realtimeRoutes } from "./realtime/routes";
 import { rootRoutes } from "./root/routes";
 import { searchRoutes } from "./search/routes";
 import { userRoutes } from "./users/routes";
+import { pushRoutes } from "./push/routes";
+import { webhookRoutes } from "./webhooks/routes";
 import { webRoutes } from "./web/routes";
 
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
@@ -59,6 +61,8 @@ export function createApp() {
     .route("/", chatRoutes)
     .route("/", searchRoutes)
     .route("/", realtimeRoutes)
+    .route("/", webhookRoutes)
+    .route("/", pushRoutes)
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)
     .route("/", logoutRoutes)
@@ -81,6 +85,12 @@ export function createApp() {
     scheme: "bearer",
     description: "An access token issued by Hey's OAuth server, pasted as is; the route's scope still applies.",
   });
+  // Webhook endpoints also take a confidential client's own credentials, as the token endpoint does.
+  app.openAPIRegistry.registerComponent("securitySchemes", "clientCredentials", {
+    type: "http",
+    scheme: "basic",
+    description: "A confidential OAuth client's client_id and client_secret (RFC 6749 §2.3.1): for its own webhooks.",
+  });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {
@@ -102,6 +112,8 @@ export function createApp() {
       { name: "Attachments", description: "Files in messages: upload, then send with `attachments`; download with a token or a signed link." },
       { name: "Chats", description: "The chat list: each conversation with its last message and unread count." },
       { name: "Realtime", description: "WebSockets per conversation, and the one-time tickets browsers open them with." },
+      { name: "Webhooks", description: "Signed HTTP callbacks for an OAuth client's integrations, delivered through a queue with retries: at least once, ordered by `seq` per conversation." },
+      { name: "Push notifications", description: "Web Push to browsers with no socket or stream open: register a subscription, mute a conversation, hide previews." },
       { name: "OAuth", description: "The OAuth 2.1 authorization server: sign-in and consent pages, tokens, revocation, introspection, registration." },
       { name: "OAuth clients (staff)", description: "Administrators register, list and delete OAuth clients." },
     ],

@@ -74,6 +74,19 @@ const ConfigSchema = z.object({
     .default("")
     .transform((v) => String(v).split(",").map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^\d+$/, "Expected shard numbers such as 0,2.").transform(Number))),
+  /** Where the web app is served; a loopback http origin means Hey runs locally (loopback webhook and push URLs are allowed). */
+  APP_ORIGIN: z.url({ message: "Expected an absolute URL such as https://hey.example.com." }).optional(),
+  /** Webhook retries: the first delay, doubling (with jitter) up to the cap, for the window; then dead-lettered. */
+  WEBHOOK_RETRY_BASE_SECONDS: whole(10, 1, 43_200),
+  WEBHOOK_RETRY_MAX_SECONDS: whole(3600, 1, 43_200),
+  WEBHOOK_RETRY_WINDOW_SECONDS: whole(86_400),
+  /**
+   * Web Push (RFC 8292): the application server's P-256 key pair, base64url (`npm run vapid:keys`); push is
+   * off without them. The subject is the contact push services see, a mailto: or https: URI.
+   */
+  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, "Expected an uncompressed P-256 public key in base64url (87 characters).").optional(),
+  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "Expected a P-256 private key in base64url (43 characters).").optional(),
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, "Expected a mailto: or https: URI.").optional(),
   OAUTH_DYNAMIC_REGISTRATION: z.enum(["true", "false"], { message: 'Expected "true" or "false".' }).default("true").transform((v) => v === "true"),
 });
 

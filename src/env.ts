@@ -1,6 +1,7 @@
 import type { Database } from "./db/client";
 import type { ReadSessions } from "./db/sessions";
 import type { AuthContext } from "./http/auth-context";
+import type { WebhookOwner } from "./webhooks/store";
 
 /** Bindings come from wrangler.toml through `npm run types` (worker-configuration.d.ts). */
 export type Bindings = Cloudflare.Env;
@@ -12,6 +13,8 @@ export type Variables = {
   db: Database;
   /** Read sessions (replicas, at the client's X-Hey-Bookmark), set by the same middleware. */
   reads: ReadSessions;
+  /** Set on /api/webhooks/ routes: staff, or the client whose own credentials came with the request. */
+  webhookOwner: WebhookOwner;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

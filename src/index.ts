@@ -3,6 +3,8 @@ import { createApp } from "./app";
 import { removeUnattached } from "./attachments/removal";
 import { config } from "./config";
 import { database } from "./db/client";
+import { consumeDeliveries } from "./deliveries/consumer";
+import type { Job } from "./deliveries/jobs";
 
 export { RateLimiter } from "./limits/rate-limiter";
 export { ConversationRoom } from "./realtime/conversation-room";
@@ -19,4 +21,6 @@ export default {
   fetch: app.fetch,
   /** The cron (wrangler.toml [triggers]): uploads never sent within the hour are deleted. */
   scheduled: (_controller, workerEnv, ctx) => ctx.waitUntil(removeUnattached(database(workerEnv.DB), workerEnv.ATTACHMENTS).then(() => undefined)),
-} satisfies ExportedHandler<Cloudflare.Env>;
+  /** Webhook and push deliveries (wrangler.toml [[queues.consumers]]). */
+  queue: (batch, workerEnv) => consumeDeliveries(batch, workerEnv),
+} satisfies ExportedHandler<Cloudflare.Env, Job>;

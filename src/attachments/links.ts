@@ -1,32 +1,15 @@
 // Signed links to attachments, for browsers (an <img> cannot send a bearer token, and a token must never
 // be in a URL): HMAC-SHA256 over the id and the expiry, with a key the Worker made for itself in D1.
-import { eq } from "drizzle-orm";
-import { encodeBase64url, decodeBase64url, encodeHexLowerCase } from "@oslojs/encoding";
+import { encodeHexLowerCase } from "@oslojs/encoding";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import type { Database } from "../db/client";
-import { signingKeys } from "../db/schema";
+import { serverKey } from "../auth/server-keys";
 
 export const LINK_SECONDS = 3600;
 const KEY_NAME = "attachment-links";
 
-let cached: Promise<CryptoKey> | null = null;
-
-/** The link key: made once per deployment (the first isolate to need it writes it; all then read the same). */
-function linkKey(db: Database): Promise<CryptoKey> {
-  cached ??= (async () => {
-    const fresh = encodeBase64url(crypto.getRandomValues(new Uint8Array(32)));
-    await db.insert(signingKeys).values({ name: KEY_NAME, key: fresh }).onConflictDoNothing();
-    const [row] = await db.select({ key: signingKeys.key }).from(signingKeys).where(eq(signingKeys.name, KEY_NAME));
-    return crypto.subtle.importKey("raw", decodeBase64url(row!.key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  })().catch((error: unknown) => {
-    cached = null;
-    throw error;
-  });
-  return cached;
-}
-
 async function signature(db: Database, id: string, expires: number): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await linkKey(db), new TextEncoder().encode(`${id}.${expires}`));
+  const mac = await crypto.subtle.sign("HMAC", await serverKey(db, KEY_NAME), new TextEncoder().encode(`${id}.${expires}`));
   return encodeHexLowerCase(new Uint8Array(mac));
 }
 

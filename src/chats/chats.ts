@@ -49,7 +49,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
   const [[total], rows, members, marks] = await db.batch([
     db.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where),
     db
-      .select({ conversation: conversations, readSeq: participants.readSeq, mentions: unreadMentions, ...senderColumns })
+      .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, ...senderColumns })
       .from(participants)
       .innerJoin(conversations, eq(conversations.id, participants.conversationId))
       .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
@@ -68,6 +68,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
       last_message: r.conversation.lastMessageId === null ? null : toChatMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view),
       unread_count: Math.max(0, r.conversation.lastSeq - r.readSeq),
       mentions: r.mentions,
+      muted_until: r.mutedUntil?.toISOString() ?? null,
     };
   });
   return { count: total?.n ?? 0, results };

@@ -10,6 +10,7 @@ export const ChatSchema = z
     last_message: z.union([ChatMessageSchema, z.null()]),
     unread_count: z.int(),
     mentions: z.int().openapi({ description: "Unread messages that mention the caller." }),
+    muted_until: z.iso.datetime().nullable().openapi({ description: "Until then the caller gets push notifications from it only when mentioned (`PATCH /api/conversations/{id}/`)." }),
   })
   .openapi("Chat");
 

@@ -96,3 +96,8 @@ export async function renameConversation(db: Database, roster: Roster, title: st
 }
 
 const ids = (rows: { userId: number }[]) => rows.map((r) => r.userId);
+
+/** A participant's own mute of the conversation's push notifications (null: not muted). */
+export async function mutedUntil(db: Database, conversationId: number, userId: number, until: Date | null): Promise<void> {
+  await db.update(participants).set({ mutedUntil: until }).where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)));
+}

@@ -1,3 +1,4 @@
+import { dispatchWebhooks, webhookEvent } from "../webhooks/events";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
@@ -53,9 +54,11 @@ const rename = createRoute({
   method: "patch",
   path: "/api/conversations/{id}/",
   tags,
-  summary: "Rename",
+  summary: "Rename, or mute for yourself",
   operationId: "renameConversation",
-  description: "Any participant may set the title, or clear it with `null`; every socket open on the conversation gets `conversation.updated`.",
+  description:
+    "Any participant may set the title, or clear it with `null`; every socket open on the conversation gets `conversation.updated`. " +
+    "`muted_until` is the caller's own setting (the chat list shows it): push notifications wait for mentions until then.",
   ...secured("manage:conversations"),
   request: { params: IdParam, body: jsonBody(ConversationChangesSchema) },
   responses: { 200: one("The conversation."), ...problems(400, 401, 403, 404) },
@@ -105,9 +108,16 @@ export const conversationRoutes = createRouter()
     const { conversation, created } = await createConversation(db(c), openShards(c.env), actor(c), c.req.valid("json"));
     const resource = (await resources(db(c), [conversation]))[0]!;
     if (created) {
-      const chat = { conversation: resource, last_message: null, unread_count: 0, mentions: 0 };
-      // After the answer: every member with a stream open gets the new chat, and who of the others is online.
-      c.executionCtx.waitUntil(new Inbox(c.env).introduce(db(c), resource.participants.map((p) => p.id), { type: "conversation.added", chat }));
+      const chat = { conversation: resource, last_message: null, unread_count: 0, mentions: 0, muted_until: null };
+      const members = resource.participants.map((p) => p.id);
+      // After the answer: every member with a stream open gets the new chat, and who of the others is online;
+      // webhooks whose client a member granted get the conversation.
+      c.executionCtx.waitUntil(new Inbox(c.env).introduce(db(c), members, { type: "conversation.added", chat }));
+      c.executionCtx.waitUntil(
+        dispatchWebhooks(db(c), c.env.DELIVERIES, resource.id, members, webhookEvent("conversation.added", resource.id, 0, { conversation: resource })).catch((error: unknown) =>
+          console.error("queueing webhooks failed", error),
+        ),
+      );
     }
     return c.json(resource, created ? 201 : 200);
   })
@@ -120,7 +130,10 @@ export const conversationRoutes = createRouter()
   .openapi(detail, async (c) => c.json(await show(c, c.req.valid("param").id), 200))
   .openapi(rename, async (c) => {
     const id = c.req.valid("param").id;
-    return c.json(settled(c.var.reads, await room(c.env, id).rename(id, actor(c), c.req.valid("json").title)), 200);
+    const { title, muted_until } = c.req.valid("json");
+    if (muted_until !== undefined) settled(c.var.reads, await room(c.env, id).mute(id, actor(c), muted_until === null ? null : new Date(muted_until)));
+    if (title !== undefined) return c.json(settled(c.var.reads, await room(c.env, id).rename(id, actor(c), title)), 200);
+    return c.json(await show(c, id), 200);
   })
   .openapi(remove, async (c) => {
     const id = c.req.valid("param").id;

@@ -13,7 +13,18 @@ export const NewConversationSchema = z
   })
   .openapi("NewConversation");
 
-export const ConversationChangesSchema = z.object({ title: TitleSchema }).strict().openapi("ConversationChanges");
+export const ConversationChangesSchema = z
+  .object({
+    title: TitleSchema.optional().openapi({ description: "Any participant sets it for everyone, or clears it with `null`." }),
+    muted_until: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .optional()
+      .openapi({ description: "The caller's own: no push notifications from this conversation until then, except messages that mention them; `null` unmutes." }),
+  })
+  .strict()
+  .refine((c) => c.title !== undefined || c.muted_until !== undefined, { message: "Send title, muted_until, or both.", path: ["title"] })
+  .openapi("ConversationChanges");
 export const NewParticipantSchema = z.object({ user_id: z.int().positive() }).strict().openapi("NewParticipant");
 
 export const ConversationSchema = z

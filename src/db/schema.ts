@@ -21,6 +21,8 @@ export const users = sqliteTable(
     isStaff: integer("is_staff", { mode: "boolean" }).notNull().default(false),
     // Whether people who share a conversation see when this user is online (src/presence).
     showPresence: integer("show_presence", { mode: "boolean" }).notNull().default(true),
+    // Whether push notifications show the sender and the text, or only "New message" (src/push).
+    notificationPreviews: integer("notification_previews", { mode: "boolean" }).notNull().default(true),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`),
   },
@@ -135,6 +137,8 @@ export const participants = sqliteTable(
     deliveredAt: timestamp("delivered_at"),
     readSeq: integer("read_seq").notNull().default(0),
     readAt: timestamp("read_at"),
+    /** Until then this participant gets push notifications from the conversation only when mentioned. */
+    mutedUntil: timestamp("muted_until"),
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index("participants_user").on(t.userId, t.conversationId)],
 );
@@ -211,6 +215,74 @@ export const presence = sqliteTable("presence", {
   online: integer("online", { mode: "boolean" }).notNull(),
   lastSeenAt: timestamp("last_seen_at").notNull(),
 });
+
+/**
+ * Webhook endpoints, each owned by an OAuth client (src/webhooks). No secret is stored: an endpoint's
+ * signing secret is derived from a server key, its id and `secret_version`; a rotation keeps the previous
+ * version signing beside it until `previous_until`.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    clientId: text("client_id")
+      .notNull()
+      .references(() => oauthClients.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    /** Only these conversations, or all that the client's grants cover (null). */
+    conversations: text("conversations", { mode: "json" }).$type<number[] | null>(),
+    secretVersion: integer("secret_version").notNull().default(1),
+    previousVersion: integer("previous_version"),
+    previousUntil: timestamp("previous_until"),
+    /** The first failure since the last success; an endpoint failing for the whole retry window is disabled. */
+    failingSince: timestamp("failing_since"),
+    disabledAt: timestamp("disabled_at"),
+    disabledReason: text("disabled_reason"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_client").on(t.clientId)],
+);
+
+export type WebhookRow = typeof webhookEndpoints.$inferSelect;
+
+/** Each delivery attempt to an endpoint, kept for its owner to see (the newest 100 per endpoint). */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    deliveryId: text("delivery_id").notNull(),
+    eventType: text("event_type").notNull(),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    latencyMs: integer("latency_ms").notNull(),
+    attemptedAt: timestamp("attempted_at").notNull(),
+  },
+  (t) => [index("webhook_attempts_endpoint").on(t.endpointId, t.id)],
+);
+
+/**
+ * Browsers' Web Push subscriptions (src/push). `p256dh` and `auth` are the browser's keys for encrypting
+ * to it: needed as they are, so stored as they are (they let one encrypt to the browser, not read from it).
+ */
+export const pushSubscriptions = sqliteTable(
+  "push_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    endpoint: text("endpoint").notNull(),
+    p256dh: text("p256dh").notNull(),
+    auth: text("auth").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("push_subscriptions_endpoint").on(t.endpoint), index("push_subscriptions_user").on(t.userId)],
+);
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type ParticipantRow = typeof participants.$inferSelect;

@@ -19,6 +19,7 @@ const REASONS: Record<number, string> = {
   413: "The body is too large.",
   415: "The body is not JSON.",
   429: "Too many requests; retry after `Retry-After` seconds.",
+  503: "Not available on this server now; the detail says why.",
 };
 
 /** OpenAPI response entries for the given error statuses, all problem+json. */

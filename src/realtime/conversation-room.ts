@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { randomToken } from "../auth/secrets";
 import { listChats } from "../chats/chats";
 import { config } from "../config";
-import { addParticipant, removeParticipant, renameConversation } from "../conversations/membership";
+import { addParticipant, mutedUntil, removeParticipant, renameConversation } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
 import { database, type Database } from "../db/client";
 import { shardWriteSession, writeSession, type WrittenBookmarks } from "../db/sessions";
@@ -22,7 +22,7 @@ import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
 import { Fanout } from "./fanout";
 import { Inbox, introductions, summary } from "./inbox";
-import { Ledger, type SendResult } from "./ledger";
+import { Ledger, type Audience, type SendResult } from "./ledger";
 import { MarkQueue } from "./mark-queue";
 import { attachable, stored } from "../attachments/store";
 import { removeMessageAttachments } from "../attachments/removal";
@@ -37,6 +37,9 @@ import type { InboxEvent } from "./stream-protocol";
 import { handleFrame, type FrameActions } from "./socket-frames";
 import { ConversationState } from "./state";
 import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
+import { enqueue, type Job } from "../deliveries/jobs";
+import { notificationJobs } from "../push/notification";
+import { dispatchWebhooks, webhookEvent, webhookJobs, type WebhookEventType } from "../webhooks/events";
 
 const NO_CONVERSATION = "No such conversation.";
 // The same words whether the message is missing or the caller is a stranger to its conversation.
@@ -164,6 +167,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const added = await addParticipant(db, state, actorId, userId);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
       this.#fanout.broadcast({ type: "participant.added", user: userId });
+      this.#webhook("participant.added", state.lastSeq, { user: userId });
       await this.#tellAdded(added.conversation, userId, added.online);
       return added.conversation;
     });
@@ -178,6 +182,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       state.members.delete(userId);
       this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
       this.#fanout.broadcast({ type: "participant.removed", user: userId });
+      this.#webhook("participant.removed", state.lastSeq, { user: userId }, [...state.members.keys(), userId]);
       this.#fanout.progress(state.progress());
       this.#queue(removed.online, (id) =>
         id === userId ? [{ type: "conversation.removed", conversation_id: conversationId }] : [{ type: "conversation.updated", conversation: removed.conversation }],
@@ -193,7 +198,17 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const { conversation, online } = await renameConversation(db, state, title);
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
       this.#queue(online, () => [{ type: "conversation.updated", conversation }]);
+      this.#webhook("conversation.updated", state.lastSeq, { conversation });
       return conversation;
+    });
+  }
+
+  /** A participant mutes the conversation's push notifications until a time (null: unmutes); mentions still notify. */
+  async mute(conversationId: number, userId: number, until: Date | null): Promise<Outcome<{ muted_until: string | null }>> {
+    return this.#outcome(async () => {
+      await this.#member(conversationId, userId, NO_CONVERSATION);
+      await mutedUntil(database(this.env.DB), conversationId, userId, until);
+      return { muted_until: until?.toISOString() ?? null };
     });
   }
 
@@ -208,6 +223,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       await startPurge(this.ctx.storage, db, { conversationId, shard: state.shard!.index });
       state.exists = false;
       for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
+      this.#webhook("conversation.deleted", state.lastSeq, {});
       // Read after the purge began (its batch is the storage module's), so one more read; a failure is only logged.
       const removed = await this.#inbox.addressed(database(this.env.DB), [...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId })).catch(
         (error: unknown) => (console.error("inbox notification failed", error), new Map<number, InboxEvent[]>()),
@@ -310,7 +326,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.#ledger = new Ledger(this.env, state, () => database(this.env.DB), () => this.#loaded(conversationId).then(() => undefined), {
         connectedUsers: () => this.#fanout.liveUsers(),
         committed: (messages) => this.#committed(messages),
-        recorded: (messages, online) => this.#recorded(messages, online),
+        recorded: (messages, audience) => this.#recorded(messages, audience),
         senders: async (ids) => new Map(await Promise.all(ids.map(async (id) => [id, await this.#names.of(database(this.env.DB), id)] as const))),
       });
     }
@@ -391,6 +407,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       if (changed) {
         const type = message.deleted ? "message.deleted" : "message.updated";
         this.#fanout.message(type, message, state.watermarks());
+        this.#webhook(type, message.seq, { message: this.#neutral(message) });
         // A tombstone keeps no files: their rows and objects go, after the answer and after the flush that
         // sent them has marked them sent (so none is left behind unmarked).
         if (message.deleted && before.attachments?.length) {
@@ -486,10 +503,14 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     this.#fanout.progress(state.progress());
   }
 
-  /** Once the main database recorded a flush: not awaited, one publish to each member with a stream open. */
-  #recorded(messages: StoredMessage[], online: number[]): void {
+  /**
+   * Once the main database recorded a flush: not awaited, one publish to each member with a stream open,
+   * and one queueing of the webhook events and push notifications it makes.
+   */
+  #recorded(messages: StoredMessage[], { online, webhooks, push }: Audience): void {
     const state = this.#state!;
     const perUser = new Map<number, InboxEvent[]>();
+    if (webhooks.length || push.length) this.#afterwards(this.#deliver(messages, webhooks, push));
     for (const userId of online) {
       const readSeq = state.members.get(userId)?.readSeq;
       if (readSeq === undefined) continue;
@@ -503,6 +524,28 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       perUser.set(userId, messages.map(created));
     }
     if (perUser.size) this.#afterwards(this.#inbox.publish(perUser));
+  }
+
+  /** Webhook events and push notifications of a flush, onto the delivery queue. */
+  async #deliver(messages: StoredMessage[], webhooks: string[], push: Audience["push"]): Promise<void> {
+    const state = this.#state!;
+    const events = messages.map((m) => webhookEvent("message.created", state.conversationId, m.seq, { message: this.#neutral(m) }));
+    // Previews show mentions by name: the names of those mentioned, known here or read once.
+    const mentioned = push.length ? [...new Set(messages.flatMap((m) => m.mentions ?? []))] : [];
+    const names = new Map(await Promise.all(mentioned.map(async (id) => [id, await this.#names.of(database(this.env.DB), id)] as const)));
+    const jobs: Job[] = [...webhookJobs(webhooks, events), ...notificationJobs(push, messages, state.members.size, names)];
+    if (jobs.length) await enqueue(this.env.DELIVERIES, jobs);
+  }
+
+  /** Queues a change of the conversation for the webhooks that want it; `audience`: its members then. */
+  #webhook(type: WebhookEventType, seq: number, data: Record<string, unknown>, audience = [...this.#state!.members.keys()]): void {
+    const id = this.#state!.conversationId;
+    this.#afterwards(dispatchWebhooks(database(this.env.DB), this.env.DELIVERIES, id, audience, webhookEvent(type, id, seq, data)));
+  }
+
+  /** A message as webhooks get it: no viewer's status (always `sent`) and no reaction of "mine". */
+  #neutral(message: StoredMessage): MessageResource {
+    return toMessageResource(message, statusView(0, this.#state!.watermarks()));
   }
 
   /**

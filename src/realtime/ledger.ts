@@ -5,6 +5,8 @@ import { earlierSends, insertFresh, QUOTE_LENGTH, replyParents, rowIdIn, type Me
 import { attached } from "../attachments/store";
 import type { StoredAttachment } from "../db/shard-schema";
 import { onlineAmong } from "../presence/presence";
+import { pushTargets, type PushTarget } from "../push/targets";
+import { webhookTargets } from "../webhooks/targets";
 import { conversationAdvanced, mentionsRecorded, watermarksRaised, type MentionRow, type Raise } from "../messages/writes";
 import type { Failure } from "./outcome";
 import type { ConversationState } from "./state";
@@ -41,11 +43,17 @@ export type LedgerHooks = {
   connectedUsers(): number[];
   /** Once per flush, in seq order, right after the shard committed it. */
   committed(messages: StoredMessage[]): void;
-  /** Once per flush, in order, after the main database recorded it: with the members who have a stream open. */
-  recorded(messages: StoredMessage[], online: number[]): void;
+  /**
+   * Once per flush, in order, after the main database recorded it: with who is to hear of it away from the
+   * room's sockets, read in the same batch (members with a stream open, webhook endpoints, push subscriptions).
+   */
+  recorded(messages: StoredMessage[], audience: Audience): void;
   /** The names of the senders of messages that replies quote. */
   senders(ids: number[]): Promise<Map<number, Sender>>;
 };
+
+/** Who hears of a flush's messages beyond the room's own sockets. */
+export type Audience = { online: number[]; webhooks: string[]; push: PushTarget[] };
 
 /**
  * What flushes owe the main database: the newest message, watermark raises and mentions, merged until
@@ -63,7 +71,8 @@ const encoder = new TextEncoder();
  * batch to the conversation's shard (one round trip, one transaction): the retries it holds are found,
  * the rest stored with the next seqs; the sends are answered then. After it, one batch to the main
  * database copies the newest message to the conversation row, raises the senders' and connected
- * members' watermarks and reads who has a stream open; it runs while the next flush is stored.
+ * members' watermarks and reads who is to hear of it elsewhere (streams, webhooks, push); it runs while
+ * the next flush is stored.
  */
 export class Ledger {
   #queue: Pending[] = [];
@@ -260,16 +269,20 @@ export class Ledger {
     this.#owed = null;
     const db = this.db();
     const id = this.state.conversationId;
+    const members = [...this.state.members.keys()];
+    const connected = new Set(this.hooks.connectedUsers());
     for (let attempt = 1; ; attempt++) {
       try {
-        const [online] = await db.batch([
-          onlineAmong(db, [...this.state.members.keys()]),
+        const [online, webhooks, push] = await db.batch([
+          onlineAmong(db, members),
+          webhookTargets(db, id, members, "message.created"),
+          pushTargets(db, id, members.filter((u) => !connected.has(u))),
           conversationAdvanced(db, id, owed.last),
           watermarksRaised(db, id, [...owed.raises.values()], owed.last.sentAt),
           mentionsRecorded(db, id, owed.mentions),
           attached(db, owed.attached),
         ]);
-        this.hooks.recorded(owed.messages, online.map((o) => o.userId));
+        this.hooks.recorded(owed.messages, { online: online.map((o) => o.userId), webhooks: webhooks.map((w) => w.id), push });
         return;
       } catch (error) {
         console.error(`recording a flush in the main database failed (attempt ${attempt})`, error);

@@ -28,6 +28,7 @@ export async function updateProfile(env: Cloudflare.Env, db: Database, user: Use
       phoneNumber: profile.phone_number,
       bio: profile.bio,
       showPresence: profile.show_presence,
+      notificationPreviews: profile.notification_previews,
       passwordHash,
       updatedAt: new Date(),
     })

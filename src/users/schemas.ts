@@ -46,6 +46,7 @@ export const UserSchema = z
     is_active: z.boolean(),
     is_staff: z.boolean(),
     show_presence: z.boolean().openapi({ description: "Whether people who share a conversation see when you are online." }),
+    notification_previews: z.boolean().openapi({ description: 'Whether push notifications show the sender and the text, or only "New message".' }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -75,6 +76,7 @@ export const ProfileChangesSchema = z
     phone_number: PhoneSchema.nullable().optional(),
     bio: z.string().max(2000).nullable().optional(),
     show_presence: z.boolean().optional(),
+    notification_previews: z.boolean().optional(),
     current_password: z.string().max(1024).optional(),
     new_password: PasswordSchema.optional(),
   })

@@ -19,6 +19,7 @@ export function toUserResource(user: UserRow): UserResource {
     is_active: user.isActive,
     is_staff: user.isStaff,
     show_presence: user.showPresence,
+    notification_previews: user.notificationPreviews,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };
