@@ -50,7 +50,7 @@ describe("the chat list", () => {
     expect(page.next).toBeNull();
     expect(page.results.map((r) => r.conversation.id)).toEqual([withC.id, withB.id, quiet.id]);
     const [first, second, third] = page.results;
-    expect(Object.keys(first!).sort()).toEqual(["conversation", "last_message", "mentions", "unread_count"]);
+    expect(Object.keys(first!).sort()).toEqual(["conversation", "last_message", "mentions", "muted_until", "unread_count"]);
     expect(first!.conversation).toEqual(await json(await api(`/api/conversations/${withC.id}/`, { token: a.token })));
     expect(first!.last_message).toEqual(asChatMessage(await json(await api(`/api/conversations/${withC.id}/messages/${last.id}/`, { token: a.token }))));
     expect(first!.unread_count).toBe(1);

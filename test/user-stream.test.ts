@@ -92,7 +92,7 @@ describe("events of conversations open nowhere", () => {
     const c = await start(a, [r.user.id], { title: "Plans" });
     for (const s of [sr, sa]) {
       const added = await s.next((e) => e.type === "conversation.added");
-      expect(added.chat).toEqual({ conversation: c, last_message: null, unread_count: 0, mentions: 0 });
+      expect(added.chat).toEqual({ conversation: c, last_message: null, unread_count: 0, mentions: 0, muted_until: null });
     }
   });
 

@@ -47,6 +47,7 @@ export async function addParticipant(
             deliveredAt: sql<null>`NULL`.as("delivered_at"),
             readSeq: conversations.lastSeq,
             readAt: sql<null>`NULL`.as("read_at"),
+            mutedUntil: sql<null>`NULL`.as("muted_until"),
           })
           .from(conversations)
           .innerJoin(users, and(eq(users.id, userId), eq(users.isActive, true)))
