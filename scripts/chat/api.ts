@@ -93,6 +93,11 @@ export class Api {
     return this.json(`/api/conversations/${id}/pins/${messageId}/`, { method: on ? "PUT" : "DELETE" });
   }
 
+  /** Mutes the conversation's push notifications for the caller until `until` (mentions still notify); null unmutes. */
+  async mute(id: string, until: Date | null): Promise<void> {
+    await this.json(`/api/conversations/${id}/`, { method: "PATCH", body: { muted_until: until?.toISOString() ?? null } });
+  }
+
   /** The conversation's messages matching `q`, newest first. */
   search(id: string, q: string): Promise<SearchResults> {
     return this.json(`/api/search/messages/?${new URLSearchParams({ q, conversation: id })}`);

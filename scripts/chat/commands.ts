@@ -13,6 +13,8 @@ export type Input =
   | { kind: "react" | "unreact"; seq: number; emoji: string }
   | { kind: "pin" | "unpin"; seq: number }
   | { kind: "search"; words: string }
+  /** Mute push notifications from this conversation (but mentions) until `until`; null unmutes. */
+  | { kind: "mute"; until: Date | null }
   /** Upload the file at `path`, then send it with `body` (which may be empty). */
   | { kind: "attach"; path: string; body: string }
   /** Save message `seq`'s files into `dir`. */
@@ -22,7 +24,8 @@ export type Input =
 
 export const HELP =
   "commands: /reply SEQ text, /react SEQ EMOJI, /unreact SEQ EMOJI, /pin SEQ, /unpin SEQ, /search words, /attach PATH [text], " +
-  "/download SEQ [DIR] (SEQ is the #number of a message; //text sends /text)";
+  "/download SEQ [DIR], /mute [30m|8h|7d] (push notifications only for mentions; forever without a time), /unmute " +
+  "(SEQ is the #number of a message; //text sends /text)";
 
 const USAGE = {
   reply: "/reply SEQ text",
@@ -33,7 +36,13 @@ const USAGE = {
   search: "/search words",
   attach: "/attach PATH [text]",
   download: "/download SEQ [DIR]",
+  mute: "/mute [30m|8h|7d]",
+  unmute: "/unmute",
 } as const;
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** "Forever": a mute the server keeps until it is lifted. */
+const FOREVER = new Date("9999-12-31T00:00:00Z");
 
 /** A path as typed: in quotes (which may hold spaces), or up to the first space. */
 const PATH = /^(?:"([^"]+)"|'([^']+)'|(\S+))(?:\s+([\s\S]*))?$/;
@@ -48,6 +57,12 @@ export function readInput(line: string): Input {
   const kind = name as keyof typeof USAGE;
   const usage = { kind: "help", text: `usage: ${USAGE[kind]}` } as const;
   if (kind === "search") return rest.trim() ? { kind, words: rest.trim() } : usage;
+  if (kind === "unmute") return rest.trim() ? usage : { kind: "mute", until: null };
+  if (kind === "mute") {
+    if (!rest.trim()) return { kind, until: FOREVER };
+    const [, amount, unit] = /^([1-9]\d{0,3})([mhd])$/.exec(rest.trim()) ?? [];
+    return amount ? { kind, until: new Date(Date.now() + Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS]) } : usage;
+  }
   if (kind === "attach") {
     const [, double, single, bare, text = ""] = PATH.exec(rest.trimEnd()) ?? [];
     const path = double ?? single ?? bare;

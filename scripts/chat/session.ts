@@ -129,6 +129,11 @@ export class Session {
         return this.screen.notice(input.text);
       case "search":
         return this.#search(input.words);
+      case "mute": {
+        await this.api.mute(this.conversationId, input.until);
+        const when = input.until && input.until.getFullYear() < 9999 ? ` until ${input.until.toLocaleString()}` : "";
+        return this.screen.notice(input.until ? `muted${when}: push notifications only when someone mentions you` : "unmuted: push notifications for every message");
+      }
     }
     const target = this.#bySeq.get(input.seq) ?? (await this.api.messageAt(this.conversationId, input.seq));
     if (!target) return this.screen.problem(`There is no message #${input.seq} in this conversation.`);

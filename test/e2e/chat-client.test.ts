@@ -182,7 +182,7 @@ it("in inbox mode prints the chat list, then new messages, a rename, unread clea
   expect(inbox.err()).toMatch(/HEY_REFRESH=\S+/);
 });
 
-it("replies to and reacts to a message named by its seq, which the other side sees over REST, and shows a mention of the viewer by name", async () => {
+it("replies to and reacts to a message named by its seq, which the other side sees over REST, shows a mention of the viewer by name, and mutes and unmutes the conversation", async () => {
   // Users of their own, so seqs start at 1 and no earlier test's tokens are spent.
   const v = await world(server, 2);
   const a = v.users[0]!;
@@ -222,6 +222,17 @@ it("replies to and reacts to a message named by its seq, which the other side se
   // Search shows the matches in brackets.
   client.stdin.write("/search lunch\n");
   await client.until("the search hit", "out", new RegExp(`#${seq} ${bName}: \\[lunch\\] at noon\\?$`, "m"));
+
+  // Muting is A's own setting, stored by the server (the chat list shows it); /unmute lifts it.
+  const mutedUntil = async () => ((await v.client.json("/api/chats/", { token: a.token })).body.results as any[])[0].muted_until;
+  client.stdin.write("/mute 8h\n");
+  await client.until("the mute", "err", /muted until .*: push notifications only when someone mentions you/);
+  const until = Date.parse(await mutedUntil());
+  expect(until - Date.now()).toBeGreaterThan(7.9 * 3_600_000);
+  expect(until - Date.now()).toBeLessThan(8.1 * 3_600_000);
+  client.stdin.write("/unmute\n");
+  await client.until("the unmute", "err", /unmuted: push notifications for every message/);
+  expect(await mutedUntil()).toBeNull();
 
   // An unknown command prints the help and sends nothing; `//` sends a line that starts with `/`.
   client.stdin.write("/frobnicate now\n");
