@@ -507,10 +507,10 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
    * Once the main database recorded a flush: not awaited, one publish to each member with a stream open,
    * and one queueing of the webhook events and push notifications it makes.
    */
-  #recorded(messages: StoredMessage[], { online, webhooks, push }: Audience): void {
+  #recorded(messages: StoredMessage[], { online, webhooks, push, late }: Audience): void {
     const state = this.#state!;
     const perUser = new Map<number, InboxEvent[]>();
-    if (webhooks.length || push.length) this.#afterwards(this.#deliver(messages, webhooks, push));
+    if (webhooks.length || push.length) this.#afterwards(this.#deliver(messages, webhooks, push, late));
     for (const userId of online) {
       const readSeq = state.members.get(userId)?.readSeq;
       if (readSeq === undefined) continue;
@@ -527,9 +527,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   /** Webhook events and push notifications of a flush, onto the delivery queue. */
-  async #deliver(messages: StoredMessage[], webhooks: string[], push: Audience["push"]): Promise<void> {
+  async #deliver(messages: StoredMessage[], webhooks: string[], push: Audience["push"], late: StoredMessage[]): Promise<void> {
     const state = this.#state!;
-    const events = messages.map((m) => webhookEvent("message.created", state.conversationId, m.seq, { message: this.#neutral(m) }));
+    const events = [...late, ...messages].map((m) => webhookEvent("message.created", state.conversationId, m.seq, { message: this.#neutral(m) }));
     // Previews show mentions by name: the names of those mentioned, known here or read once.
     const mentioned = push.length ? [...new Set(messages.flatMap((m) => m.mentions ?? []))] : [];
     const names = new Map(await Promise.all(mentioned.map(async (id) => [id, await this.#names.of(database(this.env.DB), id)] as const)));

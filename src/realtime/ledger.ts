@@ -52,14 +52,25 @@ export type LedgerHooks = {
   senders(ids: number[]): Promise<Map<number, Sender>>;
 };
 
-/** Who hears of a flush's messages beyond the room's own sockets. */
-export type Audience = { online: number[]; webhooks: string[]; push: PushTarget[] };
+/**
+ * Who hears of a flush's messages beyond the room's own sockets; `late`: messages of earlier flushes whose
+ * recording failed, which webhooks still get (before these).
+ */
+export type Audience = { online: number[]; webhooks: string[]; push: PushTarget[]; late: StoredMessage[] };
 
 /**
  * What flushes owe the main database: the newest message, watermark raises and mentions, merged until
  * written; `messages` are those whose events the hubs have yet to get.
  */
-type Owed = { last: StoredMessage; raises: Map<number, Raise>; mentions: MentionRow[]; attached: { a: string; m: number }[]; messages: StoredMessage[] };
+type Owed = {
+  last: StoredMessage;
+  raises: Map<number, Raise>;
+  mentions: MentionRow[];
+  attached: { a: string; m: number }[];
+  messages: StoredMessage[];
+  /** Messages of earlier flushes whose recording was given up: webhooks promise them at least once, hubs drop them. */
+  unannounced: StoredMessage[];
+};
 
 const RECORD_ATTEMPTS = 3;
 
@@ -239,7 +250,7 @@ export class Ledger {
    */
   #settle(messages: StoredMessage[]): void {
     const state = this.state;
-    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), mentions: [], attached: [], messages: [] };
+    const owed: Owed = this.#owed ?? { last: messages.at(-1)!, raises: new Map(), mentions: [], attached: [], messages: [], unannounced: [] };
     const raise = (u: number, d: number, r: number) => {
       const had = owed.raises.get(u);
       owed.raises.set(u, { u, d: Math.max(d, had?.d ?? 0), r: Math.max(r, had?.r ?? 0) });
@@ -282,12 +293,12 @@ export class Ledger {
           mentionsRecorded(db, id, owed.mentions),
           attached(db, owed.attached),
         ]);
-        this.hooks.recorded(owed.messages, { online: online.map((o) => o.userId), webhooks: webhooks.map((w) => w.id), push });
+        this.hooks.recorded(owed.messages, { online: online.map((o) => o.userId), webhooks: webhooks.map((w) => w.id), push, late: owed.unannounced });
         return;
       } catch (error) {
         console.error(`recording a flush in the main database failed (attempt ${attempt})`, error);
         if (attempt === RECORD_ATTEMPTS) {
-          this.#owed = this.#owed ? merge(owed, this.#owed) : { ...owed, messages: [] };
+          this.#owed = this.#owed ? merge(owed, this.#owed) : { ...owed, messages: [], unannounced: [...owed.unannounced, ...owed.messages] };
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
@@ -303,7 +314,7 @@ function merge(earlier: Owed, later: Owed): Owed {
     const had = raises.get(r.u);
     raises.set(r.u, { u: r.u, d: Math.max(r.d, had?.d ?? 0), r: Math.max(r.r, had?.r ?? 0) });
   }
-  return { last: later.last, raises, mentions: [...earlier.mentions, ...later.mentions], attached: [...earlier.attached, ...later.attached], messages: later.messages };
+  return { last: later.last, raises, mentions: [...earlier.mentions, ...later.mentions], attached: [...earlier.attached, ...later.attached], messages: later.messages, unannounced: [...earlier.unannounced, ...earlier.messages, ...later.unannounced] };
 }
 
 /** A fresh reply's quote of its parent, as reads give it. */
