@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import type { DevServer } from "../../scripts/dev-server";
-import { HeyClient, type Session } from "../../scripts/http-client";
+import { HeyClient, signIn, type Session } from "../../scripts/http-client";
 
 export type World = { client: HeyClient; users: Session[]; conversationId: number };
 
@@ -86,3 +88,103 @@ export async function allMessages(client: HeyClient, conversationId: number, tok
 }
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+// —— Accounts and OAuth clients for the webhook and push suites ——
+
+export const PASSWORD = "a long enough password";
+export const CALLBACK = "http://127.0.0.1/callback";
+
+export type Person = Session & { password: string; firstName: string; lastName: string };
+
+/** A user with a first and last name (notifications show them), signed in through `clientId` with every user scope. */
+export async function person(client: HeyClient, clientId: string, firstName: string, lastName: string): Promise<Person> {
+  const email = `${firstName.toLowerCase()}.${randomUUID().slice(0, 8)}@example.com`;
+  const created = await client.json("/api/users/", { method: "POST", body: { email, password: PASSWORD, first_name: firstName, last_name: lastName } });
+  if (created.status !== 201) throw new Error(`sign-up: ${created.status} ${JSON.stringify(created.body)}`);
+  const tokens = await signIn(client.url, { clientId, redirectUri: CALLBACK, email, password: PASSWORD, scope: "read:messages send:messages manage:conversations profile" });
+  return { userId: created.body.id, email, token: tokens.access_token, refreshToken: tokens.refresh_token, clientId, password: PASSWORD, firstName, lastName };
+}
+
+/**
+ * SQL run on the server's local D1 beside it (as seedWebClient does), for what only a shell command may do.
+ * Not spawnSync: a blocked event loop misses the server closing an idle keep-alive connection, and the next
+ * fetch would go out on the dead socket ("other side closed").
+ */
+function localSql(server: DevServer, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", server.persistTo, "--command", sql], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler d1 execute failed:\n${out}`))));
+  });
+}
+
+/**
+ * A staff user's token with the `admin` scope. As `npm run createsuperuser` and `npm run oauth:client --scope admin`
+ * would: the user is made staff and a staff tool client that may ask for `admin` is registered, both in D1, then
+ * the user signs in to that tool through the real pages.
+ */
+export async function adminToken(server: DevServer, client: HeyClient, publicClientId: string): Promise<string> {
+  const staff = await person(client, publicClientId, "Staff", "Member");
+  const tool = `e2e-admin-${randomUUID().slice(0, 8)}`;
+  await localSql(
+    server,
+    `UPDATE users SET is_staff = 1 WHERE id = ${staff.userId}; ` +
+      "INSERT INTO oauth_clients (id, name, redirect_uris, confidential, secret_hash, scopes, dynamic, created_at) " +
+      `VALUES ('${tool}', 'Hey e2e admin', '${JSON.stringify([CALLBACK])}', 0, NULL, 'admin', 0, ${Date.now()})`,
+  );
+  return (await signIn(server.url, { clientId: tool, redirectUri: CALLBACK, email: staff.email, password: PASSWORD, scope: "admin" })).access_token;
+}
+
+/** A confidential client registered through the staff API (POST /api/oauth/clients/). */
+export async function confidentialClient(client: HeyClient, admin: string, name: string, scopes = ["read:messages"]): Promise<{ clientId: string; secret: string; basic: string }> {
+  const res = await client.json("/api/oauth/clients/", { method: "POST", token: admin, body: { name, redirect_uris: [CALLBACK], confidential: true, scopes } });
+  if (res.status !== 201) throw new Error(`client: ${res.status} ${JSON.stringify(res.body)}`);
+  const { client_id: clientId, client_secret: secret } = res.body;
+  return { clientId, secret, basic: `Basic ${Buffer.from(`${clientId}:${secret}`).toString("base64")}` };
+}
+
+/** `who` grants `app` the scopes through the authorization-code + PKCE flow (the app exchanges with its secret). */
+export async function grant(url: string, app: { clientId: string; secret: string }, who: Person, scope = "read:messages"): Promise<string> {
+  return (await signIn(url, { clientId: app.clientId, redirectUri: CALLBACK, email: who.email, password: who.password, scope, clientSecret: app.secret })).access_token;
+}
+
+/** A send retried as a real client does: again with the same key when no answer came or wrangler's proxy said 503. */
+export async function send(client: HeyClient, conversationId: number, token: string, body: string, key: string = randomUUID()) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await client.json(`/api/conversations/${conversationId}/messages/`, { method: "POST", token, body: { message_body: body, client_message_id: key } });
+      if (r.status !== 503 || attempt >= 5) return r;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Polls `check` until it returns something other than undefined/false, or throws `what` after `timeoutMs`. */
+export async function until<T>(what: string | (() => string), check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${typeof what === "string" ? what : what()}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Runs `task(0)` … `task(count - 1)`, at most `width` at a time. */
+export async function pool(width: number, count: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, count) }, worker));
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
