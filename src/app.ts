@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import { authorizeRoutes } from "./auth/oauth/authorize";
 import { oauthBodyLimit } from "./auth/oauth/body-limit";
@@ -32,6 +32,7 @@ import { searchRoutes } from "./search/routes";
 import { userRoutes } from "./users/routes";
 import { pushRoutes } from "./push/routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { WebhookEventSchema } from "./webhooks/schemas";
 import { webRoutes } from "./web/routes";
 
 /** Builds the whole Hey app; the Worker entry and every test use this one function. */
@@ -90,6 +91,25 @@ export function createApp() {
     type: "http",
     scheme: "basic",
     description: "A confidential OAuth client's client_id and client_secret (RFC 6749 §2.3.1): for its own webhooks.",
+  });
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "heyEvent",
+    tags: ["Webhooks"],
+    summary: "An event, delivered to a registered endpoint",
+    operationId: "receiveWebhookEvent",
+    description:
+      "Signed: `Hey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.raw body\" keyed with the endpoint's secret>` (a second `v1` during a rotation). " +
+      "Reject a `t` older than 5 minutes. Answer 2xx within 10 s; anything else is retried with backoff for 24 hours. At least once: deduplicate by `id`.",
+    request: {
+      headers: z.object({
+        "Hey-Webhook-Id": z.string(),
+        "Hey-Attempt": z.string().openapi({ description: "1, 2, …" }),
+        "Hey-Signature": z.string(),
+      }),
+      body: { required: true, content: { "application/json": { schema: WebhookEventSchema } } },
+    },
+    responses: { 200: { description: "Any 2xx: delivered." } },
   });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

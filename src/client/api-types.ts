@@ -949,9 +949,45 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    heyEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An event, delivered to a registered endpoint
+         * @description Signed: `Hey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.raw body" keyed with the endpoint's secret>` (a second `v1` during a rotation). Reject a `t` older than 5 minutes. Answer 2xx within 10 s; anything else is retried with backoff for 24 hours. At least once: deduplicate by `id`.
+         */
+        post: operations["receiveWebhookEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        WebhookEvent: {
+            /** @description The event's id, also `Hey-Webhook-Id`: the same on every attempt; deduplicate by it. */
+            id: string;
+            /** @enum {string} */
+            type: "message.created" | "message.updated" | "message.deleted" | "conversation.added" | "conversation.updated" | "conversation.deleted" | "participant.added" | "participant.removed" | "ping";
+            /** Format: date-time */
+            created_at: string;
+            conversation_id: number | null;
+            /** @description Orders a conversation's events: a message event's message seq, the conversation's last seq for the others. */
+            seq: number | null;
+            /** @description `{message}` for message events, `{conversation}` for conversation.added/updated, `{user}` for participant events, `{}` otherwise. */
+            data: {
+                [key: string]: unknown;
+            };
+        };
         /** @description Absolute links to the resource collections, the OAuth metadata, this document, the reference page and the web app. */
         ApiRoot: {
             /** Format: uri */
@@ -5327,6 +5363,33 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
                 };
+            };
+        };
+    };
+    receiveWebhookEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                "Hey-Webhook-Id": string;
+                /** @description 1, 2, … */
+                "Hey-Attempt": string;
+                "Hey-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -86,3 +86,16 @@ export const WebhookIdParam = z.object({ id: z.string().regex(/^wh_[A-Za-z0-9_-]
 
 export type NewWebhook = z.infer<typeof NewWebhookSchema>;
 export type WebhookChanges = z.infer<typeof WebhookChangesSchema>;
+
+export const WebhookEventSchema = z
+  .object({
+    id: z.string().openapi({ description: "The event's id, also `Hey-Webhook-Id`: the same on every attempt; deduplicate by it." }),
+    type: z.enum([...WEBHOOK_EVENTS, "ping"]),
+    created_at: z.iso.datetime(),
+    conversation_id: z.int().nullable(),
+    seq: z.int().nullable().openapi({ description: "Orders a conversation's events: a message event's message seq, the conversation's last seq for the others." }),
+    data: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "`{message}` for message events, `{conversation}` for conversation.added/updated, `{user}` for participant events, `{}` otherwise." }),
+  })
+  .openapi("WebhookEvent");
