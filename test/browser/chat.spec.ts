@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
 import { HeyClient } from "../../scripts/http-client";
 import { seedWebClient } from "../../scripts/seed-web-client";
-import { appStarted, seqsIn, until, type Person } from "./support";
+import { appStarted, p256PublicKey, seqsIn, tokenOf, until, type Person } from "./support";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = "test-results";
@@ -66,6 +66,8 @@ let browser: Browser;
 let adaPage: Page;
 let bobPage: Page;
 let bobContext: BrowserContext;
+/** Ada's tab for the notification settings. */
+let pushTab: Page;
 const errors: string[] = [];
 const chatListFetches: string[] = [];
 
@@ -101,6 +103,18 @@ const headerDot = (page: Page) => page.locator(".conversation-header .presence")
 const inLog = (page: Page, text: string, exact = false) => page.getByRole("log", { name: "Messages" }).getByText(text, { exact });
 /** A message of the open conversation by its own text (a reply to it also shows that text, in its quote). */
 const byBody = (page: Page, text: string) => page.locator(".timeline .msg").filter({ has: page.locator(".body", { hasText: text }) });
+/** Opens the top bar's notification settings. */
+async function notificationSettings(page: Page) {
+  await page.getByRole("button", { name: "Notifications" }).click();
+  return page.getByRole("dialog", { name: "Notifications" });
+}
+/** GET `path` of the API as the person signed in on `page`. */
+async function apiAs<T>(page: Page, path: string): Promise<T> {
+  const res = await new HeyClient(server.url).json<T>(path, { token: await tokenOf(page) });
+  assert.equal(res.status, 200, `GET ${path}`);
+  return res.body;
+}
+const pushSubscriptions = async (page: Page) => (await apiAs<{ results: { id: string; endpoint: string }[] }>(page, "/api/push/subscriptions/")).results;
 
 describe("the web app", { timeout: 300_000 }, () => {
   before(async () => {
@@ -482,6 +496,122 @@ describe("the web app", { timeout: 300_000 }, () => {
     await listDot(adaPage, "Bob Babbage").getByText("offline", { exact: true }).waitFor();
     await setting.check();
     await headerDot(adaPage).getByText("online", { exact: true }).waitFor({ timeout: 5000 });
+  });
+
+  it("asks for permission only when notifications are turned on, and registers the service worker for /app/", async () => {
+    // A tab of Ada's that records every way a page can ask for notification permission.
+    pushTab = watch(await adaPage.context().newPage(), "ada notifications tab");
+    await pushTab.addInitScript(() => {
+      const asked: string[] = ((window as unknown as { asked: string[] }).asked = []);
+      const request = Notification.requestPermission.bind(Notification);
+      Notification.requestPermission = () => (asked.push("notifications"), request());
+      const subscribe = PushManager.prototype.subscribe;
+      PushManager.prototype.subscribe = function (options) {
+        asked.push("push");
+        return subscribe.call(this, options);
+      };
+    });
+    const asked = () => pushTab.evaluate(() => (window as unknown as { asked: string[] }).asked);
+    // A server without VAPID keys: said so, and nothing to click.
+    await pushTab.route("**/api/push/key/", (route) => route.fulfill({ status: 503, contentType: "application/problem+json", body: JSON.stringify({ title: "Service Unavailable", status: 503 }) }));
+    await pushTab.goto(`${server.url}/app/`);
+    await appStarted(pushTab, "Ada Lovelace");
+    let dialog = await notificationSettings(pushTab);
+    await dialog.getByRole("status").filter({ hasText: "This Hey server has no push notifications set up." }).waitFor();
+    assert.equal(await dialog.getByRole("button", { name: "Enable notifications" }).count(), 0);
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await pushTab.unroute("**/api/push/key/");
+
+    dialog = await notificationSettings(pushTab);
+    const enable = dialog.getByRole("button", { name: "Enable notifications" });
+    await enable.waitFor();
+    assert.equal(await pushTab.evaluate(() => Notification.permission), "default");
+    assert.deepEqual(await asked(), [], "nothing asked on load or on opening the settings");
+    assert.equal(await pushTab.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length), 0);
+
+    await adaPage.context().grantPermissions(["notifications"], { origin: server.url });
+    await enable.click();
+    // Headless Chromium has no push service, so its subscribe fails, and the app says why. A browser
+    // that has one subscribes, and Hey then holds the subscription.
+    const failed = dialog.getByRole("alert").filter({ hasText: /^The browser's push service refused to subscribe: \S/ });
+    const on = dialog.getByRole("button", { name: "Disable notifications" });
+    await failed.or(on).waitFor();
+    if (await failed.isVisible()) {
+      await dialog.getByRole("status").filter({ hasText: "Notifications are off in this browser." }).waitFor();
+      assert.deepEqual(await pushSubscriptions(pushTab), []);
+    } else {
+      assert.equal((await pushSubscriptions(pushTab)).length, 1);
+      await on.click();
+      await enable.waitFor();
+    }
+    assert.deepEqual(await asked(), ["notifications", "push"]);
+    const scopes = await pushTab.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).map((r) => [r.scope, r.active?.scriptURL]));
+    assert.deepEqual(scopes, [[`${server.url}/app/`, `${server.url}/app/sw.js`]]);
+  });
+
+  it("registers the browser's subscription with Hey, and Disable removes it from both", async () => {
+    // A stand-in for the push service headless Chromium lacks: a subscription with real keys and a
+    // loopback endpoint (allowed while Hey runs locally). Ada's stream is open, so nothing is sent to it.
+    const endpoint = `${server.url}/push-service/ada-${run}`;
+    const keys = { p256dh: p256PublicKey(), auth: Buffer.from("sixteen byte key").toString("base64url") };
+    // Source text, not a function: tsx would name the object's methods with a helper the page lacks.
+    await pushTab.evaluate(`{
+      const json = ${JSON.stringify({ endpoint, expirationTime: null, keys })};
+      let current = null;
+      PushManager.prototype.subscribe = async () => (current = { endpoint: json.endpoint, expirationTime: null, toJSON: () => json, unsubscribe: async () => ((current = null), true) });
+      PushManager.prototype.getSubscription = async () => current;
+    }`);
+    const dialog = pushTab.getByRole("dialog", { name: "Notifications" });
+    await dialog.getByRole("button", { name: "Enable notifications" }).click();
+    const disable = dialog.getByRole("button", { name: "Disable notifications" });
+    await disable.or(dialog.getByRole("alert")).waitFor();
+    assert.equal(await dialog.locator(".field-error").textContent(), "", "no error said");
+    await dialog.getByRole("status").filter({ hasText: "Notifications are on in this browser." }).waitFor();
+    assert.deepEqual((await pushSubscriptions(pushTab)).map((s) => s.endpoint), [endpoint]);
+    await disable.click();
+    await dialog.getByRole("button", { name: "Enable notifications" }).waitFor();
+    assert.deepEqual(await pushSubscriptions(pushTab), []);
+    await pushTab.close();
+  });
+
+  it("mutes a conversation from its header, marked in the chat list across a reload, until unmuted", async () => {
+    const entry = adaPage.locator(".chat-link", { hasText: "Bob Babbage" });
+    const mark = entry.getByRole("img", { name: "Muted" });
+    const bobChat = Number(/\/c\/(\d+)/.exec(adaPage.url())![1]);
+    const mutedUntil = async () => (await apiAs<{ results: { conversation: { id: number }; muted_until: string | null }[] }>(adaPage, "/api/chats/")).results.find((c) => c.conversation.id === bobChat)?.muted_until;
+    assert.equal(await mark.isVisible(), false);
+    await adaPage.getByRole("button", { name: "Mute", exact: true }).click();
+    await adaPage.getByRole("button", { name: "For 8 hours" }).click();
+    await mark.waitFor();
+    const until8h = Date.parse((await mutedUntil())!) - Date.now();
+    assert.ok(until8h > 7.9 * 3600_000 && until8h <= 8 * 3600_000 + 1000, `muted for 8 hours (${until8h} ms)`);
+    await adaPage.reload();
+    await appStarted(adaPage, "Ada Lovelace");
+    await mark.waitFor();
+    const unmute = adaPage.getByRole("button", { name: "Unmute" });
+    assert.match((await unmute.getAttribute("title")) ?? "", /^Muted until /);
+    await unmute.click();
+    await mark.waitFor({ state: "hidden" });
+    await adaPage.getByRole("button", { name: "Mute", exact: true }).waitFor();
+    assert.equal(await mutedUntil(), null);
+  });
+
+  it("keeps the choice to leave message text out of notifications across a reload", async () => {
+    let dialog = await notificationSettings(adaPage);
+    let previews = dialog.getByLabel("Show message text in notifications");
+    assert.equal(await previews.isChecked(), true, "on by default");
+    await previews.uncheck();
+    await until(() => previews.isEnabled(), "the setting saved");
+    assert.equal((await apiAs<{ notification_previews: boolean }>(adaPage, "/api/users/me/")).notification_previews, false);
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await adaPage.reload();
+    await appStarted(adaPage, "Ada Lovelace");
+    dialog = await notificationSettings(adaPage);
+    previews = dialog.getByLabel("Show message text in notifications");
+    assert.equal(await previews.isChecked(), false);
+    await previews.check();
+    await until(() => previews.isEnabled(), "the setting saved");
+    await dialog.getByRole("button", { name: "Close" }).click();
   });
 
   it("shows the other person offline once they close their browser, within the grace period", async () => {

@@ -1,4 +1,5 @@
 // Helpers for the browser suite: waiting on conditions and reading the app's state from the page.
+import { generateKeyPairSync } from "node:crypto";
 import type { Page } from "playwright-core";
 
 export type Person = { first: string; last: string; email: string; password: string };
@@ -20,4 +21,15 @@ export async function appStarted(page: Page, name: string): Promise<void> {
 /** The seqs of the messages shown, in page order. */
 export function seqsIn(page: Page): Promise<number[]> {
   return page.locator(".timeline .msg[data-seq]").evaluateAll((items) => items.map((li) => Number((li as HTMLElement).dataset.seq)));
+}
+
+/** The access token the app holds in `page` (for checking through the API what it did). */
+export function tokenOf(page: Page): Promise<string> {
+  return page.evaluate(() => (JSON.parse(sessionStorage.getItem("hey.tokens") ?? "{}") as { access_token: string }).access_token);
+}
+
+/** A fresh P-256 public key as a browser's push subscription gives it: uncompressed (65 bytes), base64url. */
+export function p256PublicKey(): string {
+  const { x, y } = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+  return Buffer.concat([Buffer.from([4]), Buffer.from(x!, "base64url"), Buffer.from(y!, "base64url")]).toString("base64url");
 }

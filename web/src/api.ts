@@ -68,7 +68,7 @@ const json = (method: string, body?: unknown) => ({ method, body });
 export const signUp = (body: { email: string; password: string; first_name: string; last_name: string }) =>
   api<UserResource>("/api/users/", { method: "POST", body, auth: false });
 export const me = () => api<UserResource>("/api/users/me/");
-export const updateMe = (changes: { show_presence?: boolean }) => api<UserResource>("/api/users/me/", json("PATCH", changes));
+export const updateMe = (changes: { show_presence?: boolean; notification_previews?: boolean }) => api<UserResource>("/api/users/me/", json("PATCH", changes));
 /** Someone who shares a conversation with the user, with their presence. */
 export const user = (id: number) => api<PublicUser>(`/api/users/${id}/`);
 export const findUserByEmail = async (email: string) =>
@@ -77,6 +77,9 @@ export const findUserByEmail = async (email: string) =>
 /** A page of the chat list, newest activity first (the user stream's snapshot is page 1 of size 50). */
 export const chats = (page: number, pageSize: number) => api<Page<Chat>>(`/api/chats/?page=${page}&page_size=${pageSize}`);
 export const conversation = (id: number) => api<ConversationResource>(`/api/conversations/${id}/`);
+/** Mutes the conversation for the user until an ISO time, or unmutes it (null). */
+export const muteConversation = (id: number, until: string | null) =>
+  api<ConversationResource>(`/api/conversations/${id}/`, json("PATCH", { muted_until: until }));
 export const startConversation = (userId: number) =>
   api<ConversationResource>("/api/conversations/", json("POST", { participants: [userId], reuse_direct: true }));
 export const addParticipant = (id: number, userId: number) =>

@@ -5,11 +5,16 @@
 // Mentions cannot be derived: the count of the copy that has read further wins, and never exceeds unread.
 import type { Chat, ConversationResource, MessageSummary, StreamEvent } from "./types";
 
-/** `mentions`: unread messages that mention the user. */
-export type Entry = { conversation: ConversationResource; last: MessageSummary | null; readSeq: number; deliveredSeq: number; mentions: number };
+/** `mentions`: unread messages that mention the user; `mutedUntil`: the user's own mute (an ISO time, maybe past). */
+export type Entry = { conversation: ConversationResource; last: MessageSummary | null; readSeq: number; deliveredSeq: number; mentions: number; mutedUntil: string | null };
 
 export const unreadOf = (entry: Entry): number => Math.max(0, entry.conversation.last_seq - entry.readSeq);
 export const mentionsOf = (entry: Entry): number => Math.min(entry.mentions, unreadOf(entry));
+/** When the user's mute of the chat ends (ms), or null when it is not muted now. */
+export function muteEnds(entry: Entry, now = Date.now()): number | null {
+  const end = entry.mutedUntil === null ? NaN : Date.parse(entry.mutedUntil);
+  return end > now ? end : null;
+}
 
 /** The later of two ISO timestamps (the server writes them all in one format, so strings compare). */
 const later = <T extends string | null>(a: T, b: T): T => (a === null ? b : b === null || a > b ? a : b);
@@ -28,7 +33,14 @@ function entryOf(chat: Chat): Entry {
   const m = chat.last_message;
   const readSeq = chat.conversation.last_seq - chat.unread_count;
   // Someone else's message has the status of the user's own watermarks: past "sent", it was delivered.
-  return { conversation: chat.conversation, last: m && summaryOf(m), readSeq, deliveredSeq: m && m.status !== "sent" ? m.seq : readSeq, mentions: chat.mentions };
+  return {
+    conversation: chat.conversation,
+    last: m && summaryOf(m),
+    readSeq,
+    deliveredSeq: m && m.status !== "sent" ? m.seq : readSeq,
+    mentions: chat.mentions,
+    mutedUntil: chat.muted_until,
+  };
 }
 
 function merge(old: Entry | undefined, next: Entry): Entry {
@@ -46,6 +58,8 @@ function merge(old: Entry | undefined, next: Entry): Entry {
     readSeq: Math.max(old.readSeq, next.readSeq),
     deliveredSeq: Math.max(old.deliveredSeq, next.deliveredSeq),
     mentions: newerMentions(old, next),
+    // Only chats (pages, the snapshot) carry it: an event's entry is the old one with a newer conversation.
+    mutedUntil: next.mutedUntil,
   };
 }
 
@@ -73,6 +87,12 @@ export class ChatEntries {
   /** Newest activity first, as the server orders its pages. */
   ordered(): Entry[] {
     return [...this.#byId.values()].sort((a, b) => b.conversation.last_activity_at.localeCompare(a.conversation.last_activity_at) || b.conversation.id - a.conversation.id);
+  }
+
+  /** The user muted (an ISO time) or unmuted (null) a chat, here or elsewhere. */
+  mute(id: number, until: string | null): void {
+    const old = this.#byId.get(id);
+    if (old) this.#byId.set(id, { ...old, mutedUntil: until });
   }
 
   /** Merges chats from a page of /api/chats/ (`count` of them in all). */

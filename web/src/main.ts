@@ -8,10 +8,12 @@ import { completeSignIn, joinSignIn, onAuthChange, signedIn, signOut } from "./a
 import { el, nameOf } from "./dom";
 import type { LiveSocket } from "./live-socket";
 import { Presence } from "./presence";
+import { disablePush, followNotificationClicks } from "./push";
 import { BASE, type StreamEvent, type UserResource } from "./types";
 import { userStream } from "./user-stream";
 import { createChatList, type ChatList } from "./views/chat-list";
 import { conversationView } from "./views/conversation";
+import { notificationsButton } from "./views/notification-settings";
 import { presenceSetting } from "./views/presence-setting";
 import { searchBox } from "./views/search";
 import { welcomeView } from "./views/welcome";
@@ -20,7 +22,7 @@ const root = document.getElementById("app")!;
 
 type Session = { me: UserResource; chatList: ChatList; presence: Presence; stream: LiveSocket<StreamEvent>; pane: HTMLElement; layout: HTMLElement; banner: HTMLElement };
 let session: Session | null = null;
-let open: { id: number; stop(): void } | null = null;
+let open: { id: number; chatsChanged(): void; stop(): void } | null = null;
 const offline = { socket: false, stream: false };
 /** While this tab signs out, the welcome screen waits until the Hey sign-in has ended too. */
 let signingOut = false;
@@ -75,8 +77,10 @@ function route(): void {
       offline.socket = value;
       renderOffline();
     },
+    mutedUntil: () => session?.chatList.mutedUntil(id) ?? null,
+    setMuted: (until) => session?.chatList.setMuted(id, until),
   });
-  open = { id, stop: view.stop };
+  open = { id, chatsChanged: view.chatsChanged, stop: view.stop };
   session.pane.replaceChildren(view.element);
 }
 
@@ -95,6 +99,7 @@ async function startSession(): Promise<void> {
     onEvent(event) {
       presence.apply(event);
       chatList.apply(event);
+      open?.chatsChanged();
     },
     onState(state, detail) {
       offline.stream = state === "offline";
@@ -110,13 +115,15 @@ async function startSession(): Promise<void> {
   signOutButton.addEventListener("click", async () => {
     signOutButton.disabled = true;
     signingOut = true;
+    // This browser stops ringing for the account first: whoever signs in next must not get its notifications.
+    await disablePush().catch(() => {});
     // Signing in again before the sign-out reached the server would skip the password.
     await signOut().finally(() => (signingOut = false));
     showWelcome("You have signed out.");
   });
   root.replaceChildren(
     el("a", { href: "#main", class: "skip-link" }, "Skip to conversation"),
-    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), signOutButton),
+    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), signOutButton),
     banner,
     layout,
   );
@@ -134,6 +141,7 @@ root.addEventListener("click", (event) => {
   go(link.pathname);
 });
 window.addEventListener("popstate", route);
+followNotificationClicks(go);
 window.addEventListener("online", renderOffline);
 window.addEventListener("offline", renderOffline);
 onAuthChange(() => {

@@ -9,7 +9,11 @@ export type { AttachmentResource as Attachment } from "../../src/attachments/sch
 /** One entry of GET /api/chats/. */
 export type { ChatResource as Chat } from "../../src/chats/schemas";
 
+import type { components } from "../../src/client/api-types";
 import type { MessageResource } from "../../src/messages/schemas";
+
+/** One of the user's Web Push subscriptions (POST and GET /api/push/subscriptions/). */
+export type PushSubscriptionResource = components["schemas"]["PushSubscription"];
 
 /** A DRF-shaped page. */
 export type Page<T> = { count: number; next: string | null; previous: string | null; results: T[] };

@@ -1,9 +1,9 @@
 // The chat list: each conversation's last message, unread badge (and an "@" when unread messages mention
-// the user), and for two-person chats whether the other person is online, newest activity first. It
-// renders from the user stream (its snapshot, then its events); chats past the snapshot's first page load
-// when asked for.
+// the user), a mark on chats the user muted, and for two-person chats whether the other person is online,
+// newest activity first. It renders from the user stream (its snapshot, then its events); chats past the
+// snapshot's first page load when asked for.
 import { ApiError, chats, findUserByEmail, markDelivered, startConversation } from "../api";
-import { ChatEntries, mentionsOf, unreadOf, type Entry } from "../chat-entries";
+import { ChatEntries, mentionsOf, muteEnds, unreadOf, type Entry } from "../chat-entries";
 import { el, field, nameOf, setFieldError, shortTime } from "../dom";
 import type { Presence } from "../presence";
 import { BASE, type ConversationResource, type StreamEvent } from "../types";
@@ -24,8 +24,25 @@ export type ChatList = {
   setActive(conversationId: number | null): void;
   /** A conversation the list holds. */
   conversation(id: number): ConversationResource | undefined;
+  /** The user's mute of a chat the list holds (an ISO time, maybe past), or null. */
+  mutedUntil(id: number): string | null;
+  /** The user muted (until an ISO time) or unmuted (null) a chat. */
+  setMuted(id: number, until: string | null): void;
   stop(): void;
 };
+
+/** Longer than this, setTimeout fires at once (its delay is a signed 32-bit count of ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** Mutes ending later than this are "until you unmute" (the app sets those to the year 9999). */
+const FOREVER_MS = 10 * 365 * 86_400_000;
+
+/** "Muted until 14:05", "Muted until Mon", or "Muted until you unmute". */
+export function mutedText(end: number, now = Date.now()): string {
+  if (end - now > FOREVER_MS) return "Muted until you unmute";
+  const d = new Date(end);
+  const when = end - now < 86_400_000 ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
+  return `Muted until ${when}`;
+}
 
 /** The conversation's title, or the other participants' names. */
 export function titleOf(conversation: ConversationResource, me: number): string {
@@ -41,6 +58,7 @@ export function createChatList(me: number, go: (path: string) => void, presence:
   const acknowledged = new Map<number, number>();
   const due = new Set<number>();
   let ackTimer: number | undefined;
+  let unmuteTimer: number | undefined;
   let active: number | null = null;
   let loaded = false;
   let pagesLoaded = 1;
@@ -86,7 +104,8 @@ export function createChatList(me: number, go: (path: string) => void, presence:
     const id = entry.conversation.id;
     let li = items.get(id);
     if (!li) {
-      const title = el("span", { class: "chat-title" }, el("span", { class: "chat-name" }), " ", presenceDot());
+      const muted = el("span", { class: "muted-mark", role: "img", "aria-label": "Muted" }, "🔕");
+      const title = el("span", { class: "chat-title" }, el("span", { class: "chat-name" }), " ", presenceDot(), muted);
       const link = el("a", { href: `${BASE}c/${id}`, class: "chat-link", "data-conversation": id });
       const badges = el("span", { class: "badges" }, el("span", { class: "mention-badge", "aria-label": "You were mentioned", title: "You were mentioned" }, "@"), el("span", { class: "badge" }));
       link.append(title, el("time", { class: "chat-time" }), el("span", { class: "chat-preview" }), badges);
@@ -95,13 +114,17 @@ export function createChatList(me: number, go: (path: string) => void, presence:
     }
     const link = li.firstElementChild!;
     const [title, time, text, badges] = [...link.children] as [HTMLElement, HTMLTimeElement, HTMLElement, HTMLElement];
-    const [name, dot] = [...title.children] as [HTMLElement, HTMLElement];
+    const [name, dot, muted] = [...title.children] as [HTMLElement, HTMLElement, HTMLElement];
     const [mention, badge] = [...badges.children] as [HTMLElement, HTMLElement];
     const unread = id === active ? 0 : unreadOf(entry);
     mention.hidden = id === active || mentionsOf(entry) === 0;
     const when = entry.last?.sent_at ?? entry.conversation.created_at;
     name.textContent = titleOf(entry.conversation, me);
     showPresence(dot, presence, partnerOf(entry.conversation, me));
+    const muteEnd = muteEnds(entry);
+    muted.hidden = muteEnd === null;
+    muted.title = muteEnd === null ? "" : mutedText(muteEnd);
+    link.classList.toggle("muted", muteEnd !== null);
     time.dateTime = when;
     time.textContent = shortTime(when);
     text.textContent = preview(entry);
@@ -124,6 +147,11 @@ export function createChatList(me: number, go: (path: string) => void, presence:
     empty.hidden = !loaded || entries.size > 0;
     more.hidden = entries.size >= entries.total;
     for (const entry of ordered) acknowledge(entry);
+    // The mark goes when the soonest mute ends, even if nothing else happens by then.
+    window.clearTimeout(unmuteTimer);
+    const ends = ordered.map((entry) => muteEnds(entry) ?? Infinity);
+    const soonest = Math.min(...ends) - Date.now();
+    if (soonest < MAX_TIMEOUT_MS) unmuteTimer = window.setTimeout(render, soonest + 100);
   }
 
   /** Tells the server this device has the newest messages (delivered ticks for their senders). */
@@ -199,9 +227,15 @@ export function createChatList(me: number, go: (path: string) => void, presence:
       render();
     },
     conversation: (id) => entries.get(id)?.conversation,
+    mutedUntil: (id) => entries.get(id)?.mutedUntil ?? null,
+    setMuted(id, until) {
+      entries.mute(id, until);
+      render();
+    },
     stop() {
       unsubscribe();
       window.clearTimeout(ackTimer);
+      window.clearTimeout(unmuteTimer);
     },
   };
 }

@@ -1,6 +1,7 @@
 // A conversation: messages in seq order with history loaded backwards as you scroll up, a composer
 // that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes, replies and
-// their threads, reactions, mentions and pins, and attachments (uploaded first, then named in the send).
+// their threads, reactions, mentions and pins, attachments (uploaded first, then named in the send), and
+// muting its notifications.
 import { conversation as fetchConversation, deleteMessage, editMessage, pin, react } from "../api";
 import { el, nameOf } from "../dom";
 import { conversationSocket } from "../conversation-socket";
@@ -16,6 +17,7 @@ import { titleOf } from "./chat-list";
 import { composer } from "./composer";
 import { messageItem, pendingItem, setStatus, type ItemOptions } from "./message-item";
 import { MessageLog, PAGE } from "./message-log";
+import { muteControl } from "./mute";
 import type { Names } from "./message-text";
 import { peopleDialog } from "./people";
 import { pinsPanel } from "./pins";
@@ -27,9 +29,18 @@ import { typingLine } from "./typing-line";
 /** A screen with room for the chat list beside the conversation (and the keyboard not in the way). */
 const wide = () => matchMedia("(min-width: 720px)").matches;
 
-export type ConversationContext = { me: UserResource; presence: Presence; go(path: string): void; setOffline(offline: boolean): void };
+export type ConversationContext = {
+  me: UserResource;
+  presence: Presence;
+  go(path: string): void;
+  setOffline(offline: boolean): void;
+  /** The user's mute of this conversation as the chat list holds it (an ISO time, maybe past), or null. */
+  mutedUntil(): string | null;
+  /** The user muted or unmuted it here. */
+  setMuted(until: string | null): void;
+};
 
-export function conversationView(id: number, ctx: ConversationContext): { element: HTMLElement; stop(): void } {
+export function conversationView(id: number, ctx: ConversationContext): { element: HTMLElement; chatsChanged(): void; stop(): void } {
   const me = ctx.me.id;
   const timeline = new Timeline(me);
   let detail: ConversationResource | null = null;
@@ -48,11 +59,17 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   const renderPresence = () => showPresence(dot, ctx.presence, detail && partnerOf(detail, me));
   const peopleButton = el("button", { type: "button", class: "people-button", disabled: true }, "People");
   const pinsButton = el("button", { type: "button", class: "pins-button", disabled: true }, "Pins");
+  const mute = muteControl(id, {
+    until: ctx.mutedUntil,
+    set: ctx.setMuted,
+    failed: (message) => (state.textContent = message),
+  });
   const header = el(
     "header",
     { class: "conversation-header" },
     el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"),
     el("div", {}, el("div", { class: "title-row" }, heading, dot), state),
+    mute.element,
     pinsButton,
     peopleButton,
   );
@@ -289,6 +306,8 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
 
   return {
     element,
+    // The chat list may learn of the mute after the header was drawn (its snapshot comes over the stream).
+    chatsChanged: mute.render,
     stop() {
       pacer.clear();
       box.stop();
