@@ -48,6 +48,9 @@ export default defineConfig(async () => {
             VAPID_PUBLIC_KEY: vapid.publicKey,
             VAPID_PRIVATE_KEY: vapid.privateKey,
             VAPID_SUBJECT: "mailto:tests@hey.test",
+            // A failed webhook delivery is retried after a second or two, not up to ten (test/webhooks.test.ts).
+            WEBHOOK_RETRY_BASE_SECONDS: "1",
+            WEBHOOK_RETRY_MAX_SECONDS: "2",
           },
         },
       }),
@@ -57,6 +60,8 @@ export default defineConfig(async () => {
       // Node-side suites against a real wrangler dev: npm run test:e2e / test:browser.
       exclude: ["test/e2e/**", "test/browser/**"],
       setupFiles: ["./test/support/apply-migrations.ts"],
+      // A loopback server (in Node) standing in for webhook receivers and push services; its origin is provided as receiverOrigin.
+      globalSetup: ["./test/support/receiver-setup.ts"],
       // Two cores run several workerd test files at once; concurrency tests need room, not speed.
       testTimeout: 30_000,
     },

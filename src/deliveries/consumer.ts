@@ -16,7 +16,7 @@ export async function consumeDeliveries(batch: MessageBatch<Job>, env: Cloudflar
   if (batch.queue === DEAD_QUEUE) {
     await Promise.all(
       batch.messages.map(async (message) => {
-        if (message.body.kind === "webhook") await gaveUp(db, message.body, message.attempts, windowMs);
+        if (message.body.kind === "webhook") await gaveUp(db, message.body, message.attempts, windowMs, c.WEBHOOK_RETRY_BASE_SECONDS * 1000);
         else console.error(`push notification dropped after the retry window (subscription ${message.body.subscription})`);
         message.ack();
       }),
@@ -34,12 +34,13 @@ export async function consumeDeliveries(batch: MessageBatch<Job>, env: Cloudflar
         outcome = "retry";
       }
       if (outcome === "done") return message.ack();
-      const delay = retryDelaySeconds(message.attempts, c.WEBHOOK_RETRY_BASE_SECONDS, c.WEBHOOK_RETRY_MAX_SECONDS);
-      if (Date.now() + delay * 1000 - job.first_at > windowMs) {
+      // The last retry lands at the window's end, not before it: a job is given up only once the window is over.
+      const left = Math.ceil((job.first_at + windowMs - Date.now()) / 1000);
+      if (left <= 0) {
         await env.DEAD_DELIVERIES.send(job, { contentType: "json" });
         return message.ack();
       }
-      message.retry({ delaySeconds: delay });
+      message.retry({ delaySeconds: Math.min(left, retryDelaySeconds(message.attempts, c.WEBHOOK_RETRY_BASE_SECONDS, c.WEBHOOK_RETRY_MAX_SECONDS)) });
     }),
   );
 }

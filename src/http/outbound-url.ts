@@ -24,8 +24,8 @@ function privateIPv6(host: string): boolean {
   return address === "::1" || address === "::" || /^f[cd]/.test(address) || /^fe[89ab]/.test(address) || address.startsWith("::ffff:");
 }
 
-/** A name that only resolves inside a network. */
-const internalName = (host: string) => !host.includes(".") || /\.(local|localhost|internal|intranet|lan|home\.arpa)$/i.test(host);
+/** A name that only resolves inside a network (an IPv6 literal is judged by privateIPv6). */
+const internalName = (host: string) => !host.startsWith("[") && (!host.includes(".") || /\.(local|localhost|internal|intranet|lan|home\.arpa)$/i.test(host));
 
 /** Why Hey will not call `value`, as a sentence's end ("must …"), or null when it will. */
 export function outboundUrlProblem(value: string, local: boolean): string | null {
@@ -36,9 +36,11 @@ export function outboundUrlProblem(value: string, local: boolean): string | null
     return "must be an absolute URL such as https://example.com/hooks/hey";
   }
   if (url.username || url.password) return "must not carry a user name or password";
-  const loopback = LOOPBACK_HOST.test(url.hostname);
+  // `localhost.` is `localhost`: a fully qualified name's final dot changes nothing it resolves to.
+  const host = url.hostname.replace(/\.$/, "");
+  const loopback = LOOPBACK_HOST.test(host);
   if (local && loopback && (url.protocol === "http:" || url.protocol === "https:")) return null;
   if (url.protocol !== "https:") return local ? "must be https (or http on a loopback host while Hey runs locally)" : "must be https";
-  if (loopback || privateIPv4(url.hostname) || privateIPv6(url.hostname) || internalName(url.hostname)) return "must be on a public host, not a private, loopback or link-local address";
+  if (loopback || privateIPv4(host) || privateIPv6(host) || internalName(host)) return "must be on a public host, not a private, loopback or link-local address";
   return null;
 }

@@ -1,7 +1,7 @@
 import type { Database } from "../db/client";
 import type { WebhookJob } from "../deliveries/jobs";
 import { signatureHeader } from "./signing";
-import { endpointById, recordAttempt } from "./store";
+import { endpointById, failedForWindow, recordAttempt } from "./store";
 
 const TIMEOUT_MS = 10_000;
 
@@ -40,14 +40,19 @@ export async function deliverWebhook(db: Database, job: WebhookJob, attempt: num
     error = failure(caught);
   }
   const ok = error === null;
-  await recordAttempt(db, endpoint.id, { deliveryId: job.event.id, eventType: job.event.type, attempt, statusCode, error, latencyMs: Date.now() - started, at: new Date() }, ok, windowMs);
+  const logged = { deliveryId: job.event.id, eventType: job.event.type, attempt, statusCode, error, latencyMs: Date.now() - started, at: new Date() };
+  await recordAttempt(db, endpoint.id, logged, ok, failedForWindow(logged, windowMs));
   return ok ? "done" : "retry";
 }
 
-/** A job dead-lettered after the retry window: logged for its owner (and the endpoint disabled if it has failed all along). */
-export async function gaveUp(db: Database, job: WebhookJob, attempts: number, windowMs: number): Promise<void> {
+/**
+ * A job dead-lettered after the retry window: logged for its owner, and the endpoint disabled if it has not
+ * answered once since the job's first attempt (failing since then, give or take the first retry's delay).
+ */
+export async function gaveUp(db: Database, job: WebhookJob, attempts: number, windowMs: number, firstRetryMs: number): Promise<void> {
   const endpoint = await endpointById(db, job.endpoint);
   if (!endpoint) return;
   const error = `Given up after ${attempts} attempts over the retry window.`;
-  await recordAttempt(db, endpoint.id, { deliveryId: job.event.id, eventType: job.event.type, attempt: attempts, statusCode: null, error, latencyMs: 0, at: new Date() }, false, windowMs);
+  const logged = { deliveryId: job.event.id, eventType: job.event.type, attempt: attempts, statusCode: null, error, latencyMs: 0, at: new Date() };
+  await recordAttempt(db, endpoint.id, logged, false, { ...failedForWindow(logged, windowMs), since: job.first_at + firstRetryMs });
 }

@@ -27,7 +27,7 @@ export async function signature(secret: string, t: number, body: string): Promis
 /** The `Hey-Signature` value: the current secret's, and during a rotation's overlap the previous one's too. */
 export async function signatureHeader(db: Database, endpoint: Pick<WebhookRow, "id" | "secretVersion" | "previousVersion" | "previousUntil">, t: number, body: string): Promise<string> {
   const versions = [endpoint.secretVersion];
-  if (endpoint.previousVersion !== null && endpoint.previousUntil && endpoint.previousUntil.getTime() > t * 1000) versions.push(endpoint.previousVersion);
+  if (endpoint.previousVersion !== null && endpoint.previousUntil && endpoint.previousUntil.getTime() > Date.now()) versions.push(endpoint.previousVersion);
   const parts = await Promise.all(versions.map(async (v) => `v1=${await signature(await endpointSecret(db, endpoint.id, v), t, body)}`));
   return [`t=${t}`, ...parts].join(",");
 }

@@ -59,14 +59,23 @@ const duration = (ms: number) => (ms >= 3_600_000 && ms % 3_600_000 === 0 ? `${m
 
 export type Attempt = { deliveryId: string; eventType: string; attempt: number; statusCode: number | null; error: string | null; latencyMs: number; at: Date };
 
+/** When a failure disables its endpoint: failing since `since` (ms) or earlier; `reason` is what its owner reads. */
+export type DisableRule = { since: number; reason: string };
+
+/** The rule for an ordinary failure: every delivery has failed for the whole retry window. */
+export const failedForWindow = (attempt: Attempt, windowMs: number): DisableRule => ({
+  since: attempt.at.getTime() - windowMs,
+  reason: `Every delivery failed for ${duration(windowMs)}; the last: ${attempt.error}`,
+});
+
 /**
  * Logs an attempt and its effect on the endpoint, in one batch: a success clears its failure record; a
- * failure starts one, and one that has lasted `windowMs` disables the endpoint with the reason.
+ * failure starts one, and disables the endpoint by `disable`.
  */
-export async function recordAttempt(db: Database, endpointId: string, attempt: Attempt, ok: boolean, windowMs: number): Promise<void> {
+export async function recordAttempt(db: Database, endpointId: string, attempt: Attempt, ok: boolean, disable: DisableRule): Promise<void> {
   const at = attempt.at.getTime();
   const since = sql`coalesce(${webhookEndpoints.failingSince}, ${at})`;
-  const reason = `Every delivery failed for ${duration(windowMs)}; the last: ${attempt.error}`;
+  const reason = disable.reason;
   await db.batch([
     db.insert(webhookAttempts).values({ endpointId, ...attempt, attemptedAt: attempt.at }),
     db.delete(webhookAttempts).where(
@@ -81,8 +90,8 @@ export async function recordAttempt(db: Database, endpointId: string, attempt: A
           .update(webhookEndpoints)
           .set({
             failingSince: sql`${since}`,
-            disabledAt: sql`CASE WHEN ${webhookEndpoints.disabledAt} IS NULL AND ${since} <= ${at - windowMs} THEN ${at} ELSE ${webhookEndpoints.disabledAt} END`,
-            disabledReason: sql`CASE WHEN ${webhookEndpoints.disabledAt} IS NULL AND ${since} <= ${at - windowMs} THEN ${reason} ELSE ${webhookEndpoints.disabledReason} END`,
+            disabledAt: sql`CASE WHEN ${webhookEndpoints.disabledAt} IS NULL AND ${since} <= ${disable.since} THEN ${at} ELSE ${webhookEndpoints.disabledAt} END`,
+            disabledReason: sql`CASE WHEN ${webhookEndpoints.disabledAt} IS NULL AND ${since} <= ${disable.since} THEN ${reason} ELSE ${webhookEndpoints.disabledReason} END`,
           })
           .where(eq(webhookEndpoints.id, endpointId)),
   ]);
