@@ -2,7 +2,9 @@
 // the queue to a loopback stand-in for the push service (test/support/receiver-setup.ts). The test plays the
 // browser: it makes the subscription's keys, decrypts the aes128gcm body (RFC 8291) and checks the VAPID
 // signature (RFC 8292) with WebCrypto.
+import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { describe, expect, it, vi } from "vitest";
+import { concat } from "./support/files";
 import { json, send, start } from "./support/conversations";
 import { api, appWith, problemOf } from "./support/http";
 import { answerWith, received, receiverPath, waitFor, waitForMany, type Received } from "./support/receiver";
@@ -17,17 +19,8 @@ type Subscription = { id: string; endpoint: string; created_at: string };
 type Notification = { title: string; body: string; tag: string; conversation_id: number; seq: number; url: string };
 
 const encoder = new TextEncoder();
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const fromB64url = (text: string) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=")), (c) => c.charCodeAt(0));
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const b64url = encodeBase64urlNoPadding;
+const fromB64url = decodeBase64urlIgnorePadding;
 const nameOf = (p: Person) => `${p.user.first_name} ${p.user.last_name}`;
 
 /** A browser's push subscription: its own ECDH P-256 key pair and auth secret, and a push service path of its own. */

@@ -3,6 +3,7 @@
 // with the endpoint's secret, retried with the same id, logged.
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import type { components } from "../src/client/api-types";
 import { createGrant, revokeGrant } from "../src/auth/oauth/grants";
 import type { Scope } from "../src/auth/scopes";
 import { database } from "../src/db/client";
@@ -20,20 +21,8 @@ import { streamMember } from "./support/ws";
 // two later (WEBHOOK_RETRY_BASE_SECONDS in vitest.config.ts); a busy machine makes that slower still.
 vi.setConfig({ testTimeout: 60_000 });
 
-type Webhook = {
-  id: string;
-  client_id: string;
-  url: string;
-  events: string[];
-  conversations: number[] | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  failing_since: string | null;
-  previous_secret_expires_at: string | null;
-  created_at: string;
-  secret?: string;
-};
-type Attempt = { delivery_id: string; event_type: string; attempt: number; status_code: number | null; error: string | null; latency_ms: number; attempted_at: string };
+type Webhook = components["schemas"]["Webhook"] & { secret?: string };
+type Attempt = components["schemas"]["WebhookDeliveryAttempt"];
 type Person = Awaited<ReturnType<typeof streamMember>>;
 
 const ALL_EVENTS = ["message.created", "message.updated", "message.deleted", "conversation.added", "conversation.updated", "conversation.deleted", "participant.added", "participant.removed"];
