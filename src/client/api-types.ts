@@ -142,8 +142,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename, or mute for yourself
-         * @description Any participant may set the title, or clear it with `null`; every socket open on the conversation gets `conversation.updated`. `muted_until` is the caller's own setting (the chat list shows it): push notifications wait for mentions until then.
+         * Rename, set disappearing messages, or mute for yourself
+         * @description Any participant may set the title, or clear it with `null`; the owner sets `message_ttl_seconds` (disappearing messages, for messages sent from then on: each is deleted that long after it was sent, as a tombstone that keeps its seq). Every socket open on the conversation gets `conversation.updated`. `muted_until` is the caller's own setting (the chat list shows it): push notifications wait for mentions until then.
          */
         patch: operations["renameConversation"];
         trace?: never;
@@ -1102,6 +1102,8 @@ export interface components {
             last_message_at: string | null;
             /** Format: date-time */
             last_activity_at: string;
+            /** @description Disappearing messages: those sent while it is set are deleted this many seconds after they were sent (null: off). */
+            message_ttl_seconds: number | null;
         };
         NewConversation: {
             participants: number[];
@@ -1126,6 +1128,8 @@ export interface components {
              * @description The caller's own: no push notifications from this conversation until then, except messages that mention them; `null` unmutes.
              */
             muted_until?: string | null;
+            /** @description The owner turns disappearing messages on (1 hour to 1 year, in seconds) or off (`null`); messages already sent keep their time. */
+            message_ttl_seconds?: number | null;
         };
         NewParticipant: {
             user_id: number;
@@ -1161,6 +1165,11 @@ export interface components {
             pinned_by: number | null;
             /** @description Its files, in the order sent; a deleted message has none. */
             attachments: components["schemas"]["Attachment"][];
+            /**
+             * Format: date-time
+             * @description When this disappearing message is deleted (its conversation's `message_ttl_seconds` when sent); null otherwise.
+             */
+            expires_at: string | null;
         };
         /** @description The message a reply answers. */
         ReplyQuote: {

@@ -62,6 +62,7 @@ export function toConversationResource(c: ConversationRow, members: Sender[]): C
     last_seq: c.lastSeq,
     last_message_at: c.lastMessageAt?.toISOString() ?? null,
     last_activity_at: c.lastActivityAt.toISOString(),
+    message_ttl_seconds: c.messageTtlSeconds,
   };
 }
 

@@ -84,12 +84,16 @@ export async function removeParticipant(db: Database, roster: Roster, actorId: n
   return { ownerId: owner, conversation: toConversationResource(row!, byConversation(members).get(id) ?? []), online: ids(online) };
 }
 
-/** Any participant renames the conversation (or clears its title). */
-export async function renameConversation(db: Database, roster: Roster, title: string | null): Promise<{ conversation: ConversationResource; online: number[] }> {
+/** What a conversation's settings change sets: the title, disappearing messages, or both. */
+export type ConversationChanges = { title?: string | null; messageTtlSeconds?: number | null };
+
+/** Any participant renames the conversation (or clears its title); only the owner sets disappearing messages. */
+export async function changeConversation(db: Database, roster: Roster, actorId: number, changes: ConversationChanges): Promise<{ conversation: ConversationResource; online: number[] }> {
+  if (changes.messageTtlSeconds !== undefined && roster.ownerId !== actorId) throw new DomainError(403, "Only the owner turns disappearing messages on or off.");
   const now = new Date();
   const id = roster.conversationId;
   const [, [row], members, online] = await db.batch([
-    db.update(conversations).set({ title, updatedAt: now, lastActivityAt: now }).where(eq(conversations.id, id)),
+    db.update(conversations).set({ ...changes, updatedAt: now, lastActivityAt: now }).where(eq(conversations.id, id)),
     ...resourceAfter(db, id),
     onlineAmong(db, [...roster.members.keys()]),
   ]);

@@ -54,10 +54,12 @@ const rename = createRoute({
   method: "patch",
   path: "/api/conversations/{id}/",
   tags,
-  summary: "Rename, or mute for yourself",
+  summary: "Rename, set disappearing messages, or mute for yourself",
   operationId: "renameConversation",
   description:
-    "Any participant may set the title, or clear it with `null`; every socket open on the conversation gets `conversation.updated`. " +
+    "Any participant may set the title, or clear it with `null`; the owner sets `message_ttl_seconds` (disappearing messages, for " +
+    "messages sent from then on: each is deleted that long after it was sent, as a tombstone that keeps its seq). Every socket open on the " +
+    "conversation gets `conversation.updated`. " +
     "`muted_until` is the caller's own setting (the chat list shows it): push notifications wait for mentions until then.",
   ...secured("manage:conversations"),
   request: { params: IdParam, body: jsonBody(ConversationChangesSchema) },
@@ -130,10 +132,10 @@ export const conversationRoutes = createRouter()
   .openapi(detail, async (c) => c.json(await show(c, c.req.valid("param").id), 200))
   .openapi(rename, async (c) => {
     const id = c.req.valid("param").id;
-    const { title, muted_until } = c.req.valid("json");
+    const { title, muted_until, message_ttl_seconds } = c.req.valid("json");
     if (muted_until !== undefined) settled(c.var.reads, await room(c.env, id).mute(id, actor(c), muted_until === null ? null : new Date(muted_until)));
-    if (title !== undefined) return c.json(settled(c.var.reads, await room(c.env, id).rename(id, actor(c), title)), 200);
-    return c.json(await show(c, id), 200);
+    if (title === undefined && message_ttl_seconds === undefined) return c.json(await show(c, id), 200);
+    return c.json(settled(c.var.reads, await room(c.env, id).change(id, actor(c), { title, messageTtlSeconds: message_ttl_seconds })), 200);
   })
   .openapi(remove, async (c) => {
     const id = c.req.valid("param").id;

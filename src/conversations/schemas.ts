@@ -2,6 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { SenderSchema } from "../messages/schemas";
 
 export const MAX_PARTICIPANTS = 200;
+export const MIN_MESSAGE_TTL = 3600;
+export const MAX_MESSAGE_TTL = 365 * 86_400;
 
 export const TitleSchema = z.string().trim().max(200).nullable();
 
@@ -21,9 +23,16 @@ export const ConversationChangesSchema = z
       .nullable()
       .optional()
       .openapi({ description: "The caller's own: no push notifications from this conversation until then, except messages that mention them; `null` unmutes." }),
+    message_ttl_seconds: z
+      .int()
+      .min(MIN_MESSAGE_TTL, `Disappearing messages last at least an hour (${MIN_MESSAGE_TTL} s).`)
+      .max(MAX_MESSAGE_TTL, `Disappearing messages last at most a year (${MAX_MESSAGE_TTL} s).`)
+      .nullable()
+      .optional()
+      .openapi({ description: "The owner turns disappearing messages on (1 hour to 1 year, in seconds) or off (`null`); messages already sent keep their time." }),
   })
   .strict()
-  .refine((c) => c.title !== undefined || c.muted_until !== undefined, { message: "Send title, muted_until, or both.", path: ["title"] })
+  .refine((c) => c.title !== undefined || c.muted_until !== undefined || c.message_ttl_seconds !== undefined, { message: "Send title, muted_until or message_ttl_seconds.", path: ["title"] })
   .openapi("ConversationChanges");
 export const NewParticipantSchema = z.object({ user_id: z.int().positive() }).strict().openapi("NewParticipant");
 
@@ -38,6 +47,10 @@ export const ConversationSchema = z
     last_seq: z.int().openapi({ description: "The seq of the newest message; also how many messages (tombstones included) there are." }),
     last_message_at: z.iso.datetime().nullable(),
     last_activity_at: z.iso.datetime(),
+    message_ttl_seconds: z
+      .int()
+      .nullable()
+      .openapi({ description: "Disappearing messages: those sent while it is set are deleted this many seconds after they were sent (null: off)." }),
   })
   .openapi("Conversation");
 

@@ -122,6 +122,8 @@ export const conversations = sqliteTable("conversations", {
   lastClientMessageId: text("last_client_message_id"),
   lastEditedAt: timestamp("last_edited_at"),
   lastDeleted: integer("last_deleted", { mode: "boolean" }).notNull().default(false),
+  /** Disappearing messages: those sent while it is set expire this long after they were sent (null: off). */
+  messageTtlSeconds: integer("message_ttl_seconds"),
 });
 
 /** Membership, with per-recipient status as watermarks: messages with seq ≤ read_seq are read. */

@@ -33,6 +33,8 @@ export const messages = sqliteTable(
     pinnedBy: integer("pinned_by"),
     /** Copies of the attachments' descriptions (the rows are in the main database, the bytes in R2). */
     attachments: text("attachments", { mode: "json" }).$type<StoredAttachment[]>(),
+    /** When a disappearing message is tombstoned by its room (sent under a message_ttl_seconds); null: never. */
+    expiresAt: timestamp("expires_at"),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq),
@@ -40,6 +42,7 @@ export const messages = sqliteTable(
     index("messages_conversation_change").on(t.conversationId, t.changeSeq),
     index("messages_thread").on(t.replyTo, t.seq).where(sql`${t.replyTo} IS NOT NULL`),
     index("messages_pins").on(t.conversationId, t.pinnedAt).where(sql`${t.pinnedAt} IS NOT NULL`),
+    index("messages_expiry").on(t.conversationId, t.expiresAt).where(sql`${t.expiresAt} IS NOT NULL AND ${t.deleted} = 0`),
   ],
 );
 

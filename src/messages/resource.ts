@@ -33,5 +33,6 @@ export function toMessageResource(m: StoredMessage, view: StatusView): MessageRe
     pinned_at: m.pinnedAt?.toISOString() ?? null,
     pinned_by: m.pinnedBy,
     attachments: (m.attachments ?? []).map(toAttachmentResource),
+    expires_at: m.deleted ? null : (m.expiresAt?.toISOString() ?? null),
   };
 }

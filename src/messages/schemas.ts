@@ -107,6 +107,7 @@ export const MessageSchema = z
     pinned_at: z.iso.datetime().nullable(),
     pinned_by: z.int().nullable().openapi({ description: "Who pinned it." }),
     attachments: z.array(AttachmentSchema).openapi({ description: "Its files, in the order sent; a deleted message has none." }),
+    expires_at: z.iso.datetime().nullable().openapi({ description: "When this disappearing message is deleted (its conversation's `message_ttl_seconds` when sent); null otherwise." }),
   })
   .openapi("Message");
 

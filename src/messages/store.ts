@@ -50,22 +50,31 @@ const reactionRows = json<ReactionRow[]>(
   [],
 );
 
+/**
+ * A disappearing message past its time reads as a tombstone before its room's alarm writes it as one: it
+ * never shows again, however late the alarm. (Nested, as replyCount: the outer row's columns.)
+ */
+const expired = sql`(${messages.expiresAt} <= CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+const unlessExpired = <T>(column: SQL | typeof messages.body, gone: SQL, name: string, mapWith: Parameters<SQL["mapWith"]>[0]) =>
+  sql<T>`${sql`CASE WHEN ${expired} THEN ${gone} ELSE ${column} END`}`.mapWith(mapWith).as(name);
+
 // Aliased: drizzle maps a D1 batch's rows by column name.
 export const columns = (s: Shard) => ({
   id: apiId(s).as("id"),
   conversationId: messages.conversationId,
   seq: messages.seq,
   senderId: messages.senderId,
-  body: messages.body,
+  body: unlessExpired<string>(sql`${messages.body}`, sql`''`, "body", messages.body),
   clientMessageId: messages.clientMessageId,
   sentAt: messages.sentAt,
   editedAt: messages.editedAt,
-  deleted: messages.deleted,
+  deleted: unlessExpired<boolean>(sql`${messages.deleted}`, sql`1`, "deleted", messages.deleted),
   changeSeq: messages.changeSeq,
-  mentions: messages.mentions,
-  pinnedAt: messages.pinnedAt,
+  mentions: unlessExpired<number[] | null>(sql`${messages.mentions}`, sql`NULL`, "mentions", messages.mentions),
+  pinnedAt: unlessExpired<Date | null>(sql`${messages.pinnedAt}`, sql`NULL`, "pinned_at", messages.pinnedAt),
   pinnedBy: messages.pinnedBy,
-  attachments: messages.attachments,
+  attachments: unlessExpired<StoredAttachment[] | null>(sql`${messages.attachments}`, sql`NULL`, "attachments", messages.attachments),
+  expiresAt: messages.expiresAt,
   replyTo: replyParent(s),
   replyCount,
   reactions: reactionRows,
@@ -178,7 +187,7 @@ export function changedSince(s: Shard, conversationId: number, upTo: number, aft
  * row id of the message it replies to (or null), `m` the participants it mentions (or null), `a` its
  * attachments (or null).
  */
-export type PendingRow = { s: number; b: string; k: string | null; r: number | null; m: number[] | null; a: StoredAttachment[] | null };
+export type PendingRow = { s: number; b: string; k: string | null; r: number | null; m: number[] | null; a: StoredAttachment[] | null; e: number | null };
 
 const field = (name: keyof PendingRow) => sql.raw(`json_extract(j.value, '$.${name}')`);
 
@@ -229,6 +238,7 @@ export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[]
       pinnedAt: sql<null>`NULL`.as("pinned_at"),
       pinnedBy: sql<null>`NULL`.as("pinned_by"),
       attachments: sql<string | null>`${field("a")}`.as("attachments"),
+      expiresAt: sql<number | null>`${field("e")}`.as("expires_at"),
     })
     .from(sql`json_each(${JSON.stringify(rows)}) j`)
     .where(sql`(${field("k")} IS NULL OR NOT EXISTS (${stored})) AND (${field("r")} IS NULL OR EXISTS (${parent}))`);
@@ -239,6 +249,9 @@ export type Change = { kind: "edit"; body: string; mentions: number[] | null } |
 
 /** The conversation's next change counter, for a statement that changes one of its messages. */
 const nextChange = (conversationId: number) => sql`(SELECT max(m.change_seq) + 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId})`;
+
+/** What deleting a message leaves: its seq and sender, nothing it said, with the next change number. */
+const tombstone = (conversationId: number) => ({ body: "", mentions: null, attachments: null, deleted: true, pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) });
 
 /**
  * Edits (its sender only) or tombstones (its sender, or the owner) a message, in one batch: the
@@ -257,7 +270,7 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
   const set =
     change.kind === "edit"
       ? { body: change.body, mentions: change.mentions, editedAt: new Date(), changeSeq: nextChange(conversationId) }
-      : { body: "", mentions: null, attachments: null, deleted: true, pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) };
+      : tombstone(conversationId);
   const [[before], changed, , [message]] = await s.db.batch([
     selectMessage(s, conversationId, messageId),
     s.db.update(messages).set(set).where(allowed).returning({ id: messages.id }),
@@ -359,4 +372,37 @@ export async function deleteChunk(s: Shard, conversationId: number, chunk: numbe
     sql`DELETE FROM ${messages} WHERE ${messages.id} IN (SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId} LIMIT ${chunk})`,
   );
   return result.meta.changes ?? 0;
+}
+
+/** The conversation's disappearing messages due by `now`, oldest first (at most `limit`), with their files. */
+export function dueToExpire(s: Shard, conversationId: number, now: number, limit: number) {
+  return s.db
+    .select({ id: apiId(s).as("id"), attachments: messages.attachments })
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversationId), eq(messages.deleted, false), lte(messages.expiresAt, new Date(now))))
+    .orderBy(asc(messages.expiresAt))
+    .limit(limit);
+}
+
+/**
+ * Tombstones the given disappearing messages in one batch, each with its own change number, as a delete
+ * does (reactions go too); returns them as they are now.
+ */
+export async function expireMessages(s: Shard, conversationId: number, ids: number[]): Promise<MessageRow[]> {
+  const writes = ids.flatMap((id) => [
+    s.db.update(messages).set(tombstone(conversationId)).where(and(isMessage(s, id), eq(messages.conversationId, conversationId), eq(messages.deleted, false))),
+    s.db.delete(reactions).where(eq(reactions.messageId, rowIdIn(s, id) ?? 0)),
+  ]);
+  const read = select(s).where(and(eq(messages.conversationId, conversationId), sql`${messages.id} IN (SELECT value FROM json_each(${JSON.stringify(ids.map((id) => rowIdIn(s, id)))}))`)).orderBy(asc(messages.seq));
+  const results = await s.db.batch([...writes, read] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  return results.at(-1) as MessageRow[];
+}
+
+/** When the conversation's next disappearing message is due (ms), or null. */
+export async function nextExpiry(s: Shard, conversationId: number): Promise<number | null> {
+  const [row] = await s.db
+    .select({ at: sql<number | null>`min(${messages.expiresAt})` })
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversationId), eq(messages.deleted, false), sql`${messages.expiresAt} IS NOT NULL`));
+  return row?.at ?? null;
 }

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { randomToken } from "../auth/secrets";
 import { listChats } from "../chats/chats";
 import { config } from "../config";
-import { addParticipant, mutedUntil, removeParticipant, renameConversation } from "../conversations/membership";
+import { addParticipant, changeConversation, mutedUntil, removeParticipant, type ConversationChanges } from "../conversations/membership";
 import type { ConversationResource } from "../conversations/schemas";
 import { database, type Database } from "../db/client";
 import { shardWriteSession, writeSession, type WrittenBookmarks } from "../db/sessions";
@@ -16,7 +16,7 @@ import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
 import { MAX_PINS, MAX_REACTION_EMOJI } from "../messages/limits";
 import { mentionedIds } from "../messages/mentions";
-import { changeMessage, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
+import { changeMessage, dueToExpire, expireMessages, nextExpiry, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
 import { lastMessageChanged, mentionsForgotten, mentionsRecorded, moveWatermarks } from "../messages/writes";
 import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
@@ -42,6 +42,11 @@ import { notificationJobs } from "../push/notification";
 import { dispatchWebhooks, webhookEvent, webhookJobs, type WebhookEventType } from "../webhooks/events";
 
 const NO_CONVERSATION = "No such conversation.";
+/** Storage key: the conversation whose disappearing messages the alarm tombstones, and when the next is due. */
+const EXPIRING = "expiring";
+type Expiring = { conversationId: number; at: number };
+/** Disappearing messages tombstoned per alarm step (one shard batch); more due make the next step come at once. */
+const EXPIRE_CHUNK = 50;
 // The same words whether the message is missing or the caller is a stranger to its conversation.
 const NO_MESSAGE = "No such message.";
 
@@ -191,11 +196,15 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     });
   }
 
-  /** Any participant renames the conversation (or clears its title). */
-  rename(conversationId: number, actorId: number, title: string | null): Promise<Outcome<ConversationResource>> {
+  /**
+   * Any participant renames the conversation (or clears its title); the owner turns disappearing messages
+   * on or off (for messages sent from then on). Everyone hears `conversation.updated`.
+   */
+  change(conversationId: number, actorId: number, changes: ConversationChanges): Promise<Outcome<ConversationResource>> {
     return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      const { conversation, online } = await renameConversation(db, state, title);
+      const { conversation, online } = await changeConversation(db, state, actorId, changes);
+      state.messageTtlSeconds = conversation.message_ttl_seconds;
       this.#fanout.broadcast({ type: "conversation.updated", conversation });
       this.#queue(online, () => [{ type: "conversation.updated", conversation }]);
       this.#webhook("conversation.updated", state.lastSeq, { conversation });
@@ -296,6 +305,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       for (const ws of this.ctx.getWebSockets()) {
         if ((attachmentOf(ws)?.expiresAt ?? Infinity) <= Date.now()) closeSocket(ws, CLOSE.reauthenticate, "The access token expired.");
       }
+      const expiring = await this.ctx.storage.get<Expiring>(EXPIRING);
+      if (expiring && expiring.at <= Date.now()) await this.#expire(expiring.conversationId);
       return this.#scheduleAlarm(nextTicket);
     }
     if (await purgeStep(this.ctx.storage, database(this.env.DB), this.env.ATTACHMENTS, shardAt(this.env, purge.shard), purge.conversationId)) this.#state = null;
@@ -499,6 +510,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   /** Right after a flush committed: its messages in seq order, then each viewer's moved progress. */
   #committed(messages: StoredMessage[]): void {
     const state = this.#state!;
+    const expiresAt = messages[0]?.expiresAt;
+    if (expiresAt) this.#afterwards(this.#expiresAt(expiresAt.getTime()));
     for (const m of messages) this.#fanout.message("message.created", m, state.watermarks());
     this.#fanout.progress(state.progress());
   }
@@ -596,12 +609,55 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   };
 
   /**
-   * One alarm per room: the earliest token expiry among its sockets, or `ticketExpiry` (the earliest
-   * unredeemed ticket's) if sooner; the purge, when one is under way, wins.
+   * Notes when a disappearing message is due (the earliest so far wins) and makes sure the alarm comes then;
+   * kept in storage, since the room may be evicted before.
+   */
+  async #expiresAt(at: number): Promise<void> {
+    const known = await this.ctx.storage.get<Expiring>(EXPIRING);
+    if (known && known.at <= at) return;
+    await this.ctx.storage.put(EXPIRING, { conversationId: this.#state!.conversationId, at } satisfies Expiring);
+    await this.#scheduleAlarm();
+  }
+
+  /**
+   * Tombstones the disappearing messages that are due, oldest first, a chunk at a time, as a delete does:
+   * sockets, hubs and webhooks hear `message.deleted`, files go, mentions are forgotten; then notes the next.
+   */
+  async #expire(conversationId: number): Promise<void> {
+    const state = await this.#loaded(conversationId);
+    if (!state.exists || !state.shard) return void (await this.ctx.storage.delete(EXPIRING));
+    const shard = state.shard;
+    const db = database(this.env.DB);
+    const due = await dueToExpire(shard, conversationId, Date.now(), EXPIRE_CHUNK);
+    if (due.length) {
+      const gone = await this.#names.join(db, await expireMessages(shard, conversationId, due.map((d) => d.id)));
+      for (const m of gone) {
+        this.#fanout.message("message.deleted", m, state.watermarks());
+        this.#webhook("message.deleted", m.seq, { message: this.#neutral(m) });
+      }
+      for (const d of due) if (d.attachments?.length) this.#afterwards(this.#ledger!.afterRecords(() => removeMessageAttachments(db, this.env.ATTACHMENTS, d.id).then(() => undefined)));
+      const last = gone.find((m) => m.seq === state.lastSeq);
+      const records = () => [...(last ? [lastMessageChanged(db, conversationId, last)] : []), ...gone.map((m) => mentionsForgotten(db, conversationId, m.seq))];
+      this.#afterwards(
+        this.#ledger!.afterRecords(async () => {
+          const [online] = await db.batch([onlineAmong(db, [...state.members.keys()]), ...records()]);
+          if (last) this.#queue(online.map((o) => o.userId), () => [{ type: "message.deleted", conversation_id: conversationId, message: summary(last) }]);
+        }),
+      );
+    }
+    const next = due.length === EXPIRE_CHUNK ? Date.now() : await nextExpiry(shard, conversationId);
+    if (next === null) await this.ctx.storage.delete(EXPIRING);
+    else await this.ctx.storage.put(EXPIRING, { conversationId, at: next } satisfies Expiring);
+  }
+
+  /**
+   * One alarm per room: the earliest token expiry among its sockets, the next disappearing message, or
+   * `ticketExpiry` (the earliest unredeemed ticket's) if sooner; the purge, when one is under way, wins.
    */
   async #scheduleAlarm(ticketExpiry = Infinity): Promise<void> {
     if ((await purging(this.ctx.storage)) !== undefined) return;
-    const next = Math.min(ticketExpiry, ...this.ctx.getWebSockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity));
+    const expiring = (await this.ctx.storage.get<Expiring>(EXPIRING))?.at ?? Infinity;
+    const next = Math.min(ticketExpiry, expiring, ...this.ctx.getWebSockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity));
     const current = await this.ctx.storage.getAlarm();
     if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
   }

@@ -115,7 +115,7 @@ export class Ledger {
     const earlier = key ? this.#inflight.get(key) : undefined;
     if (earlier) return asRetry(await earlier, input.body);
     // `r` becomes the quoted message's row id once the flush knows the shard.
-    const row: PendingRow = { s: input.sender.id, b: input.body, k: input.clientMessageId, r: null, m: input.mentions, a: input.attachments === "invalid" ? null : input.attachments };
+    const row: PendingRow = { s: input.sender.id, b: input.body, k: input.clientMessageId, r: null, m: input.mentions, a: input.attachments === "invalid" ? null : input.attachments, e: null };
     const result = new Promise<SendResult>((resolve) => this.#queue.push({ input, row, bytes: encoder.encode(JSON.stringify(row)).length, resolve }));
     if (key) {
       this.#inflight.set(key, result);
@@ -178,6 +178,9 @@ export class Ledger {
       const now = new Date();
       // A reply to an id of another shard names no message here: row 0, which never exists.
       for (const p of batch) p.row.r = p.input.replyTo === null ? null : (rowIdIn(shard, p.input.replyTo) ?? 0);
+      // Disappearing messages: the conversation's setting when they are stored decides.
+      const expiresAt = state.messageTtlSeconds === null ? null : now.getTime() + state.messageTtlSeconds * 1000;
+      for (const p of batch) p.row.e = expiresAt;
       const rows = batch.map((p) => p.row);
       const chunks = chunk(batch.filter((p) => p.input.attachments !== "invalid"));
       const [earlier, quoted, ...rest] = await shard.db.batch([
@@ -210,6 +213,7 @@ export class Ledger {
         changeSeq: 0,
         mentions: p.row.m,
         attachments: p.row.a,
+        expiresAt: expiresAt === null ? null : new Date(expiresAt),
         pinnedAt: null,
         pinnedBy: null,
         replyCount: 0,

@@ -18,6 +18,8 @@ export class ConversationState {
   exists = false;
   ownerId = 0;
   lastSeq = 0;
+  /** Disappearing messages: how long those sent now live, in seconds (null: off). */
+  messageTtlSeconds: number | null = null;
   /** The conversation's message shard, known once loaded. */
   shard: Shard | null = null;
   readonly members = new Map<number, Member>();
@@ -31,7 +33,7 @@ export class ConversationState {
    */
   async load(db: Database, shardAt: (index: number) => Shard): Promise<void> {
     const [row, members] = await db.batch([
-      db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq, shard: conversations.shard }).from(conversations).where(eq(conversations.id, this.conversationId)),
+      db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq, shard: conversations.shard, ttl: conversations.messageTtlSeconds }).from(conversations).where(eq(conversations.id, this.conversationId)),
       db
         .select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq, joinedAt: participants.joinedAt })
         .from(participants)
@@ -41,6 +43,7 @@ export class ConversationState {
     for (const m of members) this.members.set(m.userId, { ...m, joinedAt: m.joinedAt.getTime() });
     this.exists = row.length > 0 && members.length > 0;
     this.ownerId = row[0]?.ownerId ?? 0;
+    this.messageTtlSeconds = row[0]?.ttl ?? null;
     this.shard = row[0] ? shardAt(row[0].shard) : null;
     this.lastSeq = 0;
     if (this.exists && this.shard) {

@@ -25,6 +25,8 @@ export function matching(s: Shard, conversationIds: number[], match: string, ord
     sql`messages_fts MATCH ${match}`,
     sql`${messages.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`,
     eq(messages.deleted, false),
+    // A disappearing message past its time, not yet tombstoned by its room's alarm, is gone all the same.
+    sql`(${messages.expiresAt} IS NULL OR ${messages.expiresAt} > CAST(unixepoch('subsec') * 1000 AS INTEGER))`,
   );
   const joined = sql`messages_fts JOIN ${messages} ON ${messages.id} = messages_fts.rowid`;
   if (order === "rank") {

@@ -1,0 +1,2 @@
+ALTER TABLE `messages` ADD `expires_at` integer;--> statement-breakpoint
+CREATE INDEX `messages_expiry` ON `messages` (`conversation_id`,`expires_at`) WHERE "messages"."expires_at" IS NOT NULL AND "messages"."deleted" = 0;

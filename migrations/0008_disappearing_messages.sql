@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `message_ttl_seconds` integer;
