@@ -31,6 +31,7 @@ import { rootRoutes } from "./root/routes";
 import { searchRoutes } from "./search/routes";
 import { userRoutes } from "./users/routes";
 import { pushRoutes } from "./push/routes";
+import { moderationRoutes } from "./moderation/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { WebhookEventSchema } from "./webhooks/schemas";
 import { webRoutes } from "./web/routes";
@@ -64,6 +65,7 @@ export function createApp() {
     .route("/", realtimeRoutes)
     .route("/", webhookRoutes)
     .route("/", pushRoutes)
+    .route("/", moderationRoutes)
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)
     .route("/", logoutRoutes)
@@ -134,6 +136,7 @@ export function createApp() {
       { name: "Realtime", description: "WebSockets per conversation, and the one-time tickets browsers open them with." },
       { name: "Webhooks", description: "Signed HTTP callbacks for an OAuth client's integrations, delivered through a queue with retries: at least once, ordered by `seq` per conversation." },
       { name: "Push notifications", description: "Web Push to browsers with no socket or stream open: register a subscription, mute a conversation, hide previews." },
+      { name: "Moderation", description: "Participants report messages; staff review the queue, dismiss, delete the message or deactivate its sender, and every decision is logged." },
       { name: "OAuth", description: "The OAuth 2.1 authorization server: sign-in and consent pages, tokens, revocation, introspection, registration." },
       { name: "OAuth clients (staff)", description: "Administrators register, list and delete OAuth clients." },
     ],

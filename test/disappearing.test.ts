@@ -71,7 +71,7 @@ describe("disappearing messages", () => {
     await runDurableObjectAlarm(room(env, c.id));
     const deleted = [await socket.next((e) => e.type === "message.deleted" && e.message.id === first.id), await socket.next((e) => e.type === "message.deleted" && e.message.id === second.id)];
     expect(deleted.map((e) => e.message.seq)).toEqual([first.seq, second.seq]);
-    expect(deleted.every((e) => e.message.message_body === "" && e.message.deleted)).toBe(true);
+    expect(deleted.every((e) => e.message.message_body === "" && e.message.deleted && e.message.deleted_by === "expiry")).toBe(true);
 
     const { d1 } = await shardOf(c.id);
     const rows = await d1.prepare("SELECT seq, body, deleted FROM messages WHERE conversation_id = ? ORDER BY seq").bind(c.id).all();

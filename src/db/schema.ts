@@ -86,6 +86,12 @@ export const oauthTokens = sqliteTable(
     expiresAt: timestamp("expires_at").notNull(),
     rotatedAt: timestamp("rotated_at"),
     revokedAt: timestamp("revoked_at"),
+    /**
+     * On a rotated refresh token: the answer its rotation gave (the new pair), AES-GCM sealed under a key
+     * derived from this token, which is never stored, so a client whose answer was lost can get it again
+     * (src/auth/oauth/tokens.ts). Cleared by the grant's next rotation, or by reuse.
+     */
+    sealedSuccessor: text("sealed_successor"),
   },
   (t) => [index("oauth_tokens_grant").on(t.grantId)],
 );
@@ -285,6 +291,43 @@ export const pushSubscriptions = sqliteTable(
   },
   (t) => [uniqueIndex("push_subscriptions_endpoint").on(t.endpoint), index("push_subscriptions_user").on(t.userId)],
 );
+
+/**
+ * Reports of messages by participants, for staff to review (src/moderation). The message's text and sender
+ * are copied when reported, so staff see what was reported even if it is edited or deleted since.
+ */
+export const reports = sqliteTable(
+  "reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    conversationId: integer("conversation_id").notNull(),
+    messageId: integer("message_id").notNull(),
+    seq: integer("seq").notNull(),
+    senderId: integer("sender_id").notNull(),
+    body: text("body").notNull(),
+    reporterId: integer("reporter_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    reason: text("reason").notNull(),
+    status: text("status", { enum: ["open", "dismissed", "message_deleted", "sender_deactivated"] }).notNull().default("open"),
+    createdAt: timestamp("created_at").notNull(),
+    resolvedAt: timestamp("resolved_at"),
+    resolvedBy: integer("resolved_by"),
+  },
+  (t) => [uniqueIndex("reports_reporter_message").on(t.reporterId, t.messageId), index("reports_status").on(t.status, t.id)],
+);
+
+export type ReportRow = typeof reports.$inferSelect;
+
+/** What staff did about reports: who, when, what, to which report. Never updated or deleted. */
+export const moderationActions = sqliteTable("moderation_actions", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  reportId: integer("report_id").notNull(),
+  actorId: integer("actor_id").notNull(),
+  action: text("action", { enum: ["dismiss", "delete_message", "deactivate_sender"] }).notNull(),
+  note: text("note"),
+  createdAt: timestamp("created_at").notNull(),
+});
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type ParticipantRow = typeof participants.$inferSelect;

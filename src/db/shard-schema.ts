@@ -33,6 +33,8 @@ export const messages = sqliteTable(
     pinnedBy: integer("pinned_by"),
     /** Copies of the attachments' descriptions (the rows are in the main database, the bytes in R2). */
     attachments: text("attachments", { mode: "json" }).$type<StoredAttachment[]>(),
+    /** Who made a tombstone: its sender, the conversation's owner, a moderator, or its time running out. */
+    deletedBy: text("deleted_by", { enum: ["sender", "owner", "moderator", "expiry"] }),
     /** When a disappearing message is tombstoned by its room (sent under a message_ttl_seconds); null: never. */
     expiresAt: timestamp("expires_at"),
   },

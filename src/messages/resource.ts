@@ -34,5 +34,6 @@ export function toMessageResource(m: StoredMessage, view: StatusView): MessageRe
     pinned_by: m.pinnedBy,
     attachments: (m.attachments ?? []).map(toAttachmentResource),
     expires_at: m.deleted ? null : (m.expiresAt?.toISOString() ?? null),
+    deleted_by: m.deleted ? (m.deletedBy ?? "sender") : null,
   };
 }

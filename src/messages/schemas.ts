@@ -107,6 +107,10 @@ export const MessageSchema = z
     pinned_at: z.iso.datetime().nullable(),
     pinned_by: z.int().nullable().openapi({ description: "Who pinned it." }),
     attachments: z.array(AttachmentSchema).openapi({ description: "Its files, in the order sent; a deleted message has none." }),
+    deleted_by: z
+      .enum(["sender", "owner", "moderator", "expiry"])
+      .nullable()
+      .openapi({ description: "Who made a deleted message a tombstone: its sender, the conversation's owner, a moderator, or its time running out (disappearing messages)." }),
     expires_at: z.iso.datetime().nullable().openapi({ description: "When this disappearing message is deleted (its conversation's `message_ttl_seconds` when sent); null otherwise." }),
   })
   .openapi("Message");

@@ -55,8 +55,8 @@ const reactionRows = json<ReactionRow[]>(
  * never shows again, however late the alarm. (Nested, as replyCount: the outer row's columns.)
  */
 const expired = sql`(${messages.expiresAt} <= CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
-const unlessExpired = <T>(column: SQL | typeof messages.body, gone: SQL, name: string, mapWith: Parameters<SQL["mapWith"]>[0]) =>
-  sql<T>`${sql`CASE WHEN ${expired} THEN ${gone} ELSE ${column} END`}`.mapWith(mapWith).as(name);
+const unlessExpired = <T>(column: SQL, gone: SQL, name: string, mapWith: Parameters<SQL["mapWith"]>[0]) =>
+  sql`${sql`CASE WHEN ${expired} THEN ${gone} ELSE ${column} END`}`.mapWith(mapWith).as(name) as unknown as SQL.Aliased<T>;
 
 // Aliased: drizzle maps a D1 batch's rows by column name.
 export const columns = (s: Shard) => ({
@@ -75,6 +75,7 @@ export const columns = (s: Shard) => ({
   pinnedBy: messages.pinnedBy,
   attachments: unlessExpired<StoredAttachment[] | null>(sql`${messages.attachments}`, sql`NULL`, "attachments", messages.attachments),
   expiresAt: messages.expiresAt,
+  deletedBy: unlessExpired<DeletedBy | null>(sql`${messages.deletedBy}`, sql`coalesce(${messages.deletedBy}, 'expiry')`, "deleted_by", messages.deletedBy),
   replyTo: replyParent(s),
   replyCount,
   reactions: reactionRows,
@@ -238,6 +239,7 @@ export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[]
       pinnedAt: sql<null>`NULL`.as("pinned_at"),
       pinnedBy: sql<null>`NULL`.as("pinned_by"),
       attachments: sql<string | null>`${field("a")}`.as("attachments"),
+      deletedBy: sql<null>`NULL`.as("deleted_by"),
       expiresAt: sql<number | null>`${field("e")}`.as("expires_at"),
     })
     .from(sql`json_each(${JSON.stringify(rows)}) j`)
@@ -245,13 +247,25 @@ export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[]
   return s.db.insert(messages).select(fresh).returning({ id: apiId(s), seq: messages.seq });
 }
 
-export type Change = { kind: "edit"; body: string; mentions: number[] | null } | { kind: "delete"; byOwner: boolean };
+export type DeletedBy = "sender" | "owner" | "moderator" | "expiry";
+
+/** An edit, or a delete by the message's sender, the conversation's owner or a moderator (who may delete anyone's). */
+export type Change = { kind: "edit"; body: string; mentions: number[] | null } | { kind: "delete"; by: Exclude<DeletedBy, "expiry"> };
 
 /** The conversation's next change counter, for a statement that changes one of its messages. */
 const nextChange = (conversationId: number) => sql`(SELECT max(m.change_seq) + 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId})`;
 
 /** What deleting a message leaves: its seq and sender, nothing it said, with the next change number. */
-const tombstone = (conversationId: number) => ({ body: "", mentions: null, attachments: null, deleted: true, pinnedAt: null, pinnedBy: null, changeSeq: nextChange(conversationId) });
+const tombstone = (conversationId: number, by: DeletedBy | SQL) => ({
+  body: "",
+  mentions: null,
+  attachments: null,
+  deleted: true,
+  deletedBy: by,
+  pinnedAt: null,
+  pinnedBy: null,
+  changeSeq: nextChange(conversationId),
+});
 
 /**
  * Edits (its sender only) or tombstones (its sender, or the owner) a message, in one batch: the
@@ -265,12 +279,13 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
     isMessage(s, messageId),
     eq(messages.conversationId, conversationId),
     eq(messages.deleted, false),
-    change.kind === "edit" || !change.byOwner ? eq(messages.senderId, userId) : undefined,
+    change.kind === "edit" || change.by === "sender" ? eq(messages.senderId, userId) : undefined,
   );
   const set =
     change.kind === "edit"
       ? { body: change.body, mentions: change.mentions, editedAt: new Date(), changeSeq: nextChange(conversationId) }
-      : tombstone(conversationId);
+      : // The owner deleting their own message deletes it as its sender.
+        tombstone(conversationId, change.by === "owner" ? sql`CASE WHEN ${messages.senderId} = ${userId} THEN 'sender' ELSE 'owner' END` : change.by);
   const [[before], changed, , [message]] = await s.db.batch([
     selectMessage(s, conversationId, messageId),
     s.db.update(messages).set(set).where(allowed).returning({ id: messages.id }),
@@ -390,7 +405,7 @@ export function dueToExpire(s: Shard, conversationId: number, now: number, limit
  */
 export async function expireMessages(s: Shard, conversationId: number, ids: number[]): Promise<MessageRow[]> {
   const writes = ids.flatMap((id) => [
-    s.db.update(messages).set(tombstone(conversationId)).where(and(isMessage(s, id), eq(messages.conversationId, conversationId), eq(messages.deleted, false))),
+    s.db.update(messages).set(tombstone(conversationId, "expiry")).where(and(isMessage(s, id), eq(messages.conversationId, conversationId), eq(messages.deleted, false))),
     s.db.delete(reactions).where(eq(reactions.messageId, rowIdIn(s, id) ?? 0)),
   ]);
   const read = select(s).where(and(eq(messages.conversationId, conversationId), sql`${messages.id} IN (SELECT value FROM json_each(${JSON.stringify(ids.map((id) => rowIdIn(s, id)))}))`)).orderBy(asc(messages.seq));

@@ -16,7 +16,9 @@ import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
 import { MAX_PINS, MAX_REACTION_EMOJI } from "../messages/limits";
 import { mentionedIds } from "../messages/mentions";
-import { changeMessage, dueToExpire, expireMessages, nextExpiry, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
+import { fileReport } from "../moderation/store";
+import type { ReportRow } from "../db/schema";
+import { changeMessage, findMessage, dueToExpire, expireMessages, nextExpiry, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
 import { lastMessageChanged, mentionsForgotten, mentionsRecorded, moveWatermarks } from "../messages/writes";
 import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
@@ -112,8 +114,28 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   /** Tombstones a message (it keeps its seq); its sender or the owner may. Deleting it again is fine. */
   async deleteMessage(conversationId: number, userId: number, messageId: number): Promise<Outcome<null>> {
     const state = await this.#loaded(conversationId);
-    const changed = await this.#change(conversationId, userId, messageId, { kind: "delete", byOwner: state.ownerId === userId });
+    const changed = await this.#change(conversationId, userId, messageId, { kind: "delete", by: state.ownerId === userId ? "owner" : "sender" });
     return changed.ok ? { ...changed, value: null } : changed;
+  }
+
+  /**
+   * A participant reports someone else's live message to the moderators, with a copy of what it says now;
+   * reporting it again answers the first report.
+   */
+  async report(conversationId: number, userId: number, messageId: number, reason: string): Promise<Outcome<{ report: ReportRow; created: boolean }>> {
+    return this.#outcome(async () => {
+      const state = await this.#member(conversationId, userId, NO_MESSAGE);
+      const message = await findMessage(state.shard!, conversationId, messageId);
+      if (!message) throw new DomainError(404, NO_MESSAGE);
+      if (message.deleted) throw new DomainError(409, "The message has been deleted.");
+      if (message.senderId === userId) throw new DomainError(400, "You can't report your own message; delete it instead.");
+      return fileReport(database(this.env.DB), { conversationId, messageId, seq: message.seq, senderId: message.senderId, body: message.body, reporterId: userId, reason });
+    });
+  }
+
+  /** A moderator tombstones a message (`deleted_by: "moderator"`), whoever sent it; deleting it again is fine. */
+  async moderatorDelete(conversationId: number, messageId: number): Promise<Outcome<MessageResource>> {
+    return this.#change(conversationId, 0, messageId, { kind: "delete", by: "moderator" });
   }
 
   /** Moves a participant's watermarks forward (never back, never past the last message). */
@@ -363,6 +385,13 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return state;
   }
 
+  /** The state of a conversation that exists, whoever asks; otherwise 404. */
+  async #existing(conversationId: number): Promise<ConversationState> {
+    const state = await this.#loaded(conversationId);
+    if (!state.exists) throw new DomainError(404, NO_MESSAGE);
+    return state;
+  }
+
   /** Expected failures as plain objects: they cross the RPC boundary, where classes do not survive. */
   async #outcome<T>(run: () => Promise<T>): Promise<Outcome<T>> {
     try {
@@ -400,10 +429,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return { sender: await this.#names.of(database(this.env.DB), userId), limit };
   }
 
+  /** An edit or delete; a moderator's (`userId` 0) needs no membership. */
   async #change(conversationId: number, userId: number, messageId: number, change: Change): Promise<Outcome<MessageResource>> {
     let written = (): WrittenBookmarks => ({});
     const outcome = await this.#outcome(async () => {
-      const state = await this.#member(conversationId, userId, NO_MESSAGE);
+      const state = change.kind === "delete" && change.by === "moderator" ? await this.#existing(conversationId) : await this.#member(conversationId, userId, NO_MESSAGE);
       const write = shardWriteSession(this.env, state.shard!.index);
       written = write.written;
       const result = await changeMessage(write.shard, conversationId, messageId, userId, change);

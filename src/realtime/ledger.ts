@@ -214,6 +214,7 @@ export class Ledger {
         mentions: p.row.m,
         attachments: p.row.a,
         expiresAt: expiresAt === null ? null : new Date(expiresAt),
+        deletedBy: null,
         pinnedAt: null,
         pinnedBy: null,
         replyCount: 0,

@@ -45,9 +45,10 @@ const token = createRoute({
   operationId: "token",
   description:
     "RFC 6749 §4.1.3 (authorization_code with PKCE code_verifier) and §6 (refresh_token, rotated on every use). " +
-    "Reuse detection is strict (RFC 9700 §4.14.2, no grace window): presenting a spent refresh token revokes the " +
-    "whole grant, so of two concurrent refreshes one wins and the other's `invalid_grant` revokes the winner's new " +
-    "tokens too. Clients must send one refresh at a time. Clients authenticate with client_secret_basic, " +
+    "Reuse detection (RFC 9700 §4.14.2): presenting a spent refresh token revokes the whole grant, except a retry: " +
+    "within 60 s of its rotation, while the refresh token that rotation issued is unused, the spent one gets that same " +
+    "answer again (a client whose answer was lost retries with the token it has). Once the new refresh token is used, " +
+    "an older one is reuse. Clients should send one refresh at a time. Clients authenticate with client_secret_basic, " +
     "client_secret_post, or client_id alone when public. Limited per address and, for refreshes, per grant.",
   // Clients authenticate in the form or with HTTP Basic (RFC 6749 §2.3), not with a bearer token.
   security: [],

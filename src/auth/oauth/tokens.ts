@@ -1,27 +1,62 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
 import { oauthGrants, oauthTokens, users } from "../../db/schema";
 import type { AuthContext } from "../../http/auth-context";
 import { hashSecret, randomToken } from "../secrets";
 import { revokeGrant, type RevokedGrant } from "./grants";
+import { seal, unseal } from "./sealing";
 
 export type TokenPair = { access_token: string; token_type: "Bearer"; expires_in: number; refresh_token: string; scope: string };
 
+type NewToken = { hash: string; kind: "access" | "refresh"; grantId: string; scopes: string; createdAt: Date; expiresAt: Date };
+
 /**
- * Issues an access token and a refresh token for a grant, as the RFC 6749 §5.1 response body (whose
- * `scope` is the access token's). `refreshScopes` defaults to `scopes`.
+ * A new access token and refresh token for a grant, not yet stored: the RFC 6749 §5.1 response body
+ * (whose `scope` is the access token's) and the rows to insert. `refreshScopes` defaults to `scopes`.
  */
-export async function issueTokens(db: Database, grantId: string, scopes: readonly string[], config: Config, refreshScopes: readonly string[] = scopes): Promise<TokenPair> {
-  const now = Date.now();
+function newTokens(grantId: string, scopes: readonly string[], config: Config, refreshScopes: readonly string[] = scopes, now = new Date()) {
   const access = randomToken();
   const refresh = randomToken();
   const scope = scopes.join(" ");
-  await db.insert(oauthTokens).values([
-    { hash: hashSecret(access), kind: "access", grantId, scopes: scope, createdAt: new Date(now), expiresAt: new Date(now + config.ACCESS_TOKEN_TTL_SECONDS * 1000) },
-    { hash: hashSecret(refresh), kind: "refresh", grantId, scopes: refreshScopes.join(" "), createdAt: new Date(now), expiresAt: new Date(now + config.REFRESH_TOKEN_TTL_SECONDS * 1000) },
-  ]);
-  return { access_token: access, token_type: "Bearer", expires_in: config.ACCESS_TOKEN_TTL_SECONDS, refresh_token: refresh, scope };
+  const after = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+  const rows: NewToken[] = [
+    { hash: hashSecret(access), kind: "access", grantId, scopes: scope, createdAt: now, expiresAt: after(config.ACCESS_TOKEN_TTL_SECONDS) },
+    { hash: hashSecret(refresh), kind: "refresh", grantId, scopes: refreshScopes.join(" "), createdAt: now, expiresAt: after(config.REFRESH_TOKEN_TTL_SECONDS) },
+  ];
+  const pair: TokenPair = { access_token: access, token_type: "Bearer", expires_in: config.ACCESS_TOKEN_TTL_SECONDS, refresh_token: refresh, scope };
+  return { pair, rows };
+}
+
+/** Issues an access token and a refresh token for a grant (see `newTokens`). */
+export async function issueTokens(db: Database, grantId: string, scopes: readonly string[], config: Config, refreshScopes: readonly string[] = scopes): Promise<TokenPair> {
+  const { pair, rows } = newTokens(grantId, scopes, config, refreshScopes);
+  await db.insert(oauthTokens).values(rows);
+  return pair;
+}
+
+/**
+ * Inserts `row` only if the spent token `spentHash` now carries `sealed`, that is only if this request's
+ * rotation won: a refresh that lost the race leaves no tokens behind. Batched with the rotation's UPDATE.
+ */
+function insertIfRotated(db: Database, row: NewToken, spentHash: string, sealed: string) {
+  const value = (v: string | number | null, column: string) => sql`${v}`.as(column);
+  // drizzle's insert-select wants every column, in the table's order.
+  const values = db
+    .select({
+      hash: value(row.hash, "hash"),
+      kind: value(row.kind, "kind"),
+      grantId: value(row.grantId, "grant_id"),
+      scopes: value(row.scopes, "scopes"),
+      createdAt: value(row.createdAt.getTime(), "created_at"),
+      expiresAt: value(row.expiresAt.getTime(), "expires_at"),
+      rotatedAt: value(null, "rotated_at"),
+      revokedAt: value(null, "revoked_at"),
+      sealedSuccessor: value(null, "sealed_successor"),
+    })
+    .from(oauthTokens)
+    .where(and(eq(oauthTokens.hash, spentHash), eq(oauthTokens.sealedSuccessor, sealed)));
+  return db.insert(oauthTokens).select(values);
 }
 
 /** A token with its grant, as far as the caller needs it; null when unknown. */
@@ -39,6 +74,7 @@ async function findTokenByHash(db: Database, hash: string) {
       expiresAt: oauthTokens.expiresAt,
       rotatedAt: oauthTokens.rotatedAt,
       revokedAt: oauthTokens.revokedAt,
+      sealedSuccessor: oauthTokens.sealedSuccessor,
       grantId: oauthGrants.id,
       grantRevokedAt: oauthGrants.revokedAt,
       clientId: oauthGrants.clientId,
@@ -83,10 +119,20 @@ export const REUSED_REFRESH =
   "Sign in again, and send one refresh at a time.";
 
 /**
- * Spends a refresh token and issues a new pair (rotation). The spend is one conditional UPDATE, so of
- * two concurrent refreshes exactly one wins; presenting a spent token revokes the grant (RFC 9700 §4.14.2),
- * so the winner's new tokens die too: clients must serialize refreshes. `admit` is asked once the token is
- * known to exist, with its grant (the per-grant limit), and stops the refresh when it answers false.
+ * How long after its rotation a spent refresh token still gets that rotation's answer again. A client
+ * whose answer was lost (network drop, server killed mid-answer) retries within seconds, after its own
+ * timeout; a minute covers slow networks and a restart, while keeping short the time in which a stolen
+ * spent token is worth anything (and that ends sooner, at the client's next refresh, see `answerAgain`).
+ */
+export const REFRESH_RETRY_WINDOW_MS = 60_000;
+
+/**
+ * Spends a refresh token and issues a new pair (rotation). The spend is one conditional UPDATE, in one
+ * batch with the new tokens, so of two concurrent refreshes exactly one rotates. Presenting a spent token
+ * revokes the grant (RFC 9700 §4.14.2), except that within REFRESH_RETRY_WINDOW_MS, while the new refresh
+ * token is unused, it answers that same pair again (`answerAgain`): a client cannot tell a lost answer from
+ * a refused one and retries. `admit` is asked once the token is known to exist, with its grant (the
+ * per-grant limit), and stops the refresh when it answers false.
  */
 export async function refreshTokens(
   db: Database,
@@ -100,23 +146,61 @@ export async function refreshTokens(
   const invalid = { error: "invalid_grant", description: "The refresh token is invalid, expired or revoked." } as const;
   if (!t || t.kind !== "refresh" || t.clientId !== clientId) return invalid;
   if (!(await admit(t.grantId))) return { limited: true };
-  const reused = async () => ({ error: "invalid_grant", description: REUSED_REFRESH, revoked: await revokeGrant(db, t.grantId) }) as const;
-  if (t.rotatedAt) return reused();
+  if (t.rotatedAt) return answerAgainOrRevoke(db, token, t);
   if (!isLive(t)) return invalid;
   const granted = t.scopes.split(" ").filter(Boolean);
   const scopes = requested ?? granted;
   // RFC 6749 §6: a refresh may narrow the scope, never widen it.
   if (!scopes.every((s) => granted.includes(s))) return { error: "invalid_scope", description: "A refresh cannot widen the scope." };
-  const spent = await db
-    .update(oauthTokens)
-    .set({ rotatedAt: new Date() })
-    .where(and(eq(oauthTokens.hash, t.hash), isNull(oauthTokens.rotatedAt), isNull(oauthTokens.revokedAt), gt(oauthTokens.expiresAt, new Date())))
-    .returning({ hash: oauthTokens.hash });
-  // Lost a race with another refresh of the same token: that is reuse too.
-  if (spent.length === 0) return reused();
+  const now = new Date();
   // RFC 6749 §6: the new refresh token keeps exactly the scope of the one presented; only the access
   // token is narrowed. Otherwise one narrowed refresh would lose the rest of the grant for good.
-  return { tokens: await issueTokens(db, t.grantId, scopes, config, granted) };
+  const next = newTokens(t.grantId, scopes, config, granted, now);
+  const sealed = await seal(token, t.hash, next.pair);
+  const [spent] = await db.batch([
+    db
+      .update(oauthTokens)
+      .set({ rotatedAt: now, sealedSuccessor: sealed })
+      .where(and(eq(oauthTokens.hash, t.hash), isNull(oauthTokens.rotatedAt), isNull(oauthTokens.revokedAt), gt(oauthTokens.expiresAt, now)))
+      .returning({ hash: oauthTokens.hash }),
+    insertIfRotated(db, next.rows[0]!, t.hash, sealed),
+    insertIfRotated(db, next.rows[1]!, t.hash, sealed),
+    // Only this rotation's answer can still be given again: every earlier one's refresh token is now spent.
+    db
+      .update(oauthTokens)
+      .set({ sealedSuccessor: null })
+      .where(and(eq(oauthTokens.grantId, t.grantId), ne(oauthTokens.hash, t.hash), isNotNull(oauthTokens.sealedSuccessor))),
+  ]);
+  if (spent.length > 0) return { tokens: next.pair };
+  // Lost a race with another refresh of the same token: as if presented once that one had committed.
+  const after = await findTokenByHash(db, t.hash);
+  return answerAgainOrRevoke(db, token, after ?? t);
+}
+
+/**
+ * The answer of the rotation that spent `t`, once more, for a client that never received it: only within
+ * REFRESH_RETRY_WINDOW_MS, and only while that answer's refresh token is unused (neither rotated nor
+ * revoked) and its grant live. A thief replaying the spent token after its client moved on gets null.
+ */
+async function answerAgain(db: Database, token: string, t: FoundToken): Promise<TokenPair | null> {
+  if (!t.rotatedAt || !t.sealedSuccessor) return null;
+  const elapsed = Date.now() - t.rotatedAt.getTime();
+  if (elapsed > REFRESH_RETRY_WINDOW_MS) return null;
+  const pair = await unseal<TokenPair>(token, t.hash, t.sealedSuccessor);
+  const successor = pair && (await findToken(db, pair.refresh_token));
+  if (!pair || !successor || !isLive(successor)) return null;
+  // The same tokens; the access token has aged since they were first answered.
+  return { ...pair, expires_in: Math.max(0, pair.expires_in - Math.ceil(elapsed / 1000)) };
+}
+
+/** A spent refresh token presented: its rotation's answer again if `answerAgain` allows, else reuse. */
+async function answerAgainOrRevoke(db: Database, token: string, t: FoundToken): Promise<RefreshResult> {
+  const tokens = await answerAgain(db, token, t);
+  if (tokens) return { tokens };
+  const revoked = await revokeGrant(db, t.grantId);
+  // Nothing of a revoked grant may be answered again.
+  await db.update(oauthTokens).set({ sealedSuccessor: null }).where(and(eq(oauthTokens.grantId, t.grantId), isNotNull(oauthTokens.sealedSuccessor)));
+  return { error: "invalid_grant", description: REUSED_REFRESH, revoked };
 }
 
 /**

@@ -1,0 +1,1 @@
+ALTER TABLE `oauth_tokens` ADD `sealed_successor` text;
