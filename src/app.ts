@@ -3,6 +3,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { authorizeRoutes } from "./auth/oauth/authorize";
 import { oauthBodyLimit } from "./auth/oauth/body-limit";
 import { logoutRoutes } from "./auth/oauth/logout";
+import { resetPageRoutes } from "./auth/oauth/reset-pages";
 import { issuerRequired } from "./auth/oauth/issuer";
 import { clientRoutes } from "./auth/oauth/client-routes";
 import { metadataRoutes } from "./auth/oauth/metadata";
@@ -69,6 +70,7 @@ export function createApp() {
     .route("/", clientRoutes)
     .route("/", authorizeRoutes)
     .route("/", logoutRoutes)
+    .route("/", resetPageRoutes)
     .route("/", tokenRoutes)
     .route("/", revokeRoutes)
     .route("/", registerRoutes)

@@ -96,6 +96,26 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/api/users/{id}/password-reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a one-time password reset link (administrators only)
+         * @description Needs the `admin` scope and a staff user. For a user who forgot their password: a link good for 30 minutes and one use, to hand over by a channel you trust (Hey sends no email). It opens a page that sets a new password and signs the user out everywhere. A new link replaces the user's earlier unused one; only its hash is stored.
+         */
+        post: operations["issuePasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations/": {
         parameters: {
             query?: never;
@@ -1008,6 +1028,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/o/reset/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Password reset page
+         * @description The page a staff-issued reset link opens (POST /api/users/{id}/password-reset/): a form for a new password, or a note that the link has expired or was used.
+         */
+        get: operations["showPasswordReset"];
+        put?: never;
+        /**
+         * Sets a new password with a reset link
+         * @description Spends the link: the password changes, and every token and sign-in session of the user ends. The link's secret stands in for a CSRF token: a page elsewhere cannot know it.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/o/token/": {
         parameters: {
             query?: never;
@@ -1218,6 +1262,11 @@ export interface components {
              * @description When they last came online or went offline; null if never, or hidden.
              */
             last_seen_at: string | null;
+        };
+        PasswordResetLink: {
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         StaffChanges: {
             is_active?: boolean;
@@ -2173,6 +2222,55 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this route needs, or the caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issuePasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetLink"];
                 };
             };
             /** @description Missing, invalid or expired access token. */
@@ -5838,6 +5936,77 @@ export interface operations {
             };
             /** @description An HTML page */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    showPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An HTML page */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @default  */
+                    password?: string;
+                    /** @default  */
+                    again?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description An HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An HTML page */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -96,6 +96,24 @@ export const oauthTokens = sqliteTable(
   (t) => [index("oauth_tokens_grant").on(t.grantId)],
 );
 
+/**
+ * One-time password reset links that staff issue (src/auth/password-reset.ts), stored by SHA-256 hash of the
+ * link's secret: single use (`used_at`), short-lived.
+ */
+export const passwordResets = sqliteTable(
+  "password_resets",
+  {
+    hash: text("hash").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    issuedBy: integer("issued_by").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+    usedAt: timestamp("used_at"),
+  },
+  (t) => [index("password_resets_user").on(t.userId)],
+);
+
 /** Browser sign-in sessions for the authorize pages, stored by SHA-256 hash of the cookie value. */
 export const sessions = sqliteTable(
   "sessions",

@@ -10,11 +10,13 @@ import { config } from "../config";
 import { clientIp } from "../limits/client-address";
 import { limitBy } from "../limits/middleware";
 import { revoked } from "../auth/revocation";
+import { issuerOf } from "../auth/oauth/issuer";
+import { issueReset, RESET_MINUTES } from "../auth/password-resets";
 import { hub } from "../realtime/hub-stub";
 import { listUsers, visibleUser, type DirectoryEntry, type Viewer } from "./directory";
 import { updateProfile, updateUserFlags } from "./profile";
 import { ProfileChangesSchema, PublicUserSchema, SignupSchema, StaffChangesSchema, UserSchema } from "./schemas";
-import { createUser, toPublicUser, toUserResource } from "./users";
+import { createUser, getUserById, toPublicUser, toUserResource } from "./users";
 
 const tags = ["Users"];
 const AnyUser = z.union([UserSchema, PublicUserSchema]);
@@ -113,6 +115,24 @@ const staffUpdate = createRoute({
   responses: { 200: jsonResponse(UserSchema, "The updated user."), ...problems(400, 401, 403, 404) },
 });
 
+const passwordReset = createRoute({
+  method: "post",
+  path: "/api/users/{id}/password-reset/",
+  tags,
+  summary: "Issue a one-time password reset link (administrators only)",
+  operationId: "issuePasswordReset",
+  description:
+    `Needs the \`admin\` scope and a staff user. For a user who forgot their password: a link good for ${RESET_MINUTES} minutes and one use, ` +
+    "to hand over by a channel you trust (Hey sends no email). It opens a page that sets a new password and signs the user out " +
+    "everywhere. A new link replaces the user's earlier unused one; only its hash is stored.",
+  ...secured("admin"),
+  request: { params: IdParam },
+  responses: {
+    201: jsonResponse(z.object({ url: z.string(), expires_at: z.iso.datetime() }).openapi("PasswordResetLink"), "The link."),
+    ...problems(401, 403, 404),
+  },
+});
+
 export const userRoutes = createRouter()
   .openapi(signup, async (c) => {
     const user = await createUser(c.var.db, c.req.valid("json"));
@@ -138,6 +158,12 @@ export const userRoutes = createRouter()
     const entry = await visibleUser(c.var.reads.main, me, c.req.valid("param").id);
     if (!entry) throw new DomainError(404, "No such user.");
     return c.json(show(me, entry), 200);
+  })
+  .openapi(passwordReset, async (c) => {
+    const user = await getUserById(c.var.db, c.req.valid("param").id);
+    if (!user) throw new DomainError(404, "No such user.");
+    const { token, expiresAt } = await issueReset(c.var.db, user.id, c.get("auth").userId);
+    return c.json({ url: `${issuerOf(c.env, c.req.url)}/o/reset/${token}/`, expires_at: expiresAt.toISOString() }, 201);
   })
   .openapi(staffUpdate, async (c) => {
     const { user } = await updateUserFlags(c.var.db, c.req.valid("param").id, c.req.valid("json"));

@@ -79,3 +79,23 @@ export function logoutPage(csrf: string, email: string | null): string {
 export function signedOutPage(): string {
   return layout("Signed out", `<h1>You are signed out of Hey</h1><p>The next app that asks will need your password again.</p>`);
 }
+
+/** The reset link's page: a new password, twice; it posts back to its own URL. */
+export function resetPage(action: string, email: string, message?: string): string {
+  return layout(
+    "Choose a new password",
+    `<h1>Choose a new password</h1><p>For ${escape(email)}. This link works once.</p>${notice(message)}
+<form method="post" action="${escape(action)}">
+<input type="email" name="username" value="${escape(email)}" autocomplete="username" hidden>
+<label for="password">New password (at least 10 characters)</label><input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required>
+<label for="again">The same again</label><input id="again" name="again" type="password" autocomplete="new-password" minlength="10" required>
+<button type="submit">Set password</button></form>`,
+  );
+}
+
+/** After a reset, or for a link that no longer works. */
+export function resetDonePage(done: boolean): string {
+  return done
+    ? layout("Password changed", `<h1>Your password is changed</h1><p>You are signed out everywhere. Open Hey and sign in with the new password.</p>`)
+    : layout("Link not valid", `<h1>This reset link does not work</h1><p class="error" role="alert">It has expired or was used already. Ask an administrator for a new one.</p>`);
+}
