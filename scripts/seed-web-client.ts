@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { USER_SCOPES } from "../src/auth/scopes";
+import { ALL_SCOPES } from "../src/auth/scopes";
 import { DOCS_CLIENT_ID, DOCS_REDIRECT_PATH, DOCS_SCOPES } from "../src/docs/client";
 
 export const WEB_CLIENT_ID = "hey-web";
@@ -15,9 +15,13 @@ const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "tru
 
 export type FirstPartyClient = { id: string; name: string; redirectPath: string; scopes: readonly string[] };
 
-/** Every first-party client: public (PKCE, no secret), never `admin`, registered by staff (dynamic = 0). */
+/**
+ * Every first-party client: public (PKCE, no secret), registered by staff (dynamic = 0). The web app may ask
+ * for `admin`, which only staff are ever granted, and asks only when a staff user opens its moderation page
+ * (the consent page is shown whenever `admin` is asked); its everyday sign-in never does.
+ */
 export const FIRST_PARTY_CLIENTS: readonly FirstPartyClient[] = [
-  { id: WEB_CLIENT_ID, name: "Hey web", redirectPath: "/app/callback", scopes: USER_SCOPES },
+  { id: WEB_CLIENT_ID, name: "Hey web", redirectPath: "/app/callback", scopes: ALL_SCOPES },
   { id: DOCS_CLIENT_ID, name: "Hey API docs", redirectPath: DOCS_REDIRECT_PATH, scopes: DOCS_SCOPES },
 ];
 

@@ -6,13 +6,14 @@
 import { parseArgs } from "node:util";
 import { SignInError, signIn, type Tokens } from "./http-client";
 import { redirectUris, WEB_CLIENT_ID } from "./seed-web-client";
+import { USER_SCOPES } from "../src/auth/scopes";
 
 const USAGE = `usage: npm run token -- --email E --password P [--scope "read:messages send:messages …"] [--url http://127.0.0.1:8787]
                       [--client-id ID [--redirect-uri URI] [--client-secret S]] [--json | --export]
 
 Runs the authorization-code + PKCE flow against a running server (npm run dev) and prints the tokens.
   --url            the server (default http://127.0.0.1:8787)
-  --scope          the scopes to ask for (default: all the client may have)
+  --scope          the scopes to ask for (default: every scope but admin, which only staff may add)
   --client-id      the OAuth client (default hey-web, the web app's, with the redirect URI <url>/app/callback)
   --redirect-uri   the client's registered redirect URI (may be left out when it has only one)
   --client-secret  a confidential client's secret
@@ -104,7 +105,8 @@ try {
     redirectUri,
     email: values.email,
     password: values.password,
-    scope: values.scope,
+    // Everything but admin unless asked: hey-web may ask for admin (for staff), a plain token never needs it.
+    scope: values.scope ?? USER_SCOPES.join(" "),
     clientSecret: values["client-secret"],
   });
 } catch (error) {

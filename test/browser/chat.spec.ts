@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
 import { HeyClient } from "../../scripts/http-client";
 import { seedWebClient } from "../../scripts/seed-web-client";
-import { appStarted, p256PublicKey, seqsIn, tokenOf, until, type Person } from "./support";
+import { appStarted, localSql, p256PublicKey, seqsIn, tokenOf, until, type Person } from "./support";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = "test-results";
@@ -364,6 +364,37 @@ describe("the web app", { timeout: 300_000 }, () => {
     await dialog.getByRole("button", { name: "Close" }).click();
   });
 
+  it("lets the owner turn disappearing messages on and off, shown to the other person live and on messages sent meanwhile", async () => {
+    const control = (page: Page) => page.getByRole("button", { name: "Disappearing messages", exact: true });
+    const choose = async (label: string) => {
+      await control(adaPage).click();
+      await adaPage.getByRole("group", { name: "Disappearing messages" }).getByRole("button", { name: label, exact: true }).click();
+    };
+    const mark = (page: Page) => page.locator(".conversation-header .ttl-mark");
+    assert.equal(await control(bobPage).isDisabled(), true, "only the owner may change it");
+    assert.match((await control(bobPage).getAttribute("title")) ?? "", /Only the owner can change this/);
+    await choose("1 day");
+    for (const page of [adaPage, bobPage]) {
+      await mark(page).filter({ hasText: "⏱ 1 day" }).waitFor();
+      await inLog(page, "Disappearing messages: on, 1 day", true).waitFor();
+    }
+    await adaPage.getByLabel("Message", { exact: true }).fill("Gone by tomorrow");
+    await adaPage.keyboard.press("Enter");
+    for (const page of [adaPage, bobPage]) await byBody(page, "Gone by tomorrow").getByRole("img", { name: /^Disappears at \S/ }).waitFor();
+    // The change's line stays where it arrived: between the messages before it and the one sent after.
+    const lastTwo = await bobPage.locator(".timeline:not(.pending-list) > li").evaluateAll((items) => items.slice(-2).map((li) => li.textContent));
+    assert.equal(lastTwo[0], "Disappearing messages: on, 1 day");
+    assert.match(lastTwo[1] ?? "", /Gone by tomorrow/);
+    assert.equal(await control(bobPage).isDisabled(), true);
+    await choose("Off");
+    for (const page of [adaPage, bobPage]) {
+      await inLog(page, "Disappearing messages: off", true).waitFor();
+      await mark(page).waitFor({ state: "hidden" });
+    }
+    // Turning it off is for messages sent from then on: the one sent meanwhile keeps its time.
+    await byBody(bobPage, "Gone by tomorrow").getByRole("img", { name: /^Disappears at / }).waitFor();
+  });
+
   it("refreshes one tab at a time, so duplicated tabs keep their shared sign-in", async () => {
     // Duplicated tabs start with a copy of sessionStorage: here two of them, both due to refresh at once.
     const copy = JSON.parse((await adaPage.evaluate(() => sessionStorage.getItem("hey.tokens")))!) as { refresh_token: string; expires_at: number };
@@ -612,6 +643,49 @@ describe("the web app", { timeout: 300_000 }, () => {
     await previews.check();
     await until(() => previews.isEnabled(), "the setting saved");
     await dialog.getByRole("button", { name: "Close" }).click();
+  });
+
+  it("lets a participant report a message, and staff delete it from the moderation page, live for everyone and in the log", async () => {
+    const text = "Buy my difference engines, cheap";
+    await bobPage.getByLabel("Message", { exact: true }).fill(text);
+    await bobPage.getByRole("button", { name: "Send" }).click();
+    const onAda = byBody(adaPage, text);
+    await onAda.hover();
+    await onAda.getByRole("button", { name: /^Report message/ }).click();
+    const report = adaPage.getByRole("dialog", { name: "Report message" });
+    await report.getByLabel("Why are you reporting it?").fill("Spam");
+    await report.getByRole("button", { name: "Report", exact: true }).click();
+    await report.getByRole("status").filter({ hasText: "Reported. Thank you — moderators will review it." }).waitFor();
+    await report.getByRole("button", { name: "Close" }).click();
+    assert.equal(await byBody(bobPage, text).getByRole("button", { name: /^Report message/ }).count(), 0, "no Report on one's own message");
+
+    // Grace is made staff by an operator (SQL, as the README's deploy steps do).
+    const grace: Person = { first: "Grace", last: "Hopper", email: `grace-${run}@example.com`, password: "compiler first" };
+    const graceContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const gracePage = watch(await graceContext.newPage(), "grace");
+    await signUp(gracePage, grace);
+    await localSql(server.persistTo, `UPDATE users SET is_staff = 1 WHERE email = '${grace.email}'`);
+    await gracePage.reload();
+    await appStarted(gracePage, "Grace Hopper");
+    await gracePage.getByRole("link", { name: "Moderation" }).click();
+    // Her sign-in has no `admin`: she asks for it, and Hey's consent page says what it allows.
+    await gracePage.getByRole("button", { name: "Sign in for moderation" }).click();
+    await gracePage.getByRole("button", { name: "Allow" }).click();
+    await gracePage.waitForURL(/\/app\/moderation$/);
+    const queue = gracePage.getByRole("list", { name: "Open reports" });
+    const item = queue.getByRole("listitem").filter({ hasText: text });
+    await item.waitFor();
+    assert.match(await item.innerText(), /Ada Lovelace reported Bob Babbage[\s\S]*Reason: Spam/);
+    await item.getByRole("button", { name: "Delete message" }).click();
+    const decide = gracePage.getByRole("dialog", { name: "Delete the message" });
+    await decide.getByLabel("Note for the log (optional)").fill("Spam, plain and simple");
+    await decide.getByRole("button", { name: "Delete message" }).click();
+    for (const page of [bobPage, adaPage]) await page.locator(".timeline .msg .body.deleted", { hasText: "Removed by a moderator" }).waitFor();
+    assert.equal(await inLog(bobPage, text).count(), 0);
+    await gracePage.getByRole("status").filter({ hasText: "No open reports." }).waitFor();
+    assert.equal(await queue.getByRole("listitem").count(), 0);
+    await gracePage.getByRole("list", { name: "Moderation log" }).getByText(/Grace Hopper deleted the message \(report \d+\) — “Spam, plain and simple”/).waitFor();
+    await graceContext.close();
   });
 
   it("shows the other person offline once they close their browser, within the grace period", async () => {

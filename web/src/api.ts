@@ -1,6 +1,6 @@
 // The REST calls the app makes, with the access token, one retry after a refresh, and problem+json errors.
 import { accessToken, refresh } from "./auth";
-import type { Chat, ConversationResource, MessageResource, Page, PublicUser, SearchPage, UserResource } from "./types";
+import type { Chat, ConversationResource, FiledReport, MessageResource, ModerationAction, Page, PublicUser, Report, SearchPage, UserResource } from "./types";
 
 /** An RFC 9457 problem from the API, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -80,6 +80,9 @@ export const conversation = (id: number) => api<ConversationResource>(`/api/conv
 /** Mutes the conversation for the user until an ISO time, or unmutes it (null). */
 export const muteConversation = (id: number, until: string | null) =>
   api<ConversationResource>(`/api/conversations/${id}/`, json("PATCH", { muted_until: until }));
+/** The owner turns disappearing messages on (seconds, 1 hour to 1 year) or off (null). */
+export const setMessageTtl = (id: number, seconds: number | null) =>
+  api<ConversationResource>(`/api/conversations/${id}/`, json("PATCH", { message_ttl_seconds: seconds }));
 export const startConversation = (userId: number) =>
   api<ConversationResource>("/api/conversations/", json("POST", { participants: [userId], reuse_direct: true }));
 export const addParticipant = (id: number, userId: number) =>
@@ -113,3 +116,15 @@ export const attachmentLinks = (ids: string[]) =>
 export const markDelivered = (id: number, seq: number) => api<unknown>(`/api/conversations/${id}/receipts/`, json("POST", { delivered_up_to: seq }));
 export const streamTicket = () => api<{ ticket: string; expires_at: string }>("/api/events/tickets/", { method: "POST" });
 export const ticket = (id: number) => api<{ ticket: string; expires_at: string }>("/api/realtime/tickets/", json("POST", { conversation: id }));
+
+/** Reports someone else's message to the moderators (reporting it again answers the first report). */
+export const reportMessage = (id: number, messageId: number, reason: string) =>
+  api<FiledReport>(`/api/conversations/${id}/messages/${messageId}/report/`, json("POST", { reason }));
+/** Staff, with a token carrying `admin`: the open reports, newest first. */
+export const openReports = () => api<Page<Report>>("/api/moderation/reports/?status=open&page_size=100");
+export type Decision = "dismiss" | "delete-message" | "deactivate-sender";
+/** Staff: resolves an open report (409 once it is resolved); the note goes in the log. */
+export const decideReport = (reportId: number, decision: Decision, note: string) =>
+  api<Report>(`/api/moderation/reports/${reportId}/${decision}/`, json("POST", note ? { note } : {}));
+/** Staff: the moderation log, newest first. */
+export const moderationLog = () => api<Page<ModerationAction>>("/api/moderation/actions/?page_size=50");

@@ -122,11 +122,15 @@ export function onAuthChange(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
+/** The scopes the server granted this tab's sign-in (it may grant fewer than asked, RFC 6749 §5.1). */
+export const grantedScopes = (): string[] => tokens?.scope.split(" ").filter(Boolean) ?? [];
+
 /**
  * Starts the authorization request; the browser leaves for Hey's sign-in and consent pages.
  * `email` (OIDC's login_hint) prefills the sign-in form, e.g. right after creating the account.
+ * `scope` asks for more than the app's usual scopes (staff asking for `admin` to moderate).
  */
-export async function signIn(returnTo = location.pathname + location.search, email?: string): Promise<void> {
+export async function signIn(returnTo = location.pathname + location.search, email?: string, scope = SCOPES): Promise<void> {
   const { authorization_endpoint } = await serverMetadata();
   const verifier = random(48);
   const challenge = b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
@@ -136,7 +140,7 @@ export async function signIn(returnTo = location.pathname + location.search, ema
     response_type: "code",
     client_id: CLIENT_ID,
     redirect_uri: redirectUri(),
-    scope: SCOPES,
+    scope,
     state: pending.state,
     code_challenge: challenge,
     code_challenge_method: "S256",

@@ -2,6 +2,7 @@
 //   /app/           the chat list (and, on wide screens, an empty conversation pane)
 //   /app/c/{id}     a conversation
 //   /app/callback   the OAuth redirect URI
+//   /app/moderation the reports and the moderation log (staff only)
 import "./styles.css";
 import { ApiError, me as fetchMe, user } from "./api";
 import { completeSignIn, joinSignIn, onAuthChange, signedIn, signOut } from "./auth";
@@ -13,6 +14,7 @@ import { BASE, type StreamEvent, type UserResource } from "./types";
 import { userStream } from "./user-stream";
 import { createChatList, type ChatList } from "./views/chat-list";
 import { conversationView } from "./views/conversation";
+import { MODERATION_PATH, moderationView } from "./views/moderation";
 import { notificationsButton } from "./views/notification-settings";
 import { presenceSetting } from "./views/presence-setting";
 import { searchBox } from "./views/search";
@@ -54,6 +56,7 @@ export function go(path: string, replace = false): void {
 
 function route(): void {
   if (!session) return;
+  if (session.me.is_staff && location.pathname.replace(/\/$/, "") === MODERATION_PATH) return showModeration(session);
   const match = new RegExp(`^${BASE}c/(\\d+)/?$`).exec(location.pathname);
   const id = match ? Number(match[1]) : null;
   if (id === null && location.pathname !== BASE) return go(BASE, true);
@@ -82,6 +85,17 @@ function route(): void {
   });
   open = { id, chatsChanged: view.chatsChanged, stop: view.stop };
   session.pane.replaceChildren(view.element);
+}
+
+function showModeration(current: Session): void {
+  open?.stop();
+  open = null;
+  offline.socket = false;
+  renderOffline();
+  current.chatList.setActive(null);
+  // On a phone the page takes the screen, as a conversation does.
+  current.layout.classList.add("show-conversation");
+  current.pane.replaceChildren(moderationView(current.me));
 }
 
 async function startSession(): Promise<void> {
@@ -123,7 +137,7 @@ async function startSession(): Promise<void> {
   });
   root.replaceChildren(
     el("a", { href: "#main", class: "skip-link" }, "Skip to conversation"),
-    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), signOutButton),
+    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), me.is_staff ? el("a", { href: MODERATION_PATH, class: "moderation-link" }, "Moderation") : null, signOutButton),
     banner,
     layout,
   );

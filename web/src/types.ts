@@ -30,3 +30,10 @@ export const CLIENT_ID = "hey-web";
 export const SCOPES = "read:messages send:messages manage:conversations profile";
 /** The app lives under this path; the worker serves its shell for every path below it. */
 export const BASE = "/app/";
+
+/** A report of a message as staff see it (the message's text as it read when reported). */
+export type Report = components["schemas"]["Report"];
+/** What the reporter gets back: their own report, not who resolved it. */
+export type FiledReport = components["schemas"]["FiledReport"];
+/** One decision in the moderation log. */
+export type ModerationAction = components["schemas"]["ModerationAction"];

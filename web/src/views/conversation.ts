@@ -1,7 +1,7 @@
 // A conversation: messages in seq order with history loaded backwards as you scroll up, a composer
 // that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes, replies and
-// their threads, reactions, mentions and pins, attachments (uploaded first, then named in the send), and
-// muting its notifications.
+// their threads, reactions, mentions and pins, attachments (uploaded first, then named in the send),
+// muting its notifications, and disappearing messages (the owner's setting).
 import { conversation as fetchConversation, deleteMessage, editMessage, pin, react } from "../api";
 import { el, nameOf } from "../dom";
 import { conversationSocket } from "../conversation-socket";
@@ -15,6 +15,7 @@ import { uploadAttachment } from "../upload";
 import { dropZone } from "./attachment-tray";
 import { titleOf } from "./chat-list";
 import { composer } from "./composer";
+import { disappearingControl, ttlChangeText } from "./disappearing";
 import { messageItem, pendingItem, setStatus, type ItemOptions } from "./message-item";
 import { MessageLog, PAGE } from "./message-log";
 import { muteControl } from "./mute";
@@ -44,6 +45,10 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   const me = ctx.me.id;
   const timeline = new Timeline(me);
   let detail: ConversationResource | null = null;
+  /** Bumped whenever a copy of the conversation is taken, so a fetch overtaken by a newer copy is dropped. */
+  let detailVersion = 0;
+  /** Whether the socket was ready before: a later `ready` is a reconnect, which replays messages only. */
+  let wasReady = false;
   let lastChange: number | null = null;
   let sentRead = 0;
   let readTimer: number | undefined;
@@ -64,12 +69,17 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     set: ctx.setMuted,
     failed: (message) => (state.textContent = message),
   });
+  const disappearing = disappearingControl(id, {
+    saved: (conversation) => takeDetail(conversation),
+    failed: (message) => (state.textContent = message),
+  });
   const header = el(
     "header",
     { class: "conversation-header" },
     el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"),
-    el("div", {}, el("div", { class: "title-row" }, heading, dot), state),
+    el("div", {}, el("div", { class: "title-row" }, heading, dot), el("div", { class: "subtitle-row" }, state, disappearing.mark)),
     mute.element,
+    disappearing.element,
     pinsButton,
     peopleButton,
   );
@@ -107,7 +117,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       onEdit: async (message, body) => apply(await editMessage(id, message.id, body)),
       onDelete: async (message) => {
         await deleteMessage(id, message.id);
-        apply({ ...message, deleted: true, message_body: "" });
+        apply({ ...message, deleted: true, deleted_by: message.sender.id === me ? "sender" : "owner", message_body: "" });
       },
       onReply: replyTo,
       onThread: (message) => panel.open(threadPanel(id, message, { names, me, close: closePanel, reply: replyInThread })),
@@ -215,6 +225,9 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
         if (event.user !== me) typing.typing(event.user, event.until);
         return;
       case "ready":
+        // Changes to the conversation are not replayed: one made while this socket was away is fetched.
+        if (wasReady) void loadDetail().catch(() => {});
+        wasReady = true;
         replyCounts.live();
         lastChange = event.change_seq;
         timeline.streamSeq = Math.max(timeline.streamSeq, event.last_seq);
@@ -227,9 +240,10 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
         return scheduleRead();
       case "resync":
         return void log.restart(event.last_seq);
+      case "conversation.updated":
+        return takeDetail(event.conversation);
       case "participant.added":
       case "participant.removed":
-      case "conversation.updated":
         return void loadDetail();
       case "error":
         if (event.client_message_id) {
@@ -264,13 +278,33 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   const socket = conversationSocket(id, { resumeFrom: () => ({ afterSeq: timeline.streamSeq, afterChange: lastChange }), onEvent, onState });
 
   async function loadDetail(): Promise<void> {
-    detail = await fetchConversation(id);
+    const version = ++detailVersion;
+    const fetched = await fetchConversation(id);
+    if (version === detailVersion) takeDetail(fetched);
+  }
+
+  /** Shows a copy of the conversation (fetched, from the socket, or the answer to a change). */
+  function takeDetail(next: ConversationResource): void {
+    detailVersion++;
+    const before = detail?.message_ttl_seconds;
+    detail = next;
+    if (before !== undefined && before !== next.message_ttl_seconds) noteTtlChange(next.message_ttl_seconds);
+    disappearing.render(next, me);
     heading.textContent = titleOf(detail, me);
     document.title = `${heading.textContent} · Hey`;
     renderPresence();
     peopleButton.disabled = false;
     pinsButton.disabled = false;
     if (socket.live) state.textContent = participantsLine();
+  }
+
+  /**
+   * A line in the timeline where the change became known here, after the newest message then. It is not a
+   * message, and the API keeps no record of it: it is gone after a reload (the header still shows the setting).
+   */
+  function noteTtlChange(seconds: number | null): void {
+    const after = Math.max(timeline.streamSeq, timeline.newestSeq());
+    log.keepingBottom(() => log.note(after, el("li", { class: "system-line" }, ttlChangeText(seconds))));
   }
 
   peopleButton.addEventListener("click", () => {

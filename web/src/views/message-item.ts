@@ -1,11 +1,13 @@
 // One message in the timeline: its bubble (with the quote it replies to, mentions, attachments, reactions
-// and its thread's size), time, ticks, and its actions: reply, react, pin, and for its sender edit and delete.
+// and its thread's size), time, ticks, and its actions: reply, react, pin, report (others' messages), and for
+// its sender edit and delete.
 import { el, nameOf, shortTime } from "../dom";
 import type { PendingSend, Status } from "../timeline";
 import type { MessageResource } from "../types";
 import { attachmentList, pendingAttachments } from "./attachments";
 import { bodyNodes, mentionText, quoteView, type Names } from "./message-text";
 import { reactionChips, reactionPicker } from "./reactions";
+import { reportButton, tombstone } from "./report";
 
 const TICKS: Record<Status, [glyph: string, label: string]> = {
   pending: ["◷", "Sending"],
@@ -35,6 +37,12 @@ const reporting = (action: Promise<void>) => void action.catch((e: Error) => ale
 function tick(status: Status): HTMLElement {
   const [glyph, label] = TICKS[status];
   return el("span", { class: "tick", "data-status": status, role: "img", "aria-label": label, title: label }, glyph);
+}
+
+/** A disappearing message's mark: when the server will delete it, in the reader's own time. */
+function expiresMark(at: string): HTMLElement {
+  const label = `Disappears at ${new Date(at).toLocaleString()}`;
+  return el("span", { class: "expires", role: "img", "aria-label": label, title: label }, "⏱ ");
 }
 
 /** Updates the ticks of an own message in place. */
@@ -82,7 +90,7 @@ function editForm(message: MessageResource, item: HTMLElement, options: ItemOpti
 export function messageItem(message: MessageResource, status: Status, options: ItemOptions): HTMLLIElement {
   const author = options.mine ? "You" : nameOf(message.sender);
   const body = message.deleted
-    ? el("p", { class: "body deleted" }, "This message was deleted")
+    ? el("p", { class: "body deleted" }, tombstone(message))
     : el("p", { class: "body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, options.names, options.me));
   const replies = message.reply_count;
   const meta = el(
@@ -90,6 +98,7 @@ export function messageItem(message: MessageResource, status: Status, options: I
     { class: "meta" },
     message.pinned_at && !message.deleted ? el("span", { class: "pinned", role: "img", "aria-label": "Pinned", title: "Pinned" }, "📌 ") : null,
     message.edited_at && !message.deleted ? el("span", { class: "edited" }, "edited ") : null,
+    message.expires_at && !message.deleted ? expiresMark(message.expires_at) : null,
     el("time", { datetime: message.sent_at, title: new Date(message.sent_at).toLocaleString() }, shortTime(message.sent_at)),
     options.mine ? tick(status) : null,
   );
@@ -119,6 +128,7 @@ export function messageItem(message: MessageResource, status: Status, options: I
     reactionPicker(label, (emoji, on) => reporting(options.onReact(message, emoji, on))),
     el("button", { type: "button", "aria-label": `${pinned ? "Unpin" : "Pin"} message: ${label}`, onclick: () => reporting(options.onPin(message, !pinned)) }, pinned ? "Unpin" : "Pin"),
   );
+  if (!options.mine) actions.append(reportButton(message, label));
   if (options.mine) {
     const edit = el("button", {
       type: "button",

@@ -12,6 +12,8 @@ type Hooks = { show(message: MessageResource): void; offline(): void };
 
 export class MessageLog {
   readonly items = new Map<number, HTMLLIElement>();
+  /** Lines that are not messages, each after the message of seq `after` (and after earlier notes there). */
+  readonly #notes: { after: number; element: HTMLLIElement }[] = [];
   readonly pendingList = el("ol", { class: "timeline pending-list" });
   readonly element: HTMLElement;
   readonly #list = el("ol", { class: "timeline" });
@@ -51,10 +53,23 @@ export class MessageLog {
     const old = this.items.get(seq);
     this.items.set(seq, item);
     if (old) return old.replaceWith(item);
-    // The element of the smallest seq above this one, if any: new messages land at the end, history at the top.
-    let next: number | undefined;
-    for (const known of this.items.keys()) if (known > seq && (next === undefined || known < next)) next = known;
-    this.#list.insertBefore(item, next === undefined ? null : this.items.get(next)!);
+    // New messages land at the end, history at the top.
+    this.#list.insertBefore(item, this.#following(seq));
+  }
+
+  /** Puts a line that is not a message after the message of seq `after` (a note there already stays first). */
+  note(after: number, element: HTMLLIElement): void {
+    this.#list.insertBefore(element, this.#following(after + 0.5));
+    this.#notes.push({ after, element });
+  }
+
+  /** The first element placed after `position` (a message's seq; a note's is its `after` plus a half). */
+  #following(position: number): HTMLLIElement | null {
+    let next: [number, HTMLLIElement] | null = null;
+    for (const [seq, item] of this.items) if (seq > position && (!next || seq < next[0])) next = [seq, item];
+    // Strictly less: of notes after the same message, the earliest stays first.
+    for (const { after, element } of this.#notes) if (after + 0.5 > position && (!next || after + 0.5 < next[0])) next = [after + 0.5, element];
+    return next?.[1] ?? null;
   }
 
   /** Runs a DOM change, keeping the view pinned to the newest message if it was there. */
@@ -85,7 +100,8 @@ export class MessageLog {
     this.#generation++;
     this.timeline.bySeq.clear();
     this.items.clear();
-    this.#list.replaceChildren();
+    // The notes stay, in their order: the messages reloaded around them find their places by seq.
+    this.#list.replaceChildren(...this.#notes.map((n) => n.element));
     this.timeline.streamSeq = lastSeq;
     this.#showStart(false);
     return this.load(lastSeq + 1);

@@ -4,6 +4,7 @@ import { el, nameOf, shortTime } from "../dom";
 import type { MessageResource } from "../types";
 import { attachmentList } from "./attachments";
 import { bodyNodes, type Names } from "./message-text";
+import { tombstone } from "./report";
 
 export type SidePanel = {
   element: HTMLElement;
@@ -56,7 +57,7 @@ export function panelMessage(message: MessageResource, names: Names, me: number,
       el("time", { datetime: message.sent_at, title: new Date(message.sent_at).toLocaleString() }, shortTime(message.sent_at)),
     ),
     message.deleted
-      ? el("p", { class: "panel-body deleted" }, "This message was deleted")
+      ? el("p", { class: "panel-body deleted" }, tombstone(message))
       : el("p", { class: "panel-body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, names, me)),
     message.deleted ? null : attachmentList(message.attachments),
     buttons.length ? el("div", { class: "row" }, ...buttons) : null,
