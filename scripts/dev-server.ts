@@ -150,3 +150,19 @@ export async function portFree(port: number, timeoutMs = 15_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * SQL on the local D1 a dev server persists to `persistTo`, for what only an operator may do (make someone
+ * staff). Not spawnSync: a blocked event loop misses the server closing an idle keep-alive connection, and
+ * the next fetch would go out on the dead socket ("other side closed").
+ */
+export function localSql(persistTo: string, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", sql], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...QUIET } });
+    let out = "";
+    child.stdout?.on("data", (d) => (out += d));
+    child.stderr?.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler d1 execute failed:\n${out}`))));
+  });
+}

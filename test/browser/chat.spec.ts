@@ -5,10 +5,10 @@ import { mkdirSync } from "node:fs";
 import { crc32, deflateSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
+import { localSql, startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
 import { HeyClient } from "../../scripts/http-client";
 import { seedWebClient } from "../../scripts/seed-web-client";
-import { appStarted, localSql, p256PublicKey, seqsIn, tokenOf, until, type Person } from "./support";
+import { appStarted, p256PublicKey, seqsIn, tokenOf, until, type Person } from "./support";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = "test-results";

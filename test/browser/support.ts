@@ -1,5 +1,4 @@
 // Helpers for the browser suite: waiting on conditions and reading the app's state from the page.
-import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import type { Page } from "playwright-core";
 
@@ -35,20 +34,3 @@ export function p256PublicKey(): string {
   return Buffer.concat([Buffer.from([4]), Buffer.from(x!, "base64url"), Buffer.from(y!, "base64url")]).toString("base64url");
 }
 
-/**
- * SQL on the local D1 the dev server persists to `persistTo`, for what only an operator may do (make someone
- * staff). Not spawnSync: the suite's event loop keeps talking to the browser meanwhile.
- */
-export function localSql(persistTo: string, sql: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", sql], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" },
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler d1 execute failed:\n${out}`))));
-  });
-}

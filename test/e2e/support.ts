@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
-import type { DevServer } from "../../scripts/dev-server";
+import { localSql, type DevServer } from "../../scripts/dev-server";
 import { HeyClient, signIn, type Session } from "../../scripts/http-client";
 
 export type World = { client: HeyClient; users: Session[]; conversationId: number };
@@ -105,24 +104,6 @@ export async function person(client: HeyClient, clientId: string, firstName: str
   return { userId: created.body.id, email, token: tokens.access_token, refreshToken: tokens.refresh_token, clientId, password: PASSWORD, firstName, lastName };
 }
 
-/**
- * SQL run on the server's local D1 beside it (as seedWebClient does), for what only a shell command may do.
- * Not spawnSync: a blocked event loop misses the server closing an idle keep-alive connection, and the next
- * fetch would go out on the dead socket ("other side closed").
- */
-function localSql(server: DevServer, sql: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", server.persistTo, "--command", sql], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" },
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler d1 execute failed:\n${out}`))));
-  });
-}
 
 /**
  * A staff user's token with the `admin` scope. As `npm run createsuperuser` and `npm run oauth:client --scope admin`
@@ -133,7 +114,7 @@ export async function adminToken(server: DevServer, client: HeyClient, publicCli
   const staff = await person(client, publicClientId, "Staff", "Member");
   const tool = `e2e-admin-${randomUUID().slice(0, 8)}`;
   await localSql(
-    server,
+    server.persistTo,
     `UPDATE users SET is_staff = 1 WHERE id = ${staff.userId}; ` +
       "INSERT INTO oauth_clients (id, name, redirect_uris, confidential, secret_hash, scopes, dynamic, created_at) " +
       `VALUES ('${tool}', 'Hey e2e admin', '${JSON.stringify([CALLBACK])}', 0, NULL, 'admin', 0, ${Date.now()})`,
