@@ -31,6 +31,7 @@ import { realtimeRoutes } from "./realtime/routes";
 import { rootRoutes } from "./root/routes";
 import { searchRoutes } from "./search/routes";
 import { userRoutes } from "./users/routes";
+import { blockRoutes } from "./users/block-routes";
 import { pushRoutes } from "./push/routes";
 import { moderationRoutes } from "./moderation/routes";
 import { webhookRoutes } from "./webhooks/routes";
@@ -55,6 +56,7 @@ export function createApp() {
   const routes = app
     .get("/healthz", (c) => c.json({ ok: true }))
     .route("/", rootRoutes)
+    .route("/", blockRoutes)
     .route("/", userRoutes)
     .route("/", conversationRoutes)
     .route("/", messageRoutes)

@@ -94,7 +94,7 @@ beforeAll(async () => {
 describe("the OpenAPI document as a contract", () => {
   it("has a checker that refuses what the document does not allow", async () => {
     const json = (body: unknown, status = 200, type = "application/json") => new Response(JSON.stringify(body), { status, headers: { "Content-Type": type } });
-    const message = { id: 1, conversation: 1, seq: 1, sender: { id: 1, first_name: "A", last_name: "B" }, message_body: "hi", sent_at: "2026-01-01T00:00:00.000Z", edited_at: null, deleted: false, status: "sent", client_message_id: null, mentions: [], reply_to: null, reply_count: 0, reactions: [], pinned_at: null, pinned_by: null, attachments: [], expires_at: null, deleted_by: null };
+    const message = { id: 1, conversation: 1, seq: 1, sender: { id: 1, first_name: "A", last_name: "B" }, message_body: "hi", sent_at: "2026-01-01T00:00:00.000Z", edited_at: null, deleted: false, status: "sent", client_message_id: null, mentions: [], reply_to: null, reply_count: 0, reactions: [], pinned_at: null, pinned_by: null, attachments: [], expires_at: null, deleted_by: null, blocked: false };
     const path = "/api/conversations/{id}/messages/{message_id}/";
     expect(await conformance("GET", path, json(message))).toBe("getMessage 200");
     const { seq: _, ...noSeq } = message;

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, sql, type SQL } from "drizzle-orm";
+import { refuseIfBlockedBy } from "../users/blocks";
 import type { Database } from "../db/client";
 import { conversations, messageShards, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
 import { DomainError } from "../errors";
@@ -136,6 +137,7 @@ export async function createConversation(
     const existing = await directConversation(db, ownerId, others[0]!);
     if (existing) return { conversation: existing, created: false };
   }
+  await refuseIfBlockedBy(db, ownerId, others);
   const now = new Date();
   const leastFull = sql<number>`(SELECT value FROM json_each(${JSON.stringify(openShards)}) ORDER BY coalesce((SELECT ${messageShards.conversations} FROM ${messageShards} WHERE ${messageShards.shard} = value), 0), value LIMIT 1)`;
   // Inside the batch's transaction the newest conversation id is the one just inserted.

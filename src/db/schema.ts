@@ -114,6 +114,24 @@ export const passwordResets = sqliteTable(
   (t) => [index("password_resets_user").on(t.userId)],
 );
 
+/**
+ * Who blocked whom (src/users/blocks.ts): a blocked user can't start a conversation with or add the blocker,
+ * and the blocker sees their messages in shared groups only as `blocked: true` placeholders.
+ */
+export const blocks = sqliteTable(
+  "blocks",
+  {
+    blockerId: integer("blocker_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    blockedId: integer("blocked_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] }), index("blocks_blocked").on(t.blockedId)],
+);
+
 /** Browser sign-in sessions for the authorize pages, stored by SHA-256 hash of the cookie value. */
 export const sessions = sqliteTable(
   "sessions",

@@ -14,4 +14,6 @@ export type AuthContext = {
   clientId: string;
   scopes: readonly string[];
   expiresAt: number;
+  /** The users this user blocked: their messages show as placeholders (src/messages/blocked.ts). */
+  blocked: readonly number[];
 };

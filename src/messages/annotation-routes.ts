@@ -8,7 +8,7 @@ import { IdParam } from "../http/params";
 import { pinMessage, reactToMessage } from "./actions";
 import { normalizedEmoji } from "./emoji";
 import { MAX_PINS, MAX_REACTION_EMOJI } from "./limits";
-import { MessageParams } from "./routes";
+import { MessageParams, shown } from "./routes";
 import { MessageSchema } from "./schemas";
 import { listPins } from "./threads";
 
@@ -79,18 +79,18 @@ function emojiOf(text: string): string {
 export const annotationRoutes = createRouter()
   .openapi(react("put"), async (c) => {
     const { id, message_id, emoji } = c.req.valid("param");
-    return c.json(await reactToMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, emojiOf(emoji), true), 200);
+    return c.json(shown(c, await reactToMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, emojiOf(emoji), true)), 200);
   })
   .openapi(react("delete"), async (c) => {
     const { id, message_id, emoji } = c.req.valid("param");
-    return c.json(await reactToMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, emojiOf(emoji), false), 200);
+    return c.json(shown(c, await reactToMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, emojiOf(emoji), false)), 200);
   })
   .openapi(pin("put"), async (c) => {
     const { id, message_id } = c.req.valid("param");
-    return c.json(await pinMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, true), 200);
+    return c.json(shown(c, await pinMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, true)), 200);
   })
   .openapi(pin("delete"), async (c) => {
     const { id, message_id } = c.req.valid("param");
-    return c.json(await pinMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, false), 200);
+    return c.json(shown(c, await pinMessage(c.env, c.var.reads, id, message_id, c.get("auth").userId, false)), 200);
   })
-  .openapi(pins, async (c) => c.json(await listPins(c.var.reads, c.req.valid("param").id, c.get("auth").userId), 200));
+  .openapi(pins, async (c) => c.json((await listPins(c.var.reads, c.req.valid("param").id, c.get("auth").userId)).map((m) => shown(c, m)), 200));

@@ -13,7 +13,7 @@ import { shardBindings, shardOfMessage } from "../db/shards";
 import { deleteMessage, editMessage, sendMessage } from "./actions";
 import { listAllMessages, listConversationMessages, visibleMessage } from "./listing";
 import { toMessageResource } from "./resource";
-import { DELETE_DESCRIPTION, EDIT_DESCRIPTION, IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION } from "./routes";
+import { DELETE_DESCRIPTION, EDIT_DESCRIPTION, IdempotencyHeader, idempotencyKey, MessagePage, SEND_DESCRIPTION, shown, shownPage } from "./routes";
 import { EditSchema, FlatSendSchema, MessageListQuery, MessageSchema } from "./schemas";
 import { conversationOfMessage } from "./store";
 
@@ -105,7 +105,7 @@ export const flatMessageRoutes = createRouter()
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
     const { message, created, limit } = await sendMessage(c.env, reads(c), body.conversation, c.get("auth"), { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
-    return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
+    return c.json(shown(c, message), created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
     const { conversation: conversationId, before, ...q } = c.req.valid("query");
@@ -113,24 +113,24 @@ export const flatMessageRoutes = createRouter()
     const pageSize = config(c.env).DEFAULT_PAGE_SIZE;
     if (conversationId !== undefined) {
       if (before !== undefined) throw new DomainError(400, "With ?conversation=, page with after_seq or before_seq; before is for the list across conversations.");
-      return c.json(await listConversationMessages(reads(c), conversationId, userId, q, c.req.url, pageSize), 200);
+      return c.json(shownPage(c, await listConversationMessages(reads(c), conversationId, userId, q, c.req.url, pageSize)), 200);
     }
     if (q.after_seq !== undefined || q.before_seq !== undefined || q.status || q.sender || q.since) {
       throw new DomainError(400, "Cursors and filters need ?conversation=.");
     }
     if (before !== undefined && q.page > 1) throw new DomainError(400, "Use page or before, not both.");
-    return c.json(await listAllMessages(reads(c), userId, { page: q.page, size: q.page_size ?? pageSize, before }, c.req.url), 200);
+    return c.json(shownPage(c, await listAllMessages(reads(c), userId, { page: q.page, size: q.page_size ?? pageSize, before }, c.req.url)), 200);
   })
   .openapi(detail, async (c) => {
     const messageId = c.req.valid("param").message_id;
     const conversationId = await conversationOf(c, messageId);
     const { message, view } = await visibleMessage(reads(c), conversationId, messageId, c.get("auth").userId);
-    return c.json(toMessageResource(message, view), 200);
+    return c.json(shown(c, toMessageResource(message, view)), 200);
   })
   .openapi(edit, async (c) => {
     const messageId = c.req.valid("param").message_id;
     const conversationId = await conversationOf(c, messageId);
-    return c.json(await editMessage(c.env, reads(c), conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body), 200);
+    return c.json(shown(c, await editMessage(c.env, reads(c), conversationId, messageId, c.get("auth").userId, c.req.valid("json").message_body)), 200);
   })
   .openapi(remove, async (c) => {
     const messageId = c.req.valid("param").message_id;

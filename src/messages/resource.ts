@@ -18,6 +18,7 @@ export function toChatMessageResource(m: Pick<StoredMessage, "id" | "conversatio
     deleted: m.deleted,
     status: statusOf(view, m),
     client_message_id: m.clientMessageId,
+    blocked: false,
   };
 }
 

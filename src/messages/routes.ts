@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { blockedSet, hideBlocked } from "./blocked";
+import type { MessageResource } from "./schemas";
 import type { Context } from "hono";
 import { secured } from "../auth/bearer";
 import { config } from "../config";
@@ -142,25 +144,32 @@ const markReceipts = createRoute({
 
 const reads = (c: Context<AppEnv>) => c.var.reads;
 
+/** A message, or a page of them, as the caller sees it: placeholders for people they blocked. */
+export const shown = (c: Context<AppEnv>, m: MessageResource) => hideBlocked(m, blockedSet(c.get("auth")));
+export const shownPage = <P extends { results: MessageResource[] }>(c: Context<AppEnv>, page: P): P => {
+  const blocked = blockedSet(c.get("auth"));
+  return { ...page, results: page.results.map((m) => hideBlocked(m, blocked)) };
+};
+
 export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
     const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
-    return c.json(message, created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
+    return c.json(shown(c, message), created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
     const page = await listConversationMessages(reads(c), c.req.valid("param").id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
-    return c.json(page, 200);
+    return c.json(shownPage(c, page), 200);
   })
   .openapi(detail, async (c) => {
     const { id, message_id } = c.req.valid("param");
     const { message, view } = await visibleMessage(reads(c), id, message_id, c.get("auth").userId);
-    return c.json(toMessageResource(message, view), 200);
+    return c.json(shown(c, toMessageResource(message, view)), 200);
   })
   .openapi(edit, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    return c.json(await editMessage(c.env, reads(c), id, message_id, c.get("auth").userId, c.req.valid("json").message_body), 200);
+    return c.json(shown(c, await editMessage(c.env, reads(c), id, message_id, c.get("auth").userId, c.req.valid("json").message_body)), 200);
   })
   .openapi(remove, async (c) => {
     const { id, message_id } = c.req.valid("param");
@@ -170,7 +179,7 @@ export const messageRoutes = createRouter()
   .openapi(thread, async (c) => {
     const { id, message_id } = c.req.valid("param");
     const page = await listReplies(reads(c), id, message_id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
-    return c.json(page, 200);
+    return c.json(shownPage(c, page), 200);
   })
   .openapi(receipts, async (c) => {
     const { id, message_id } = c.req.valid("param");

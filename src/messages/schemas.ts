@@ -88,6 +88,7 @@ const messageFields = {
   deleted: z.boolean(),
   status: z.enum(["pending", ...STATUSES]),
   client_message_id: z.string().nullable(),
+  blocked: z.boolean().openapi({ description: "From someone the viewer blocked: shown as a placeholder, with no body, files, mentions or reactions." }),
 };
 
 // The chat list shows a copy of the last message kept on the conversation's row (it never reads a shard):

@@ -19,12 +19,20 @@ function preview(m: StoredMessage, names: ReadonlyMap<number, Sender>): string {
 }
 
 /**
- * One notification per subscription for a flush: about the newest message someone else sent, or when the
+ * One notification per subscription for a flush: about the newest message someone else (not blocked) sent, or when the
  * recipient muted the conversation, the newest that mentions them (none: no notification).
  */
-export function notificationJobs(targets: PushTarget[], messages: StoredMessage[], members: number, names: ReadonlyMap<number, Sender>, now = new Date()): PushJob[] {
+export function notificationJobs(
+  targets: PushTarget[],
+  messages: StoredMessage[],
+  members: number,
+  names: ReadonlyMap<number, Sender>,
+  blockedBy: (userId: number) => ReadonlySet<number>,
+  now = new Date(),
+): PushJob[] {
   return targets.flatMap((t): PushJob[] => {
-    const theirs = messages.filter((m) => m.senderId !== t.userId);
+    // Nobody is notified of their own messages, nor of those of someone they blocked.
+    const theirs = messages.filter((m) => m.senderId !== t.userId && !blockedBy(t.userId).has(m.senderId));
     const mentioning = theirs.filter((m) => m.mentions?.includes(t.userId));
     const muted = t.mutedUntil !== null && t.mutedUntil > now;
     const m = muted ? mentioning.at(-1) : theirs.at(-1);

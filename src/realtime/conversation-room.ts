@@ -12,11 +12,13 @@ import { policy } from "../limits/limits";
 import type { Policy } from "../limits/rate-limiter";
 import type { OnlineRow } from "../presence/presence";
 import { toMessageResource } from "../messages/resource";
+import { hideBlocked } from "../messages/blocked";
 import type { MessageResource } from "../messages/schemas";
 import { statusView } from "../messages/status";
 import { MAX_PINS, MAX_REACTION_EMOJI } from "../messages/limits";
 import { mentionedIds } from "../messages/mentions";
 import { fileReport } from "../moderation/store";
+import { blocksBetween, refuseIfBlockedBy } from "../users/blocks";
 import type { ReportRow } from "../db/schema";
 import { changeMessage, findMessage, dueToExpire, expireMessages, nextExpiry, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
 import { lastMessageChanged, mentionsForgotten, mentionsRecorded, moveWatermarks } from "../messages/writes";
@@ -76,7 +78,10 @@ type Admission = { identity: SocketIdentity; after: number | null; afterChange: 
 export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   #state: ConversationState | null = null;
   #ledger: Ledger | null = null;
-  readonly #fanout = new Fanout(() => this.ctx.getWebSockets());
+  readonly #fanout = new Fanout(
+    () => this.ctx.getWebSockets(),
+    (viewer) => this.#state?.blockedBy(viewer) ?? new Set(),
+  );
   readonly #admissions = new Map<string, Admission>();
   readonly #names = new SenderNames();
   readonly #limits = new SendLimits(this.env);
@@ -191,7 +196,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   addParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<ConversationResource>> {
     return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
+      // Asked only when the add could go ahead otherwise (the owner, someone new), so its 403/409 come first.
+      if (state.ownerId === actorId && !state.isMember(userId)) await refuseIfBlockedBy(db, actorId, [userId]);
       const added = await addParticipant(db, state, actorId, userId);
+      // The newcomer's blocks with the members, so what each is shown of the other is right from the start.
+      for (const b of await blocksBetween(db, userId, [...state.members.keys()])) state.block(b.blocker, b.blocked, true);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
       this.#fanout.broadcast({ type: "participant.added", user: userId });
       this.#webhook("participant.added", state.lastSeq, { user: userId });
@@ -232,6 +241,14 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       this.#webhook("conversation.updated", state.lastSeq, { conversation });
       return conversation;
     });
+  }
+
+  /**
+   * A member blocked (or unblocked) another: from now on the room shows the blocker placeholders for the
+   * other's messages (REST reads learn it from the blocker's token). A room not loaded learns it when it loads.
+   */
+  blocksChanged(conversationId: number, blocker: number, blocked: number, on: boolean): void {
+    if (this.#state?.conversationId === conversationId && this.#state.loaded) this.#state.block(blocker, blocked, on);
   }
 
   /** A participant mutes the conversation's push notifications until a time (null: unmutes); mentions still notify. */
@@ -465,7 +482,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
             const [, online] = await db.batch([lastMessageChanged(db, conversationId, message), onlineAmong(db, [...state.members.keys()]), ...remention()]);
             this.#queue(
               online.map((o) => o.userId),
-              () => [{ type, conversation_id: conversationId, message: summary(message) }],
+              (id) => [{ type, conversation_id: conversationId, message: this.#summary(message, id) }],
             );
           });
           this.#afterwards(told);
@@ -534,7 +551,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   #resource(message: StoredMessage, viewerId: number): MessageResource {
-    return toMessageResource(message, statusView(viewerId, this.#state!.watermarks()));
+    return hideBlocked(toMessageResource(message, statusView(viewerId, this.#state!.watermarks())), this.#state!.blockedBy(viewerId));
   }
 
   /** Right after a flush committed: its messages in seq order, then each viewer's moved progress. */
@@ -560,13 +577,19 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       const created = (m: StoredMessage): InboxEvent => ({
         type: "message.created",
         conversation_id: state.conversationId,
-        message: summary(m),
+        message: this.#summary(m, userId),
         unread_count: Math.max(0, m.seq - readSeq),
         mentioned: m.mentions?.includes(userId) ?? false,
       });
       perUser.set(userId, messages.map(created));
     }
     if (perUser.size) this.#afterwards(this.#inbox.publish(perUser));
+  }
+
+  /** A message as a member's stream shows it: no preview of someone they blocked. */
+  #summary(message: StoredMessage, viewerId: number) {
+    const shown = summary(message);
+    return this.#state!.blockedBy(viewerId).has(message.senderId) ? { ...shown, preview: "" } : shown;
   }
 
   /** Webhook events and push notifications of a flush, onto the delivery queue. */
@@ -576,7 +599,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     // Previews show mentions by name: the names of those mentioned, known here or read once.
     const mentioned = push.length ? [...new Set(messages.flatMap((m) => m.mentions ?? []))] : [];
     const names = new Map(await Promise.all(mentioned.map(async (id) => [id, await this.#names.of(database(this.env.DB), id)] as const)));
-    const jobs: Job[] = [...webhookJobs(webhooks, events), ...notificationJobs(push, messages, state.members.size, names)];
+    const jobs: Job[] = [...webhookJobs(webhooks, events), ...notificationJobs(push, messages, state.members.size, names, (id) => state.blockedBy(id))];
     if (jobs.length) await enqueue(this.env.DELIVERIES, jobs);
   }
 

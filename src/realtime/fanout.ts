@@ -1,3 +1,4 @@
+import { hideBlocked } from "../messages/blocked";
 import { toMessageResource } from "../messages/resource";
 import { statusOf, statusView, type Watermark } from "../messages/status";
 import type { StoredMessage } from "../messages/store";
@@ -12,14 +13,17 @@ type MessageEvent = "message.created" | "message.updated" | "message.deleted" | 
  * who looks, but few viewers differ (three statuses; `me` only for those who reacted), so each distinct
  * frame is serialized once however many members watch.
  */
-export function framesFor(type: MessageEvent, message: StoredMessage, marks: readonly Watermark[]) {
+export function framesFor(type: MessageEvent, message: StoredMessage, marks: readonly Watermark[], blockedBy: (viewerId: number) => ReadonlySet<number>) {
   const cache = new Map<string, string>();
   return (viewerId: number): string => {
     const view = statusView(viewerId, marks);
-    const key = `${statusOf(view, message)}:${message.reactions.filter((r) => r.users.includes(viewerId)).map((r) => r.emoji)}`;
+    const blocked = blockedBy(viewerId);
+    // Whether the viewer blocked its sender, or the sender of the message it quotes.
+    const hidden = `${blocked.has(message.senderId)}:${message.replyTo !== null && blocked.has(message.replyTo.senderId)}`;
+    const key = `${statusOf(view, message)}:${message.reactions.filter((r) => r.users.includes(viewerId)).map((r) => r.emoji)}:${hidden}`;
     let frame = cache.get(key);
     if (!frame) {
-      frame = JSON.stringify({ type, message: toMessageResource(message, view) } satisfies ServerEvent);
+      frame = JSON.stringify({ type, message: hideBlocked(toMessageResource(message, view), blocked) } satisfies ServerEvent);
       cache.set(key, frame);
     }
     return frame;
@@ -37,7 +41,10 @@ export class Fanout {
   /** Per viewer, the Progress its sockets last got (in memory: after a wake-up each gets it once more). */
   readonly #progressSent = new Map<number, string>();
 
-  constructor(private readonly sockets: () => WebSocket[]) {}
+  constructor(
+    private readonly sockets: () => WebSocket[],
+    private readonly blockedBy: (viewerId: number) => ReadonlySet<number>,
+  ) {}
 
   /** Users with a live (not replaying) socket. */
   liveUsers(): number[] {
@@ -67,7 +74,7 @@ export class Fanout {
   }
 
   message(type: MessageEvent, message: StoredMessage, marks: readonly Watermark[]): void {
-    const frames = framesFor(type, message, marks);
+    const frames = framesFor(type, message, marks, this.blockedBy);
     this.deliver((ws, viewer) => sendEvent(ws, frames(viewer)), type === "message.created" ? message.seq : null);
   }
 

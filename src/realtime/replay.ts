@@ -36,14 +36,14 @@ export async function replay(
         // Capped at the committed counter: a row whose flush has not returned yet goes out live, not twice.
         const rows = await withSenders(await bySeqRange(shard, id, sent, Math.min(sent + REPLAY_PAGE, top())));
         if (rows.length === 0) break;
-        for (const m of rows) sendEvent(ws, framesFor("message.created", m, state.watermarks())(viewer));
+        for (const m of rows) sendEvent(ws, framesFor("message.created", m, state.watermarks(), (v) => state.blockedBy(v))(viewer));
         sent = rows.at(-1)!.seq;
       }
     };
     await catchUp();
     const [{ changeSeq }, changed] = await Promise.all([newest(shard, id), changedSince(shard, id, after, afterChange ?? Number.MAX_SAFE_INTEGER, REPLAY_LIMIT)]);
     for (const m of await withSenders(changed)) {
-      sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", m, state.watermarks())(viewer));
+      sendEvent(ws, framesFor(m.deleted ? "message.deleted" : "message.updated", m, state.watermarks(), (v) => state.blockedBy(v))(viewer));
     }
     await catchUp();
     // From here to the end there is no await: the switch to live cannot interleave with a flush.

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { conversations, participants } from "../db/schema";
+import { blocks, conversations, participants } from "../db/schema";
 import type { Shard } from "../db/shards";
 import type { Watermark } from "../messages/status";
 import { newest } from "../messages/store";
@@ -8,6 +8,8 @@ import { conversationAdvanced } from "../messages/writes";
 import type { Progress } from "./protocol";
 
 export type Member = Watermark & { joinedAt: number };
+
+const NONE: ReadonlySet<number> = new Set();
 
 /**
  * What the room knows of its conversation, loaded from D1 once and then kept current by the room itself,
@@ -23,6 +25,8 @@ export class ConversationState {
   /** The conversation's message shard, known once loaded. */
   shard: Shard | null = null;
   readonly members = new Map<number, Member>();
+  /** Per member, the other members they blocked (their messages reach them as placeholders). */
+  readonly blocks = new Map<number, Set<number>>();
 
   constructor(readonly conversationId: number) {}
 
@@ -32,13 +36,20 @@ export class ConversationState {
    * (see Ledger) is brought up to date here.
    */
   async load(db: Database, shardAt: (index: number) => Shard): Promise<void> {
-    const [row, members] = await db.batch([
+    const among = sql`(SELECT ${participants.userId} FROM ${participants} WHERE ${participants.conversationId} = ${this.conversationId})`;
+    const [row, members, blocked] = await db.batch([
       db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq, shard: conversations.shard, ttl: conversations.messageTtlSeconds }).from(conversations).where(eq(conversations.id, this.conversationId)),
       db
         .select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq, joinedAt: participants.joinedAt })
         .from(participants)
         .where(eq(participants.conversationId, this.conversationId)),
+      db
+        .select({ blocker: blocks.blockerId, blocked: blocks.blockedId })
+        .from(blocks)
+        .where(and(sql`${blocks.blockerId} IN ${among}`, sql`${blocks.blockedId} IN ${among}`)),
     ]);
+    this.blocks.clear();
+    for (const b of blocked) this.block(b.blocker, b.blocked, true);
     this.members.clear();
     for (const m of members) this.members.set(m.userId, { ...m, joinedAt: m.joinedAt.getTime() });
     this.exists = row.length > 0 && members.length > 0;
@@ -57,6 +68,20 @@ export class ConversationState {
   /** Forgets everything: the next use reloads from D1 (after a write whose outcome is unknown). */
   invalidate(): void {
     this.loaded = false;
+  }
+
+  /** Records (or forgets) that `blocker` blocked `blocked`. */
+  block(blocker: number, blocked: number, on: boolean): void {
+    const set = this.blocks.get(blocker) ?? new Set<number>();
+    if (on) set.add(blocked);
+    else set.delete(blocked);
+    if (set.size) this.blocks.set(blocker, set);
+    else this.blocks.delete(blocker);
+  }
+
+  /** Whom `viewer` blocked among the members. */
+  blockedBy(viewer: number): ReadonlySet<number> {
+    return this.blocks.get(viewer) ?? NONE;
   }
 
   isMember(userId: number): boolean {

@@ -20,11 +20,13 @@ export const RANK_WINDOW = 10_000;
  * by rank (BM25, lower is better) among the shard's newest RANK_WINDOW matches, the page's row ids are
  * chosen in the index first and its messages read by id after, so the query runs once.
  */
-export function matching(s: Shard, conversationIds: number[], match: string, order: SearchOrder, below: number | null, limit: number, offset = 0) {
+export function matching(s: Shard, conversationIds: number[], match: string, order: SearchOrder, below: number | null, limit: number, offset = 0, blocked: readonly number[] = []) {
   const mine = and(
     sql`messages_fts MATCH ${match}`,
     sql`${messages.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`,
     eq(messages.deleted, false),
+    // Nothing from people the viewer blocked.
+    blocked.length ? sql`${messages.senderId} NOT IN (SELECT value FROM json_each(${JSON.stringify(blocked)}))` : undefined,
     // A disappearing message past its time, not yet tombstoned by its room's alarm, is gone all the same.
     sql`(${messages.expiresAt} IS NULL OR ${messages.expiresAt} > CAST(unixepoch('subsec') * 1000 AS INTEGER))`,
   );

@@ -21,4 +21,4 @@ const search = createRoute({
   responses: { 200: jsonResponse(SearchResultsSchema, "A page of matches."), ...problems(400, 401, 403, 404) },
 });
 
-export const searchRoutes = createRouter().openapi(search, async (c) => c.json(await searchMessages(c.var.reads, c.get("auth").userId, c.req.valid("query"), c.req.url, shardBindings(c.env).length), 200));
+export const searchRoutes = createRouter().openapi(search, async (c) => c.json(await searchMessages(c.var.reads, c.get("auth").userId, c.req.valid("query"), c.req.url, shardBindings(c.env).length, c.get("auth").blocked), 200));

@@ -54,7 +54,7 @@ function mergeNewest(lists: Hit[][], n: number): Hit[] {
 }
 
 /** A page of the caller's messages matching `q.q`, with their snippets, and the next page's URL. */
-export async function searchMessages(reads: Reads, viewerId: number, q: Query, url: string, shards: number) {
+export async function searchMessages(reads: Reads, viewerId: number, q: Query, url: string, shards: number, blocked: readonly number[] = []) {
   const terms = searchTerms(q.q);
   const match = matchExpression(q.q);
   if (match === null) throw new DomainError(400, "Give at least one word to search for.");
@@ -63,7 +63,7 @@ export async function searchMessages(reads: Reads, viewerId: number, q: Query, u
   if (q.conversation !== undefined && byShard.size === 0) throw new DomainError(404, "No such conversation.");
   // One more than a page, so `next` is only given when there is more.
   const want = offset + q.limit + 1;
-  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, q.order, below.get(index) ?? null, want)));
+  const lists = await Promise.all([...byShard].map(([index, ids]) => matching(reads.shard(index), ids, match, q.order, below.get(index) ?? null, want, 0, blocked)));
   let page: Hit[];
   let more: boolean;
   let cursor: string;

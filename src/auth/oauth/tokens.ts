@@ -1,7 +1,7 @@
 import { and, eq, gt, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
-import { oauthGrants, oauthTokens, users } from "../../db/schema";
+import { blocks, oauthGrants, oauthTokens, users } from "../../db/schema";
 import type { AuthContext } from "../../http/auth-context";
 import { hashSecret, randomToken } from "../secrets";
 import { revokeGrant, type RevokedGrant } from "./grants";
@@ -80,6 +80,8 @@ async function findTokenByHash(db: Database, hash: string) {
       clientId: oauthGrants.clientId,
       userId: oauthGrants.userId,
       user: users,
+      // Whom the user blocked, read with the token: every view of messages hides theirs at no extra round trip.
+      blocked: sql<string>`(SELECT json_group_array(${blocks.blockedId}) FROM ${blocks} WHERE ${blocks.blockerId} = ${users.id})`.mapWith((v: string) => JSON.parse(v) as number[]),
     })
     .from(oauthTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
@@ -99,7 +101,16 @@ export async function verifyAccessToken(db: Database, token: string): Promise<Au
   const t = await findToken(db, token);
   if (!t || t.kind !== "access" || !isLive(t)) return null;
   const { user } = t;
-  return { userId: t.userId, user, grantId: t.grantId, tokenHash: t.hash, clientId: t.clientId, scopes: t.scopes.split(" ").filter(Boolean), expiresAt: t.expiresAt.getTime() };
+  return {
+    userId: t.userId,
+    user,
+    grantId: t.grantId,
+    tokenHash: t.hash,
+    clientId: t.clientId,
+    scopes: t.scopes.split(" ").filter(Boolean),
+    expiresAt: t.expiresAt.getTime(),
+    blocked: t.blocked as number[],
+  };
 }
 
 /**
