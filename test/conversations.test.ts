@@ -55,6 +55,7 @@ describe("starting a conversation", () => {
       last_seq: 0,
       last_message_at: null,
       last_activity_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      message_ttl_seconds: null,
     });
     // The other participant sees the very same conversation.
     const seen = await api(`/api/conversations/${conversation.id}/`, { token: b.token });

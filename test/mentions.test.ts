@@ -204,9 +204,9 @@ describe("the chat list's mentions", () => {
 
     const last = chat.last_message!;
     expect(last).toMatchObject({ id: sent.id, message_body: `look ${tag(b)}` });
-    for (const key of ["mentions", "reply_to", "reply_count", "reactions", "pinned_at", "pinned_by", "attachments"]) expect(last).not.toHaveProperty(key);
+    for (const key of ["mentions", "reply_to", "reply_count", "reactions", "pinned_at", "pinned_by", "attachments", "expires_at", "deleted_by"]) expect(last).not.toHaveProperty(key);
     // Everything else is the message as read on its own.
-    const { mentions: _m, reply_to: _r, reply_count: _c, reactions: _x, pinned_at: _p, pinned_by: _b, attachments: _a, ...common } = full;
+    const { mentions: _m, reply_to: _r, reply_count: _c, reactions: _x, pinned_at: _p, pinned_by: _b, attachments: _a, expires_at: _e, deleted_by: _d, ...common } = full;
     expect(last).toEqual(common);
   });
 });

@@ -28,6 +28,6 @@ export async function send(who: { token: string }, conversationId: number, body:
 
 /** A message as a chat's `last_message` shows it (a ChatMessage): without what changes apart from its row's copy. */
 export function asChatMessage(m: MessageResource) {
-  const { mentions: _m, reply_to: _r, reply_count: _c, reactions: _x, pinned_at: _p, pinned_by: _b, attachments: _a, ...chat } = m;
+  const { mentions: _m, reply_to: _r, reply_count: _c, reactions: _x, pinned_at: _p, pinned_by: _b, attachments: _a, expires_at: _e, deleted_by: _d, ...chat } = m;
   return chat;
 }
