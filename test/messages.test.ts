@@ -337,7 +337,7 @@ describe("message bodies", () => {
   it("gives every message the resource shape of the original API, with replies, reactions, mentions, pins and files beside it", async () => {
     const m = await sent(a, id, "shape");
     const original = ["client_message_id", "conversation", "deleted", "edited_at", "id", "message_body", "sender", "sent_at", "seq", "status"];
-    expect(Object.keys(m).sort()).toEqual([...original, "mentions", "reply_to", "reply_count", "reactions", "pinned_at", "pinned_by", "attachments", "expires_at", "deleted_by"].sort());
+    expect(Object.keys(m).sort()).toEqual([...original, "mentions", "reply_to", "reply_count", "reactions", "pinned_at", "pinned_by", "attachments", "expires_at", "deleted_by", "blocked"].sort());
     expect(m).toEqual({
       id: expect.any(Number),
       conversation: id,
@@ -358,6 +358,7 @@ describe("message bodies", () => {
       attachments: [],
       expires_at: null,
       deleted_by: null,
+      blocked: false,
     });
   });
 });
