@@ -48,6 +48,7 @@ export function showMessage(m: MessageResource, me: number | null, names: Names)
   const mark = mine ? MARK.sent : MARK.none;
   const stamp = `${timeOf(m.sent_at)} #${m.seq}`;
   if (m.deleted) return messageLine(mark, stamp, who, "", "(deleted)");
+  if (m.blocked) return messageLine(mark, stamp, who, "", "(from someone you blocked)");
   const notes = [
     m.edited_at ? "(edited)" : "",
     m.pinned_at ? "(pinned)" : "",

@@ -97,7 +97,7 @@ export class Inbox {
   }
 
   #chatLine({ conversation, last_message: m, unread_count, mentions }: ChatResource): string {
-    const last = m ? `${timeOf(m.sent_at)} ${this.#who(m.sender)}: ${m.deleted ? "(deleted)" : this.#preview(m.message_body)}` : "no messages yet";
+    const last = m ? `${timeOf(m.sent_at)} ${this.#who(m.sender)}: ${m.deleted ? "(deleted)" : m.blocked ? "(from someone you blocked)" : this.#preview(m.message_body)}` : "no messages yet";
     const counts = [unread_count ? `${unread_count} unread` : "", mentions ? plural(mentions, "mention") : ""].filter(Boolean).join(", ");
     return `• ${this.#title(conversation)}${counts ? ` (${counts})` : ""} — ${last}`;
   }
