@@ -6,7 +6,7 @@ import { crc32, deflateSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { localSql, startDevServer, UNLIMITED, type DevServer } from "../../scripts/dev-server";
-import { HeyClient } from "../../scripts/http-client";
+import { HeyClient, signIn } from "../../scripts/http-client";
 import { seedWebClient } from "../../scripts/seed-web-client";
 import { appStarted, p256PublicKey, seqsIn, tokenOf, until, type Person } from "./support";
 
@@ -721,6 +721,47 @@ describe("the web app", { timeout: 300_000 }, () => {
     await adaPage.locator(".chat-link", { hasText: "Bob Babbage" }).waitFor();
     assert.equal(await adaPage.locator(".chat-link").count(), 52);
     await adaPage.getByRole("button", { name: "Show older chats" }).waitFor({ state: "hidden" });
+  });
+
+  it("blocks someone from a group's people: their new message there shows Ada a placeholder, in the conversation and the chat list, until she unblocks them", async () => {
+    // Bob's browser is closed by now: he speaks through the API, signed in as the app would sign him in.
+    const api = new HeyClient(server.url);
+    const bobToken = (await signIn(server.url, { clientId: await api.registerClient(), redirectUri: "http://127.0.0.1/callback", email: bob.email, password: bob.password, scope: "read:messages send:messages manage:conversations profile" })).access_token;
+    const idOf = async (email: string) => (await api.json(`/api/users/?email=${encodeURIComponent(email)}`, { token: bobToken })).body.results[0].id as number;
+    const group = await api.json("/api/conversations/", { method: "POST", token: bobToken, body: { participants: [await idOf(ada.email), await idOf(`carol-${run}@example.com`)], title: "Engine club" } });
+    assert.equal(group.status, 201);
+    const entry = adaPage.locator(".chat-link", { hasText: "Engine club" });
+    await entry.click();
+    await adaPage.locator(".conversation-state", { hasText: "3 people" }).waitFor();
+
+    await adaPage.getByRole("button", { name: "People", exact: true }).click();
+    const people = adaPage.getByRole("dialog", { name: "People in this chat" });
+    await people.getByRole("button", { name: "Block Bob Babbage", exact: true }).click();
+    const confirm = adaPage.getByRole("dialog", { name: "Block Bob?" });
+    await confirm.getByText("They won't be told. You won't see their messages in groups, and they can't start a conversation with you.").waitFor();
+    await confirm.getByRole("button", { name: "Block", exact: true }).click();
+    await people.getByRole("listitem").filter({ hasText: "Bob Babbage" }).locator(".blocked-mark").waitFor();
+    await people.getByRole("button", { name: "Unblock Bob Babbage" }).waitFor();
+    await people.getByRole("button", { name: "Close" }).click();
+
+    const text = "Meet me at the engine at noon";
+    const sent = await api.json(`/api/conversations/${group.body.id}/messages/`, { method: "POST", token: bobToken, body: { message_body: text, client_message_id: `club-${run}` } });
+    assert.equal(sent.status, 201);
+    await adaPage.locator(".timeline .msg.blocked .body", { hasText: "Message from someone you blocked" }).waitFor();
+    assert.equal(await inLog(adaPage, text).count(), 0);
+    await entry.locator(".chat-preview", { hasText: "Message from someone you blocked" }).waitFor();
+    assert.doesNotMatch(await entry.innerText(), /noon/);
+
+    await adaPage.getByRole("button", { name: "Blocked", exact: true }).click();
+    const blocked = adaPage.getByRole("dialog", { name: "Blocked people" });
+    await blocked.getByRole("button", { name: "Unblock Bob Babbage" }).click();
+    await blocked.getByText("You haven't blocked anyone.").waitFor();
+    await blocked.getByRole("button", { name: "Close" }).click();
+    await adaPage.reload();
+    await appStarted(adaPage, "Ada Lovelace");
+    await byBody(adaPage, text).waitFor();
+    await entry.locator(".chat-preview", { hasText: text }).waitFor();
+    assert.equal(await adaPage.locator(".timeline .msg.blocked").count(), 0);
   });
 
   it("signs out by revoking the grant and ending the Hey sign-in, so signing in again asks for the password", async () => {

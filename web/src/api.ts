@@ -1,6 +1,6 @@
 // The REST calls the app makes, with the access token, one retry after a refresh, and problem+json errors.
 import { accessToken, refresh } from "./auth";
-import type { Chat, ConversationResource, FiledReport, MessageResource, ModerationAction, Page, PublicUser, Report, SearchPage, UserResource } from "./types";
+import type { Block, Chat, ConversationResource, FiledReport, MessageResource, ModerationAction, Page, PublicUser, Report, SearchPage, UserResource } from "./types";
 
 /** An RFC 9457 problem from the API, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -73,6 +73,13 @@ export const updateMe = (changes: { show_presence?: boolean; notification_previe
 export const user = (id: number) => api<PublicUser>(`/api/users/${id}/`);
 export const findUserByEmail = async (email: string) =>
   (await api<Page<PublicUser>>(`/api/users/?email=${encodeURIComponent(email.trim())}`)).results[0] ?? null;
+
+/** A page of the people the user blocked, newest first. */
+export const blocks = (page: number, pageSize = 100) => api<Page<Block>>(`/api/users/me/blocks/?page=${page}&page_size=${pageSize}`);
+/** Blocks someone (blocking them again answers the first block). */
+export const blockUser = (userId: number) => api<Block>("/api/users/me/blocks/", json("POST", { user_id: userId }));
+/** Unblocks someone (404 when they were not blocked). */
+export const unblockUser = (userId: number) => api<null>(`/api/users/me/blocks/${userId}/`, json("DELETE"));
 
 /** A page of the chat list, newest activity first (the user stream's snapshot is page 1 of size 50). */
 export const chats = (page: number, pageSize: number) => api<Page<Chat>>(`/api/chats/?page=${page}&page_size=${pageSize}`);

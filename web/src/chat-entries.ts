@@ -5,8 +5,13 @@
 // Mentions cannot be derived: the count of the copy that has read further wins, and never exceeds unread.
 import type { Chat, ConversationResource, MessageSummary, StreamEvent } from "./types";
 
+/**
+ * The last message as the list shows it; `blocked` when a page said it is from someone the user blocked
+ * (a stream event's summary only says so by an empty preview).
+ */
+export type LastMessage = MessageSummary & { blocked?: boolean };
 /** `mentions`: unread messages that mention the user; `mutedUntil`: the user's own mute (an ISO time, maybe past). */
-export type Entry = { conversation: ConversationResource; last: MessageSummary | null; readSeq: number; deliveredSeq: number; mentions: number; mutedUntil: string | null };
+export type Entry = { conversation: ConversationResource; last: LastMessage | null; readSeq: number; deliveredSeq: number; mentions: number; mutedUntil: string | null };
 
 export const unreadOf = (entry: Entry): number => Math.max(0, entry.conversation.last_seq - entry.readSeq);
 export const mentionsOf = (entry: Entry): number => Math.min(entry.mentions, unreadOf(entry));
@@ -19,7 +24,7 @@ export function muteEnds(entry: Entry, now = Date.now()): number | null {
 /** The later of two ISO timestamps (the server writes them all in one format, so strings compare). */
 const later = <T extends string | null>(a: T, b: T): T => (a === null ? b : b === null || a > b ? a : b);
 
-const summaryOf = (m: NonNullable<Chat["last_message"]>): MessageSummary => ({
+const summaryOf = (m: NonNullable<Chat["last_message"]>): LastMessage => ({
   id: m.id,
   seq: m.seq,
   sender: m.sender,
@@ -27,6 +32,7 @@ const summaryOf = (m: NonNullable<Chat["last_message"]>): MessageSummary => ({
   sent_at: m.sent_at,
   edited: m.edited_at !== null,
   deleted: m.deleted,
+  blocked: m.blocked,
 });
 
 function entryOf(chat: Chat): Entry {

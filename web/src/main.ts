@@ -6,12 +6,14 @@
 import "./styles.css";
 import { ApiError, me as fetchMe, user } from "./api";
 import { completeSignIn, joinSignIn, onAuthChange, signedIn, signOut } from "./auth";
+import { Blocks } from "./blocks";
 import { el, nameOf } from "./dom";
 import type { LiveSocket } from "./live-socket";
 import { Presence } from "./presence";
 import { disablePush, followNotificationClicks } from "./push";
 import { BASE, type StreamEvent, type UserResource } from "./types";
 import { userStream } from "./user-stream";
+import { blockedPeopleButton } from "./views/blocking";
 import { createChatList, type ChatList } from "./views/chat-list";
 import { conversationView } from "./views/conversation";
 import { MODERATION_PATH, moderationView } from "./views/moderation";
@@ -22,7 +24,7 @@ import { welcomeView } from "./views/welcome";
 
 const root = document.getElementById("app")!;
 
-type Session = { me: UserResource; chatList: ChatList; presence: Presence; stream: LiveSocket<StreamEvent>; pane: HTMLElement; layout: HTMLElement; banner: HTMLElement };
+type Session = { me: UserResource; chatList: ChatList; presence: Presence; blocks: Blocks; stream: LiveSocket<StreamEvent>; pane: HTMLElement; layout: HTMLElement; banner: HTMLElement };
 let session: Session | null = null;
 let open: { id: number; chatsChanged(): void; stop(): void } | null = null;
 const offline = { socket: false, stream: false };
@@ -75,6 +77,7 @@ function route(): void {
   const view = conversationView(id, {
     me: session.me,
     presence: session.presence,
+    blocks: session.blocks,
     go,
     setOffline: (value) => {
       offline.socket = value;
@@ -108,7 +111,10 @@ async function startSession(): Promise<void> {
     return;
   }
   const presence = new Presence(me.id, user);
-  const chatList = createChatList(me.id, go, presence);
+  // Read once per session; the app's own blocks and unblocks keep it current.
+  const blocks = new Blocks();
+  void blocks.load();
+  const chatList = createChatList(me.id, go, presence, blocks);
   const stream = userStream({
     onEvent(event) {
       presence.apply(event);
@@ -137,11 +143,11 @@ async function startSession(): Promise<void> {
   });
   root.replaceChildren(
     el("a", { href: "#main", class: "skip-link" }, "Skip to conversation"),
-    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), me.is_staff ? el("a", { href: MODERATION_PATH, class: "moderation-link" }, "Moderation") : null, signOutButton),
+    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), blockedPeopleButton(blocks), me.is_staff ? el("a", { href: MODERATION_PATH, class: "moderation-link" }, "Moderation") : null, signOutButton),
     banner,
     layout,
   );
-  session = { me, chatList, presence, stream, pane, layout, banner };
+  session = { me, chatList, presence, blocks, stream, pane, layout, banner };
   stream.start();
   route();
 }

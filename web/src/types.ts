@@ -37,3 +37,5 @@ export type Report = components["schemas"]["Report"];
 export type FiledReport = components["schemas"]["FiledReport"];
 /** One decision in the moderation log. */
 export type ModerationAction = components["schemas"]["ModerationAction"];
+/** Someone the user blocked (GET /api/users/me/blocks/). */
+export type Block = components["schemas"]["Block"];

@@ -1,12 +1,14 @@
 // The chat list: each conversation's last message, unread badge (and an "@" when unread messages mention
 // the user), a mark on chats the user muted, and for two-person chats whether the other person is online,
-// newest activity first. It renders from the user stream (its snapshot, then its events); chats past the
+// newest activity first; a last message from someone the user blocked says only that. It renders from the user stream (its snapshot, then its events); chats past the
 // snapshot's first page load when asked for.
 import { ApiError, chats, findUserByEmail, markDelivered, startConversation } from "../api";
+import type { Blocks } from "../blocks";
 import { ChatEntries, mentionsOf, muteEnds, unreadOf, type Entry } from "../chat-entries";
 import { el, field, nameOf, setFieldError, shortTime } from "../dom";
 import type { Presence } from "../presence";
 import { BASE, type ConversationResource, type StreamEvent } from "../types";
+import { BLOCKED_MESSAGE } from "./blocking";
 import { ATTACHMENT_ONLY, mentionText } from "./message-text";
 import { partnerOf, presenceDot, showPresence } from "./presence-dot";
 
@@ -51,7 +53,7 @@ export function titleOf(conversation: ConversationResource, me: number): string 
   return others.length ? others.map(nameOf).join(", ") : "Just you";
 }
 
-export function createChatList(me: number, go: (path: string) => void, presence: Presence): ChatList {
+export function createChatList(me: number, go: (path: string) => void, presence: Presence, blocks: Blocks): ChatList {
   const entries = new ChatEntries();
   const items = new Map<number, HTMLLIElement>();
   /** Per conversation, the seq this device has said it holds (the request may still be in flight). */
@@ -94,6 +96,7 @@ export function createChatList(me: number, go: (path: string) => void, presence:
   function preview(entry: Entry): string {
     const m = entry.last;
     if (!m) return "No messages yet";
+    if (!m.deleted && m.sender.id !== me && (m.blocked || blocks.has(m.sender.id))) return BLOCKED_MESSAGE;
     const participants = entry.conversation.participants;
     const who = m.sender.id === me ? "You: " : participants.length > 2 ? `${m.sender.first_name || "Someone"}: ` : "";
     return who + (m.deleted ? "Message deleted" : mentionText(m.preview, (id) => participants.find((p) => p.id === id)).trim() || ATTACHMENT_ONLY);
@@ -209,6 +212,8 @@ export function createChatList(me: number, go: (path: string) => void, presence:
   }
 
   const unsubscribe = presence.subscribe(render);
+  // An unblock shows their last messages again: the first page is read again to get them.
+  const unsubscribeBlocks = blocks.subscribe((change) => (change && !change.blocked ? loadTop() : render()));
   return {
     element: el("div", { class: "chat-list" }, el("h2", { class: "visually-hidden" }, "Chats"), form, notice, list, empty, more),
     apply(event) {
@@ -234,6 +239,7 @@ export function createChatList(me: number, go: (path: string) => void, presence:
     },
     stop() {
       unsubscribe();
+      unsubscribeBlocks();
       window.clearTimeout(ackTimer);
       window.clearTimeout(unmuteTimer);
     },

@@ -1,8 +1,10 @@
 // A conversation: messages in seq order with history loaded backwards as you scroll up, a composer
 // that sends over the WebSocket (pending until the ack), ticks, typing, edits and deletes, replies and
 // their threads, reactions, mentions and pins, attachments (uploaded first, then named in the send),
-// muting its notifications, and disappearing messages (the owner's setting).
+// muting its notifications, disappearing messages (the owner's setting), and placeholders for the messages
+// of people the user blocked.
 import { conversation as fetchConversation, deleteMessage, editMessage, pin, react } from "../api";
+import type { BlockChange, Blocks } from "../blocks";
 import { el, nameOf } from "../dom";
 import { conversationSocket } from "../conversation-socket";
 import type { SocketState } from "../live-socket";
@@ -33,6 +35,8 @@ const wide = () => matchMedia("(min-width: 720px)").matches;
 export type ConversationContext = {
   me: UserResource;
   presence: Presence;
+  /** The people the user blocked. */
+  blocks: Blocks;
   go(path: string): void;
   setOffline(offline: boolean): void;
   /** The user's mute of this conversation as the chat list holds it (an ISO time, maybe past), or null. */
@@ -62,6 +66,12 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   const state = el("p", { class: "conversation-state", role: "status" });
   const dot = presenceDot();
   const renderPresence = () => showPresence(dot, ctx.presence, detail && partnerOf(detail, me));
+  /** In a two-person conversation, whether the user blocked the other person. */
+  const blockedMark = el("span", { class: "blocked-mark", hidden: true }, "Blocked");
+  const renderBlockedMark = () => {
+    const partner = detail && partnerOf(detail, me);
+    blockedMark.hidden = !partner || !ctx.blocks.has(partner);
+  };
   const peopleButton = el("button", { type: "button", class: "people-button", disabled: true }, "People");
   const pinsButton = el("button", { type: "button", class: "pins-button", disabled: true }, "Pins");
   const mute = muteControl(id, {
@@ -77,7 +87,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     "header",
     { class: "conversation-header" },
     el("a", { href: BASE, class: "back", "aria-label": "Back to chats" }, "‹ Chats"),
-    el("div", {}, el("div", { class: "title-row" }, heading, dot), el("div", { class: "subtitle-row" }, state, disappearing.mark)),
+    el("div", {}, el("div", { class: "title-row" }, heading, dot, blockedMark), el("div", { class: "subtitle-row" }, state, disappearing.mark)),
     mute.element,
     disappearing.element,
     pinsButton,
@@ -114,6 +124,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       showAuthor: (detail?.participants.length ?? 2) > 2,
       canDelete: m.sender.id === me || detail?.owner === me,
       names,
+      blockedUser: (user) => ctx.blocks.has(user),
       onEdit: async (message, body) => apply(await editMessage(id, message.id, body)),
       onDelete: async (message) => {
         await deleteMessage(id, message.id);
@@ -222,7 +233,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
         timeline.setProgress(event);
         return refreshTicks();
       case "typing":
-        if (event.user !== me) typing.typing(event.user, event.until);
+        if (event.user !== me && !ctx.blocks.has(event.user)) typing.typing(event.user, event.until);
         return;
       case "ready":
         // Changes to the conversation are not replayed: one made while this socket was away is fetched.
@@ -293,6 +304,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     heading.textContent = titleOf(detail, me);
     document.title = `${heading.textContent} · Hey`;
     renderPresence();
+    renderBlockedMark();
     peopleButton.disabled = false;
     pinsButton.disabled = false;
     if (socket.live) state.textContent = participantsLine();
@@ -309,7 +321,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
 
   peopleButton.addEventListener("click", () => {
     if (!detail) return;
-    peopleDialog(detail, me, {
+    peopleDialog(detail, me, ctx.blocks, {
       changed: () => loadDetail().catch(() => {}),
       left: () => ctx.go(BASE),
     });
@@ -318,6 +330,28 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
   const onVisible = () => scheduleRead();
   document.addEventListener("visibilitychange", onVisible);
   const unsubscribePresence = ctx.presence.subscribe(renderPresence);
+  const unsubscribeBlocks = ctx.blocks.subscribe(blocksChanged);
+
+  /**
+   * Someone was blocked, or the list loaded: their messages and quotes here become placeholders at once. An
+   * unblock needs what the server held back: the newest page loads again (older ones as the reader scrolls).
+   */
+  function blocksChanged(change: BlockChange): void {
+    renderBlockedMark();
+    if (change) typing.stopped(change.user);
+    const about = (user: number | undefined) => user !== undefined && user !== me && (change ? user === change.user : ctx.blocks.has(user));
+    const concerns = (m: MessageResource) => about(m.sender.id) || about(m.reply_to?.sender.id);
+    if (change && !change.blocked) {
+      if ([...timeline.bySeq.values()].some(concerns)) void log.restart(Math.max(timeline.streamSeq, timeline.newestSeq()));
+      return;
+    }
+    log.keepingBottom(() => {
+      for (const [seq] of log.items) {
+        const m = timeline.bySeq.get(seq);
+        if (m && concerns(m)) log.put(seq, messageItem(m, timeline.statusOf(m), options(m)));
+      }
+    });
+  }
 
   void (async () => {
     try {
@@ -350,6 +384,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
       typing.stop();
       document.removeEventListener("visibilitychange", onVisible);
       unsubscribePresence();
+      unsubscribeBlocks();
       window.clearTimeout(readTimer);
     },
   };

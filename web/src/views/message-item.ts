@@ -1,10 +1,11 @@
 // One message in the timeline: its bubble (with the quote it replies to, mentions, attachments, reactions
 // and its thread's size), time, ticks, and its actions: reply, react, pin, report (others' messages), and for
-// its sender edit and delete.
+// its sender edit and delete. A message from someone the user blocked is a muted line with none of these.
 import { el, nameOf, shortTime } from "../dom";
 import type { PendingSend, Status } from "../timeline";
 import type { MessageResource } from "../types";
 import { attachmentList, pendingAttachments } from "./attachments";
+import { BLOCKED_MESSAGE } from "./blocking";
 import { bodyNodes, mentionText, quoteView, type Names } from "./message-text";
 import { reactionChips, reactionPicker } from "./reactions";
 import { reportButton, tombstone } from "./report";
@@ -23,6 +24,8 @@ export type ItemOptions = {
   showAuthor: boolean;
   canDelete: boolean;
   names: Names;
+  /** Whether the user blocked this person (their quotes are hidden; their messages too, should one come unhidden). */
+  blockedUser(id: number): boolean;
   onEdit(message: MessageResource, body: string): Promise<void>;
   onDelete(message: MessageResource): Promise<void>;
   onReply(message: MessageResource): void;
@@ -89,15 +92,19 @@ function editForm(message: MessageResource, item: HTMLElement, options: ItemOpti
 /** A stored message. */
 export function messageItem(message: MessageResource, status: Status, options: ItemOptions): HTMLLIElement {
   const author = options.mine ? "You" : nameOf(message.sender);
+  // The server sends it with no body; one sent before it learned of the block is hidden here all the same.
+  const blocked = !message.deleted && !options.mine && (message.blocked || options.blockedUser(message.sender.id));
   const body = message.deleted
     ? el("p", { class: "body deleted" }, tombstone(message))
-    : el("p", { class: "body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, options.names, options.me));
+    : blocked
+      ? el("p", { class: "body blocked" }, BLOCKED_MESSAGE)
+      : el("p", { class: "body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, options.names, options.me));
   const replies = message.reply_count;
   const meta = el(
     "p",
     { class: "meta" },
     message.pinned_at && !message.deleted ? el("span", { class: "pinned", role: "img", "aria-label": "Pinned", title: "Pinned" }, "📌 ") : null,
-    message.edited_at && !message.deleted ? el("span", { class: "edited" }, "edited ") : null,
+    message.edited_at && !message.deleted && !blocked ? el("span", { class: "edited" }, "edited ") : null,
     message.expires_at && !message.deleted ? expiresMark(message.expires_at) : null,
     el("time", { datetime: message.sent_at, title: new Date(message.sent_at).toLocaleString() }, shortTime(message.sent_at)),
     options.mine ? tick(status) : null,
@@ -107,17 +114,17 @@ export function messageItem(message: MessageResource, status: Status, options: I
     { class: "bubble" },
     el("span", { class: "visually-hidden" }, `${author}: `),
     options.showAuthor && !options.mine ? el("p", { class: "author", "aria-hidden": "true" }, author) : null,
-    message.reply_to ? quoteView(message.reply_to, options.names) : null,
+    message.reply_to ? quoteView(message.reply_to, options.names, options.blockedUser(message.reply_to.sender.id)) : null,
     body,
-    message.deleted ? null : attachmentList(message.attachments),
+    message.deleted || blocked ? null : attachmentList(message.attachments),
     meta,
-    message.deleted ? null : reactionChips(message.reactions, (emoji, on) => reporting(options.onReact(message, emoji, on))),
+    message.deleted || blocked ? null : reactionChips(message.reactions, (emoji, on) => reporting(options.onReact(message, emoji, on))),
     replies > 0
       ? el("button", { type: "button", class: "replies-link", onclick: () => options.onThread(message) }, `${replies} ${replies === 1 ? "reply" : "replies"}`)
       : null,
   );
-  const item = el("li", { class: `msg${options.mine ? " mine" : ""}`, "data-seq": message.seq, "data-id": message.id }, bubble);
-  if (message.deleted) return item;
+  const item = el("li", { class: `msg${options.mine ? " mine" : ""}${blocked ? " blocked" : ""}`, "data-seq": message.seq, "data-id": message.id }, bubble);
+  if (message.deleted || blocked) return item;
 
   const label = (message.message_body || message.attachments.map((a) => a.name).join(", ")).slice(0, 40);
   const pinned = message.pinned_at !== null;

@@ -2,6 +2,7 @@
 // message it answers. Text only ever goes in as text nodes.
 import { el, nameOf } from "../dom";
 import type { Quote } from "../types";
+import { BLOCKED_QUOTE } from "./blocking";
 
 type Person = { id: number; first_name: string; last_name: string };
 /** Finds a person a message may name: a participant, or someone who wrote in the conversation. */
@@ -34,12 +35,16 @@ export function mentionText(text: string, names: Names): string {
   });
 }
 
-/** The quote of the message a reply answers. */
-export function quoteView(quote: Quote, names: Names): HTMLElement {
+/** The quote of the message a reply answers; `blocked` when its sender is someone the user blocked (the server sends no preview then). */
+export function quoteView(quote: Quote, names: Names, blocked = false): HTMLElement {
   return el(
     "blockquote",
     { class: "quote" },
     el("span", { class: "quote-author" }, nameOf(quote.sender)),
-    quote.deleted ? el("span", { class: "quote-text deleted" }, "Deleted message") : el("span", { class: "quote-text" }, mentionText(quote.preview, names).trim() || ATTACHMENT_ONLY),
+    quote.deleted
+      ? el("span", { class: "quote-text deleted" }, "Deleted message")
+      : blocked
+        ? el("span", { class: "quote-text hidden-quote" }, BLOCKED_QUOTE)
+        : el("span", { class: "quote-text" }, mentionText(quote.preview, names).trim() || ATTACHMENT_ONLY),
   );
 }

@@ -1,15 +1,20 @@
-// The participants of a conversation: the owner adds people by email and removes them; anyone may leave.
+// The participants of a conversation: the owner adds people by email and removes them; anyone may leave,
+// and block (or unblock) anyone else here.
 import { addParticipant, ApiError, findUserByEmail, removeParticipant } from "../api";
+import type { Blocks } from "../blocks";
 import { el, field, nameOf, setFieldError } from "../dom";
 import type { ConversationResource } from "../types";
+import { blockControl } from "./blocking";
 
 type Callbacks = { changed(): Promise<void>; left(): void };
 
 /** Opens a modal dialog (native <dialog>: focus stays inside, Escape closes it). */
-export function peopleDialog(conversation: ConversationResource, me: number, callbacks: Callbacks): void {
+export function peopleDialog(conversation: ConversationResource, me: number, blocks: Blocks, callbacks: Callbacks): void {
   const owner = conversation.owner === me;
   const error = el("p", { class: "field-error", role: "alert" });
   const list = el("ul", { class: "people" });
+  /** The rows' block controls, which follow the blocks while the dialog is open. */
+  let controls: { stop(): void }[] = [];
 
   const remove = async (userId: number, button: HTMLButtonElement) => {
     const self = userId === me;
@@ -31,6 +36,8 @@ export function peopleDialog(conversation: ConversationResource, me: number, cal
   };
 
   function renderList(): void {
+    for (const control of controls) control.stop();
+    controls = [];
     list.replaceChildren(
       ...conversation.participants.map((p) => {
         const label = p.id === me ? "You" : nameOf(p);
@@ -41,7 +48,14 @@ export function peopleDialog(conversation: ConversationResource, me: number, cal
               ? el("button", { type: "button", "aria-label": `Remove ${label}` }, "Remove")
               : null;
         button?.addEventListener("click", () => void remove(p.id, button));
-        return el("li", {}, el("span", {}, label, p.id === conversation.owner ? el("small", {}, " (owner)") : null), button);
+        const block = p.id === me ? null : blockControl(p, blocks, (message) => (error.textContent = message));
+        if (block) controls.push(block);
+        return el(
+          "li",
+          {},
+          el("span", {}, label, p.id === conversation.owner ? el("small", {}, " (owner)") : null, block?.mark),
+          el("span", { class: "person-actions" }, block?.button, button),
+        );
       }),
     );
   }
@@ -73,7 +87,10 @@ export function peopleDialog(conversation: ConversationResource, me: number, cal
     owner ? add : el("p", { class: "hint" }, "Only the owner can add or remove people."),
     el("form", { method: "dialog" }, el("button", { type: "submit" }, "Close")),
   );
-  dialog.addEventListener("close", () => dialog.remove());
+  dialog.addEventListener("close", () => {
+    for (const control of controls) control.stop();
+    dialog.remove();
+  });
   renderList();
   document.body.append(dialog);
   dialog.showModal();

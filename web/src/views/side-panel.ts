@@ -3,6 +3,7 @@
 import { el, nameOf, shortTime } from "../dom";
 import type { MessageResource } from "../types";
 import { attachmentList } from "./attachments";
+import { BLOCKED_MESSAGE } from "./blocking";
 import { bodyNodes, type Names } from "./message-text";
 import { tombstone } from "./report";
 
@@ -58,8 +59,10 @@ export function panelMessage(message: MessageResource, names: Names, me: number,
     ),
     message.deleted
       ? el("p", { class: "panel-body deleted" }, tombstone(message))
-      : el("p", { class: "panel-body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, names, me)),
-    message.deleted ? null : attachmentList(message.attachments),
+      : message.blocked
+        ? el("p", { class: "panel-body blocked" }, BLOCKED_MESSAGE)
+        : el("p", { class: "panel-body", hidden: message.message_body.trim() === "" }, ...bodyNodes(message.message_body, message.mentions, names, me)),
+    message.deleted || message.blocked ? null : attachmentList(message.attachments),
     buttons.length ? el("div", { class: "row" }, ...buttons) : null,
   );
 }
