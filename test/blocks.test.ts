@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { MessageResource } from "../src/messages/schemas";
 import { json, member, send, start } from "./support/conversations";
 import { api, problemOf } from "./support/http";
-import { openReady } from "./support/ws";
+import { connectStreamReady, openReady } from "./support/ws";
 
 type Page<T> = { count: number; results: T[] };
 const block = (who: { token: string }, userId: number) => api("/api/users/me/blocks/", { method: "POST", token: who.token, json: { user_id: userId } });
@@ -72,6 +72,10 @@ describe("blocking", () => {
     await send(b, group.id, "last word");
     const chats = await json<Page<{ last_message: { blocked: boolean; message_body: string } }>>(await api("/api/chats/", { token: a.token }));
     expect(chats.results[0]!.last_message).toMatchObject({ blocked: true, message_body: "" });
+    // The user stream's chat list says the same.
+    const stream = await connectStreamReady({ token: a.token });
+    expect(stream.events[0].chats[0]).toMatchObject({ conversation: { id: group.id }, last_message: { blocked: true, message_body: "" } });
+    stream.ws.close();
 
     // Unblocked, everything shows again, live and in lists.
     await unblock(a, b.user.id);
@@ -80,5 +84,17 @@ describe("blocking", () => {
     expect((await aSocket.next((e) => e.type === "message.created" && e.message.id === after.id)).message).toMatchObject({ blocked: false, message_body: "back in view" });
     aSocket.ws.close();
     cSocket.ws.close();
+  });
+
+  it("gives a member added to a group the chat with the blocked user's last message as a placeholder", async () => {
+    const [a, b, c] = [await member(), await member(), await member()];
+    const group = await start(c, [b.user.id]);
+    await block(a, b.user.id);
+    await send(b, group.id, "before you came");
+    const stream = await connectStreamReady({ token: a.token });
+    expect((await api(`/api/conversations/${group.id}/participants/`, { method: "POST", token: c.token, json: { user_id: a.user.id } })).status).toBe(201);
+    const added = await stream.next((e) => e.type === "conversation.added");
+    expect(added.chat).toMatchObject({ conversation: { id: group.id }, last_message: { blocked: true, message_body: "" } });
+    stream.ws.close();
   });
 });

@@ -2,7 +2,8 @@ import { and, count, desc, eq, gt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { byConversation, membersQuery, toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
-import { conversations, mentions, participants, users, type ConversationRow } from "../db/schema";
+import { blocks, conversations, mentions, participants, users, type ConversationRow } from "../db/schema";
+import { hideBlockedChat } from "../messages/blocked";
 import { watermarksQuery } from "../messages/listing";
 import { toChatMessageResource } from "../messages/resource";
 import { statusView } from "../messages/status";
@@ -31,10 +32,14 @@ function lastMessageOf(c: ConversationRow, firstName: string | null, lastName: s
 /** The caller's unread mentions in the conversation of a `participants` row (an index range). */
 const unreadMentions = sql<number>`(SELECT count(*) FROM ${mentions} WHERE ${mentions.userId} = ${participants.userId} AND ${mentions.conversationId} = ${participants.conversationId} AND ${mentions.seq} > ${participants.readSeq})`.as("unread_mentions");
 
+/** Whether the caller blocked the sender of the conversation's last message (a primary-key lookup). */
+const lastSenderBlocked = sql<number>`EXISTS (SELECT 1 FROM ${blocks} WHERE ${blocks.blockerId} = ${participants.userId} AND ${blocks.blockedId} = ${conversations.lastSenderId})`.as("last_sender_blocked");
+
 /**
  * The chat list: each of the user's conversations with its last message and the user's unread count,
  * newest activity first. Unread is last_seq − read_seq (a send moves the sender's own read watermark),
  * and the last message is the copy on the conversation's row: no query per row, and no message shard read.
+ * A last message from someone the caller blocked reads as a placeholder, wherever the list is shown.
  */
 export async function listChats(db: Database, userId: number, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
   const where = and(
@@ -49,7 +54,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
   const [[total], rows, members, marks] = await db.batch([
     db.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where),
     db
-      .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, ...senderColumns })
+      .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, lastSenderBlocked, ...senderColumns })
       .from(participants)
       .innerJoin(conversations, eq(conversations.id, participants.conversationId))
       .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
@@ -65,7 +70,7 @@ export async function listChats(db: Database, userId: number, options: { unreadO
     const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));
     return {
       conversation: toConversationResource(r.conversation, byId.get(r.conversation.id) ?? []),
-      last_message: r.conversation.lastMessageId === null ? null : toChatMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view),
+      last_message: r.conversation.lastMessageId === null ? null : hideBlockedChat(toChatMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view), Boolean(r.lastSenderBlocked)),
       unread_count: Math.max(0, r.conversation.lastSeq - r.readSeq),
       mentions: r.mentions,
       muted_until: r.mutedUntil?.toISOString() ?? null,

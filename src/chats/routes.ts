@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { blockedSet, hideBlockedChat } from "../messages/blocked";
 import { secured } from "../auth/bearer";
 import { jsonResponse, problems } from "../http/openapi";
 import { pageOf, PageQuery, pageResult, pageWindow } from "../http/pagination";
@@ -22,7 +21,5 @@ const list = createRoute({
 export const chatRoutes = createRouter().openapi(list, async (c) => {
   const query = c.req.valid("query");
   const { count, results } = await listChats(c.var.reads.main, c.get("auth").userId, { unreadOnly: query.unread === "true", ...pageWindow(c, query) });
-  const blocked = blockedSet(c.get("auth"));
-  const shown = results.map((chat) => (chat.last_message ? { ...chat, last_message: hideBlockedChat(chat.last_message, blocked) } : chat));
-  return c.json(pageResult(c, query, count, shown), 200);
+  return c.json(pageResult(c, query, count, results), 200);
 });

@@ -10,8 +10,8 @@ export function hideBlocked(m: MessageResource, blocked: ReadonlySet<number>): M
   return { ...m, message_body: "", mentions: [], attachments: [], reactions: [], reply_to, blocked: true };
 }
 
-export function hideBlockedChat(m: ChatMessageResource, blocked: ReadonlySet<number>): ChatMessageResource {
-  return blocked.has(m.sender.id) ? { ...m, message_body: "", blocked: true } : m;
+export function hideBlockedChat(m: ChatMessageResource, senderBlocked: boolean): ChatMessageResource {
+  return senderBlocked ? { ...m, message_body: "", blocked: true } : m;
 }
 
 /** The viewer's blocked users as a set, from the token's context. */
