@@ -31,6 +31,7 @@ import { realtimeRoutes } from "./realtime/routes";
 import { rootRoutes } from "./root/routes";
 import { searchRoutes } from "./search/routes";
 import { userRoutes } from "./users/routes";
+import { accountRoutes } from "./accounts/routes";
 import { blockRoutes } from "./users/block-routes";
 import { pushRoutes } from "./push/routes";
 import { moderationRoutes } from "./moderation/routes";
@@ -57,6 +58,7 @@ export function createApp() {
     .get("/healthz", (c) => c.json({ ok: true }))
     .route("/", rootRoutes)
     .route("/", blockRoutes)
+    .route("/", accountRoutes)
     .route("/", userRoutes)
     .route("/", conversationRoutes)
     .route("/", messageRoutes)

@@ -3,6 +3,9 @@ import { createApp } from "./app";
 import { removeUnattached } from "./attachments/removal";
 import { config } from "./config";
 import { database } from "./db/client";
+import { consumeAccountJobs } from "./accounts/consumer";
+import { removeExpiredExports } from "./accounts/export";
+import type { AccountJob } from "./accounts/jobs";
 import { consumeDeliveries } from "./deliveries/consumer";
 import type { Job } from "./deliveries/jobs";
 
@@ -16,11 +19,14 @@ export type { AppType } from "./app";
 config(env);
 
 const app = createApp();
+const ACCOUNTS_QUEUE = "hey-accounts";
 
 export default {
   fetch: app.fetch,
-  /** The cron (wrangler.toml [triggers]): uploads never sent within the hour are deleted. */
-  scheduled: (_controller, workerEnv, ctx) => ctx.waitUntil(removeUnattached(database(workerEnv.DB), workerEnv.ATTACHMENTS).then(() => undefined)),
-  /** Webhook and push deliveries (wrangler.toml [[queues.consumers]]). */
-  queue: (batch, workerEnv) => consumeDeliveries(batch, workerEnv),
-} satisfies ExportedHandler<Cloudflare.Env, Job>;
+  /** The cron (wrangler.toml [triggers]): uploads never sent within the hour, and expired data exports, are deleted. */
+  scheduled: (_controller, workerEnv, ctx) =>
+    ctx.waitUntil(Promise.all([removeUnattached(database(workerEnv.DB), workerEnv.ATTACHMENTS), removeExpiredExports(database(workerEnv.DB), workerEnv.EXPORTS)]).then(() => undefined)),
+  /** Webhook and push deliveries, and account jobs (wrangler.toml [[queues.consumers]]). */
+  queue: (batch, workerEnv) =>
+    batch.queue === ACCOUNTS_QUEUE ? consumeAccountJobs(batch as MessageBatch<AccountJob>, workerEnv) : consumeDeliveries(batch as MessageBatch<Job>, workerEnv),
+} satisfies ExportedHandler<Cloudflare.Env, Job | AccountJob>;

@@ -67,9 +67,9 @@ describe("the OpenAPI contract", () => {
     }
   });
 
-  it("marks sign-up, the OAuth endpoints and the push key public, and nothing else", () => {
+  it("marks sign-up, the OAuth endpoints, the push key and a data export's signed download public, and nothing else", () => {
     const open = operations.filter((o) => o.op.security?.length === 0).map(name);
-    const anyone = ["post /api/users/", "get /api/", "get /api/push/key/"];
+    const anyone = ["post /api/users/", "get /api/", "get /api/push/key/", "get /api/exports/{id}/"];
     const expected = operations.filter((o) => o.path.startsWith("/o/") || anyone.includes(`${o.method} ${o.path}`)).map(name);
     expect(open.sort()).toEqual(expected.sort());
   });

@@ -1,6 +1,6 @@
 // Removing attachments: rows from the main database, then their objects from R2, in chunks.
 import type { Database } from "../db/client";
-import { ofConversation, ofMessage, takeRows, unattachedBefore, UNATTACHED_TTL_MS } from "./store";
+import { ofConversation, ofMessage, takeRows, unattachedBefore, unsentBy, UNATTACHED_TTL_MS } from "./store";
 
 /** R2 deletes at most 1,000 keys a call. */
 const CHUNK = 1000;
@@ -18,6 +18,11 @@ export const removeMessageAttachments = (db: Database, bucket: R2Bucket, message
 
 /** One chunk of a deleted conversation's attachments (the purge calls it until none are left). */
 export const removeConversationChunk = (db: Database, bucket: R2Bucket, conversationId: number) => removeChunk(db, bucket, ofConversation(conversationId));
+
+/** A deleted account's uploads not sent yet (its sent ones go with its messages' tombstones), chunk after chunk. */
+export async function removeUnsent(db: Database, bucket: R2Bucket, userId: number): Promise<void> {
+  while ((await removeChunk(db, bucket, unsentBy(userId))) > 0);
+}
 
 /** Uploads never attached to a message within the hour, chunk after chunk (the cron's work). */
 export async function removeUnattached(db: Database, bucket: R2Bucket, now = Date.now()): Promise<number> {

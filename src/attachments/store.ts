@@ -69,6 +69,7 @@ export async function takeRows(db: Database, where: ReturnType<typeof and>, limi
 
 export const ofMessage = (messageId: number) => eq(attachments.messageId, messageId);
 export const ofConversation = (conversationId: number) => eq(attachments.conversationId, conversationId);
+export const unsentBy = (userId: number) => and(isNull(attachments.messageId), eq(attachments.uploaderId, userId));
 export const unattachedBefore = (time: number) => and(isNull(attachments.messageId), lt(attachments.createdAt, new Date(time)));
 
 /** A row as a message keeps its copy. */

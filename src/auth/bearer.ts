@@ -21,12 +21,13 @@ export function bearerToken(header: string | undefined): { token: string } | "ma
 const challenge = (params = "") => `Bearer realm="hey"${params}`;
 
 /**
- * RFC 6750 bearer authentication for a route that needs `scope`. No token, or another scheme such as
+ * RFC 6750 bearer authentication for a route that needs `scope` (or every one of several). No token, or another scheme such as
  * Basic, gets a bare challenge (§3.1: no error code when the client sent no bearer credentials); a
  * malformed Bearer header `invalid_request` (400); a bad token `invalid_token`; a weak one
  * `insufficient_scope`. The `admin` scope also needs a staff user, checked with the token on every request.
  */
-export function requireScope(scope: Scope) {
+export function requireScope(scope: Scope | readonly Scope[]) {
+  const scopes: readonly Scope[] = typeof scope === "string" ? [scope] : scope;
   return createMiddleware<AppEnv>(async (c, next) => {
     const presented = bearerToken(c.req.header("Authorization"));
     if (!presented) {
@@ -43,12 +44,13 @@ export function requireScope(scope: Scope) {
         headers: { "WWW-Authenticate": challenge(`, error="invalid_token", error_description="${description}"`) },
       });
     }
-    if (!auth.scopes.includes(scope)) {
-      return problemResponse(403, `This needs the ${scope} scope.`, {
-        headers: { "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scope}"`) },
+    const missing = scopes.find((s) => !auth.scopes.includes(s));
+    if (missing) {
+      return problemResponse(403, `This needs the ${missing} scope.`, {
+        headers: { "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scopes.join(" ")}"`) },
       });
     }
-    if (scope === "admin" && !auth.user.isStaff) return problemResponse(403, "Only staff may do this.");
+    if (scopes.includes("admin") && !auth.user.isStaff) return problemResponse(403, "Only staff may do this.");
     c.set("auth", auth);
     await next();
   });
@@ -60,9 +62,9 @@ const perUser = (c: Context<AppEnv>) => `user:${c.get("auth").userId}`;
  * Spread into createRoute: the route's scope, enforced and shown in the OpenAPI document; `limit` adds
  * a per-user rate limit across all of the user's requests of that kind.
  */
-export function secured(scope: Scope, options: { limit?: LimitName } = {}) {
+export function secured(scope: Scope | readonly Scope[], options: { limit?: LimitName } = {}) {
   const middleware = [requireScope(scope), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
   // Either scheme: the OAuth flow, or a token pasted into /docs (the scope is checked all the same).
-  const security: Record<string, string[]>[] = [{ oauth2: [scope] }, { bearerToken: [] }];
+  const security: Record<string, string[]>[] = [{ oauth2: typeof scope === "string" ? [scope] : [...scope] }, { bearerToken: [] }];
   return { security, middleware };
 }

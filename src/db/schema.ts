@@ -23,6 +23,9 @@ export const users = sqliteTable(
     showPresence: integer("show_presence", { mode: "boolean" }).notNull().default(true),
     // Whether push notifications show the sender and the text, or only "New message" (src/push).
     notificationPreviews: integer("notification_previews", { mode: "boolean" }).notNull().default(true),
+    // When the user deleted their account (src/accounts/deletion.ts): the row stays, anonymized, so their
+    // messages' tombstones still name a sender ("Deleted user").
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`),
   },
@@ -368,3 +371,24 @@ export const moderationActions = sqliteTable("moderation_actions", {
 export type ConversationRow = typeof conversations.$inferSelect;
 export type ParticipantRow = typeof participants.$inferSelect;
 export type ClientRow = typeof oauthClients.$inferSelect;
+
+/** A part of a data export in R2 (src/accounts/export.ts): the document's head, or a chunk of messages or reactions. */
+export type ExportPart = { key: string; section: "head" | "messages" | "reactions"; size: number };
+
+/** Data exports (GET /api/users/me/export/): built in the background into R2, kept until `expires_at`. */
+export const dataExports = sqliteTable(
+  "data_exports",
+  {
+    id: text("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["pending", "ready"] }).notNull(),
+    parts: text("parts", { mode: "json" }).$type<ExportPart[]>().notNull(),
+    size: integer("size"),
+    createdAt: timestamp("created_at").notNull(),
+    readyAt: timestamp("ready_at"),
+    expiresAt: timestamp("expires_at").notNull(),
+  },
+  (t) => [index("data_exports_user").on(t.userId, t.createdAt), index("data_exports_expiry").on(t.expiresAt)],
+);

@@ -45,6 +45,8 @@ export const messages = sqliteTable(
     index("messages_thread").on(t.replyTo, t.seq).where(sql`${t.replyTo} IS NOT NULL`),
     index("messages_pins").on(t.conversationId, t.pinnedAt).where(sql`${t.pinnedAt} IS NOT NULL`),
     index("messages_expiry").on(t.conversationId, t.expiresAt).where(sql`${t.expiresAt} IS NOT NULL AND ${t.deleted} = 0`),
+    // A user's own messages, by conversation: their data export, and their tombstones when they delete their account.
+    index("messages_sender").on(t.senderId, t.conversationId, t.seq),
   ],
 );
 
@@ -60,5 +62,5 @@ export const reactions = sqliteTable(
     userId: integer("user_id").notNull(),
     createdAt: timestamp("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId] })],
+  (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId] }), index("reactions_user").on(t.userId)],
 );

@@ -400,17 +400,31 @@ export function dueToExpire(s: Shard, conversationId: number, now: number, limit
 }
 
 /**
- * Tombstones the given disappearing messages in one batch, each with its own change number, as a delete
- * does (reactions go too); returns them as they are now.
+ * Tombstones the given messages in one batch (disappearing ones, or a deleted account's), each with its own
+ * change number, as a delete does (reactions go too); returns them as they are now.
  */
-export async function expireMessages(s: Shard, conversationId: number, ids: number[]): Promise<MessageRow[]> {
+export async function tombstoneMessages(s: Shard, conversationId: number, ids: number[], by: "expiry" | "sender"): Promise<MessageRow[]> {
   const writes = ids.flatMap((id) => [
-    s.db.update(messages).set(tombstone(conversationId, "expiry")).where(and(isMessage(s, id), eq(messages.conversationId, conversationId), eq(messages.deleted, false))),
+    s.db.update(messages).set(tombstone(conversationId, by)).where(and(isMessage(s, id), eq(messages.conversationId, conversationId), eq(messages.deleted, false))),
     s.db.delete(reactions).where(eq(reactions.messageId, rowIdIn(s, id) ?? 0)),
   ]);
   const read = select(s).where(and(eq(messages.conversationId, conversationId), sql`${messages.id} IN (SELECT value FROM json_each(${JSON.stringify(ids.map((id) => rowIdIn(s, id)))}))`)).orderBy(asc(messages.seq));
   const results = await s.db.batch([...writes, read] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   return results.at(-1) as MessageRow[];
+}
+
+/** Up to `limit` of a sender's live messages in the conversation (a deleted account's, to tombstone), with their files. */
+export function liveMessagesOf(s: Shard, conversationId: number, senderId: number, limit: number) {
+  return s.db
+    .select({ id: apiId(s).as("id"), attachments: messages.attachments })
+    .from(messages)
+    .where(and(eq(messages.senderId, senderId), eq(messages.conversationId, conversationId), eq(messages.deleted, false)))
+    .limit(limit);
+}
+
+/** Removes a user's reactions to the conversation's messages (a deleted account's). */
+export async function removeReactionsOf(s: Shard, conversationId: number, userId: number): Promise<void> {
+  await s.db.delete(reactions).where(and(eq(reactions.userId, userId), sql`${reactions.messageId} IN (SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})`));
 }
 
 /** When the conversation's next disappearing message is due (ms), or null. */

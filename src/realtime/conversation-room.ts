@@ -19,8 +19,9 @@ import { MAX_PINS, MAX_REACTION_EMOJI } from "../messages/limits";
 import { mentionedIds } from "../messages/mentions";
 import { fileReport } from "../moderation/store";
 import { blocksBetween, refuseIfBlockedBy } from "../users/blocks";
+import { DELETED_NAME } from "../users/users";
 import type { ReportRow } from "../db/schema";
-import { changeMessage, findMessage, dueToExpire, expireMessages, nextExpiry, pin, react, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
+import { changeMessage, findMessage, dueToExpire, liveMessagesOf, nextExpiry, pin, react, removeReactionsOf, tombstoneMessages, type Change, type MarkWrite, type Sender, type StoredMessage } from "../messages/store";
 import { lastMessageChanged, mentionsForgotten, mentionsRecorded, moveWatermarks } from "../messages/writes";
 import { onlineAmong } from "../presence/presence";
 import { attach, attachmentOf, closeSocket, grantTag, supersedeOldest, userTag, type SocketIdentity } from "./connections";
@@ -51,6 +52,10 @@ const EXPIRING = "expiring";
 type Expiring = { conversationId: number; at: number };
 /** Disappearing messages tombstoned per alarm step (one shard batch); more due make the next step come at once. */
 const EXPIRE_CHUNK = 50;
+/** Storage key: deleted accounts whose messages here the alarm tombstones, a chunk a step, one account after another. */
+const ERASING = "erasing";
+type Erasing = { conversationId: number; users: number[] };
+const ERASE_CHUNK = 100;
 // The same words whether the message is missing or the caller is a stranger to its conversation.
 const NO_MESSAGE = "No such message.";
 
@@ -212,17 +217,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   /** The owner removes anyone, anyone removes themself; the removed user's sockets close with 4003. */
   removeParticipant(conversationId: number, actorId: number, userId: number): Promise<Outcome<null>> {
     return this.#exclusive(conversationId, async (db) => {
-      const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
-      const removed = await removeParticipant(db, state, actorId, userId);
-      state.ownerId = removed.ownerId;
-      state.members.delete(userId);
-      this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
-      this.#fanout.broadcast({ type: "participant.removed", user: userId });
-      this.#webhook("participant.removed", state.lastSeq, { user: userId }, [...state.members.keys(), userId]);
-      this.#fanout.progress(state.progress());
-      this.#queue(removed.online, (id) =>
-        id === userId ? [{ type: "conversation.removed", conversation_id: conversationId }] : [{ type: "conversation.updated", conversation: removed.conversation }],
-      );
+      await this.#removed(db, await this.#member(conversationId, actorId, NO_CONVERSATION), actorId, userId);
       return null;
     });
   }
@@ -268,15 +263,30 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     return this.#exclusive(conversationId, async (db) => {
       const state = await this.#member(conversationId, actorId, NO_CONVERSATION);
       if (state.ownerId !== actorId) throw new DomainError(403, "Only the owner deletes a conversation.");
-      await startPurge(this.ctx.storage, db, { conversationId, shard: state.shard!.index });
-      state.exists = false;
-      for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
-      this.#webhook("conversation.deleted", state.lastSeq, {});
-      // Read after the purge began (its batch is the storage module's), so one more read; a failure is only logged.
-      const removed = await this.#inbox.addressed(database(this.env.DB), [...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId })).catch(
-        (error: unknown) => (console.error("inbox notification failed", error), new Map<number, InboxEvent[]>()),
-      );
-      this.#afterwards(this.#inbox.publish(removed));
+      await this.#purge(db, state);
+      return null;
+    });
+  }
+
+  /**
+   * A deleted account: it leaves the conversation as leaving does (the owner's role passes on; a conversation
+   * it was the last member of is deleted), and the alarm tombstones its messages here, a chunk a step.
+   * Its sender name is now the deleted one. Asking again is harmless.
+   */
+  forgetUser(conversationId: number, userId: number): Promise<Outcome<null>> {
+    return this.#exclusive(conversationId, async (db) => {
+      const state = await this.#loaded(conversationId);
+      if (!state.exists) throw new DomainError(404, NO_CONVERSATION);
+      this.#names.remember({ id: userId, ...DELETED_NAME });
+      if (state.isMember(userId) && state.members.size === 1) {
+        await this.#purge(db, state);
+        return null;
+      }
+      if (state.isMember(userId)) await this.#removed(db, state, userId, userId);
+      const erasing = (await this.ctx.storage.get<Erasing>(ERASING)) ?? { conversationId, users: [] };
+      if (!erasing.users.includes(userId)) erasing.users.push(userId);
+      await this.ctx.storage.put(ERASING, erasing);
+      await this.#scheduleAlarm();
       return null;
     });
   }
@@ -346,6 +356,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       }
       const expiring = await this.ctx.storage.get<Expiring>(EXPIRING);
       if (expiring && expiring.at <= Date.now()) await this.#expire(expiring.conversationId);
+      const erasing = await this.ctx.storage.get<Erasing>(ERASING);
+      if (erasing) await this.#erase(erasing);
       return this.#scheduleAlarm(nextTicket);
     }
     if (await purgeStep(this.ctx.storage, database(this.env.DB), this.env.ATTACHMENTS, shardAt(this.env, purge.shard), purge.conversationId)) this.#state = null;
@@ -367,6 +379,35 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   }
 
   // Private
+
+  /** Removes a participant (see removeParticipant in membership.ts), then tells sockets, streams and webhooks. */
+  async #removed(db: Database, state: ConversationState, actorId: number, userId: number): Promise<void> {
+    const conversationId = state.conversationId;
+    const removed = await removeParticipant(db, state, actorId, userId);
+    state.ownerId = removed.ownerId;
+    state.members.delete(userId);
+    this.disconnect({ userId, code: CLOSE.gone, reason: "You are no longer a participant." });
+    this.#fanout.broadcast({ type: "participant.removed", user: userId });
+    this.#webhook("participant.removed", state.lastSeq, { user: userId }, [...state.members.keys(), userId]);
+    this.#fanout.progress(state.progress());
+    this.#queue(removed.online, (id) =>
+      id === userId ? [{ type: "conversation.removed", conversation_id: conversationId }] : [{ type: "conversation.updated", conversation: removed.conversation }],
+    );
+  }
+
+  /** Deletes the conversation: membership at once, messages and files from the alarm (see purge.ts). */
+  async #purge(db: Database, state: ConversationState): Promise<void> {
+    const conversationId = state.conversationId;
+    await startPurge(this.ctx.storage, db, { conversationId, shard: state.shard!.index });
+    state.exists = false;
+    for (const ws of this.ctx.getWebSockets()) closeSocket(ws, CLOSE.gone, "The conversation was deleted.");
+    this.#webhook("conversation.deleted", state.lastSeq, {});
+    // Read after the purge began (its batch is the storage module's), so one more read; a failure is only logged.
+    const removed = await this.#inbox.addressed(database(this.env.DB), [...state.members.keys()], () => ({ type: "conversation.removed", conversation_id: conversationId })).catch(
+      (error: unknown) => (console.error("inbox notification failed", error), new Map<number, InboxEvent[]>()),
+    );
+    this.#afterwards(this.#inbox.publish(removed));
+  }
 
   /** The conversation's state, loaded from D1 once (under the input gate, so nothing sees it half-loaded). */
   async #loaded(conversationId: number): Promise<ConversationState> {
@@ -672,35 +713,58 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     await this.#scheduleAlarm();
   }
 
-  /**
-   * Tombstones the disappearing messages that are due, oldest first, a chunk at a time, as a delete does:
-   * sockets, hubs and webhooks hear `message.deleted`, files go, mentions are forgotten; then notes the next.
-   */
+  /** Tombstones the disappearing messages that are due, oldest first, a chunk at a time; then notes when the next is. */
   async #expire(conversationId: number): Promise<void> {
     const state = await this.#loaded(conversationId);
     if (!state.exists || !state.shard) return void (await this.ctx.storage.delete(EXPIRING));
     const shard = state.shard;
-    const db = database(this.env.DB);
     const due = await dueToExpire(shard, conversationId, Date.now(), EXPIRE_CHUNK);
-    if (due.length) {
-      const gone = await this.#names.join(db, await expireMessages(shard, conversationId, due.map((d) => d.id)));
-      for (const m of gone) {
-        this.#fanout.message("message.deleted", m, state.watermarks());
-        this.#webhook("message.deleted", m.seq, { message: this.#neutral(m) });
-      }
-      for (const d of due) if (d.attachments?.length) this.#afterwards(this.#ledger!.afterRecords(() => removeMessageAttachments(db, this.env.ATTACHMENTS, d.id).then(() => undefined)));
-      const last = gone.find((m) => m.seq === state.lastSeq);
-      const records = () => [...(last ? [lastMessageChanged(db, conversationId, last)] : []), ...gone.map((m) => mentionsForgotten(db, conversationId, m.seq))];
-      this.#afterwards(
-        this.#ledger!.afterRecords(async () => {
-          const [online] = await db.batch([onlineAmong(db, [...state.members.keys()]), ...records()]);
-          if (last) this.#queue(online.map((o) => o.userId), () => [{ type: "message.deleted", conversation_id: conversationId, message: summary(last) }]);
-        }),
-      );
-    }
+    if (due.length) await this.#tombstoneAll(state, due, "expiry");
     const next = due.length === EXPIRE_CHUNK ? Date.now() : await nextExpiry(shard, conversationId);
     if (next === null) await this.ctx.storage.delete(EXPIRING);
     else await this.ctx.storage.put(EXPIRING, { conversationId, at: next } satisfies Expiring);
+  }
+
+  /**
+   * Tombstones a chunk of a deleted account's messages here; once none is left, its reactions go and the
+   * next account's turn comes (the alarm comes again at once while any is left).
+   */
+  async #erase(erasing: Erasing): Promise<void> {
+    const state = await this.#loaded(erasing.conversationId);
+    if (!state.exists || !state.shard) return void (await this.ctx.storage.delete(ERASING));
+    const [userId] = erasing.users;
+    if (userId === undefined) return void (await this.ctx.storage.delete(ERASING));
+    const due = await liveMessagesOf(state.shard, erasing.conversationId, userId, ERASE_CHUNK);
+    if (due.length) await this.#tombstoneAll(state, due, "sender");
+    if (due.length < ERASE_CHUNK) {
+      await removeReactionsOf(state.shard, erasing.conversationId, userId);
+      erasing.users.shift();
+    }
+    if (erasing.users.length) await this.ctx.storage.put(ERASING, erasing);
+    else await this.ctx.storage.delete(ERASING);
+  }
+
+  /**
+   * Tombstones messages in one shard batch, as a delete does: sockets, hubs and webhooks hear
+   * `message.deleted`, files go, mentions are forgotten, and the chat list's copy of the last message changes.
+   */
+  async #tombstoneAll(state: ConversationState, due: { id: number; attachments: StoredAttachment[] | null }[], by: "expiry" | "sender"): Promise<void> {
+    const conversationId = state.conversationId;
+    const db = database(this.env.DB);
+    const gone = await this.#names.join(db, await tombstoneMessages(state.shard!, conversationId, due.map((d) => d.id), by));
+    for (const m of gone) {
+      this.#fanout.message("message.deleted", m, state.watermarks());
+      this.#webhook("message.deleted", m.seq, { message: this.#neutral(m) });
+    }
+    for (const d of due) if (d.attachments?.length) this.#afterwards(this.#ledger!.afterRecords(() => removeMessageAttachments(db, this.env.ATTACHMENTS, d.id).then(() => undefined)));
+    const last = gone.find((m) => m.seq === state.lastSeq);
+    const records = () => [...(last ? [lastMessageChanged(db, conversationId, last)] : []), ...gone.map((m) => mentionsForgotten(db, conversationId, m.seq))];
+    this.#afterwards(
+      this.#ledger!.afterRecords(async () => {
+        const [online] = await db.batch([onlineAmong(db, [...state.members.keys()]), ...records()]);
+        if (last) this.#queue(online.map((o) => o.userId), () => [{ type: "message.deleted", conversation_id: conversationId, message: summary(last) }]);
+      }),
+    );
   }
 
   /**
@@ -710,7 +774,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   async #scheduleAlarm(ticketExpiry = Infinity): Promise<void> {
     if ((await purging(this.ctx.storage)) !== undefined) return;
     const expiring = (await this.ctx.storage.get<Expiring>(EXPIRING))?.at ?? Infinity;
-    const next = Math.min(ticketExpiry, expiring, ...this.ctx.getWebSockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity));
+    const erasing = (await this.ctx.storage.get<Erasing>(ERASING)) ? Date.now() : Infinity;
+    const next = Math.min(ticketExpiry, expiring, erasing, ...this.ctx.getWebSockets().map((ws) => attachmentOf(ws)?.expiresAt ?? Infinity));
     const current = await this.ctx.storage.getAlarm();
     if (Number.isFinite(next) && (current === null || next < current)) await this.ctx.storage.setAlarm(next);
   }

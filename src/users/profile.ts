@@ -51,11 +51,16 @@ export async function updateProfile(env: Cloudflare.Env, db: Database, user: Use
 async function newPasswordHash(env: Cloudflare.Env, user: UserRow, current: string | undefined, next: string): Promise<string> {
   if (next.toLowerCase() === user.email) throw fieldError("new_password", "The password must not be the email address.");
   if (!current) throw fieldError("current_password", "Enter the current password to set a new one.");
+  await checkCurrentPassword(env, user, current);
+  return hashPassword(next);
+}
+
+/** Throws 400 unless `current` is the user's password, spending a guess from the account's bucket (429 when none is left). */
+export async function checkCurrentPassword(env: Cloudflare.Env, user: UserRow, current: string): Promise<void> {
   const guesses = passwordKey(user.email);
   await takeOrThrow(env, "password", guesses, "Too many password attempts for this account");
   if (!(await verifyPassword(current, user.passwordHash))) throw fieldError("current_password", "The current password is wrong.");
   await refill(env, "password", guesses);
-  return hashPassword(next);
 }
 
 const fieldError = (path: string, message: string) => new DomainError(400, message, [{ path, message }]);

@@ -7,6 +7,9 @@ import { presenceView } from "../presence/presence";
 import type { PresenceRow } from "./directory";
 import type { PublicUser, SignupInput, UserResource } from "./schemas";
 
+/** The name a deleted account keeps (src/accounts/deletion.ts): its messages' tombstones show it as their sender. */
+export const DELETED_NAME = { firstName: "Deleted user", lastName: "" } as const;
+
 /** The user as the API shows it: never the password hash. */
 export function toUserResource(user: UserRow): UserResource {
   return {
