@@ -25,9 +25,14 @@ function pieces(parts: ExportPart[]): Piece[] {
 
 const encoder = new TextEncoder();
 
+const lengthOf = (all: Piece[]) => all.reduce((n, p) => n + (typeof p === "string" ? encoder.encode(p).byteLength : p.size), 0);
+
+/** The document's size in bytes. */
+export const documentLength = (parts: ExportPart[]) => lengthOf(pieces(parts));
+
 export function exportDocument(bucket: R2Bucket, parts: ExportPart[]): { body: ReadableStream<Uint8Array>; length: number } {
   const all = pieces(parts);
-  const length = all.reduce((n, p) => n + (typeof p === "string" ? encoder.encode(p).byteLength : p.size), 0);
+  const length = lengthOf(all);
   const { readable, writable } = new FixedLengthStream(length);
   const write = async () => {
     for (const piece of all) {

@@ -7,6 +7,7 @@ import { attachments, blocks, conversations, dataExports, oauthClients, oauthGra
 import { messages, reactions } from "../db/shard-schema";
 import { SHARD_SLOTS, shardAt, shardBindings } from "../db/shards";
 import { toUserResource } from "../users/users";
+import { documentLength } from "./export-download";
 import { enqueueAccountJob, type ExportJob } from "./jobs";
 
 /** How long a finished export stays downloadable (and an unfinished one may take). */
@@ -62,8 +63,13 @@ export async function exportStep(env: Cloudflare.Env, db: Database, job: ExportJ
   }
   if (text) await addPart(env.EXPORTS, db, job.export_id, { key, section: job.stage, size: new TextEncoder().encode(text).byteLength }, text);
   if (next) return enqueueAccountJob(env.ACCOUNT_JOBS, next);
+  const done = await db.select({ parts: dataExports.parts }).from(dataExports).where(eq(dataExports.id, job.export_id)).get();
+  if (!done) return;
   const now = new Date();
-  await db.update(dataExports).set({ status: "ready", readyAt: now, expiresAt: new Date(now.getTime() + EXPORT_DAYS * 86_400_000) }).where(eq(dataExports.id, job.export_id));
+  await db
+    .update(dataExports)
+    .set({ status: "ready", size: documentLength(done.parts), readyAt: now, expiresAt: new Date(now.getTime() + EXPORT_DAYS * 86_400_000) })
+    .where(eq(dataExports.id, job.export_id));
 }
 
 /** Stores a part and lists it on the export once: a job run twice writes the same key and lists it once. */
