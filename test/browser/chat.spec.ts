@@ -108,6 +108,11 @@ async function notificationSettings(page: Page) {
   await page.getByRole("button", { name: "Notifications" }).click();
   return page.getByRole("dialog", { name: "Notifications" });
 }
+/** Opens the top bar's account settings. */
+async function accountSettings(page: Page) {
+  await page.getByRole("button", { name: "Account", exact: true }).click();
+  return page.getByRole("dialog", { name: "Account" });
+}
 /** GET `path` of the API as the person signed in on `page`. */
 async function apiAs<T>(page: Page, path: string): Promise<T> {
   const res = await new HeyClient(server.url).json<T>(path, { token: await tokenOf(page) });
@@ -762,6 +767,82 @@ describe("the web app", { timeout: 300_000 }, () => {
     await byBody(adaPage, text).waitFor();
     await entry.locator(".chat-preview", { hasText: text }).waitFor();
     assert.equal(await adaPage.locator(".timeline .msg.blocked").count(), 0);
+  });
+
+  it("prepares a data export only when asked, and its link downloads the user's profile and the messages they sent", async () => {
+    const asked: string[] = [];
+    const record = (request: { method(): string; url(): string }) => new URL(request.url()).pathname === "/api/users/me/export/" && asked.push(request.method());
+    adaPage.on("request", record);
+    const dialog = await accountSettings(adaPage);
+    const section = dialog.getByRole("region", { name: "Download my data" });
+    await section.getByRole("button", { name: "Prepare my data" }).waitFor();
+    assert.deepEqual(asked, [], "opening the settings starts no export");
+    await section.getByRole("button", { name: "Prepare my data" }).click();
+    await section.getByRole("status").filter({ hasText: "Preparing…" }).waitFor();
+    const link = section.getByRole("link", { name: /^Download my data/ });
+    await link.waitFor({ timeout: 30_000 });
+    adaPage.off("request", record);
+    assert.ok(asked.length >= 2 && asked.every((method) => method === "GET"), `asked with GET until ready (${asked.join(", ")})`);
+    await section.getByRole("status").filter({ hasText: /^Ready since .+\. Hey keeps it until .+\.$/ }).waitFor();
+    assert.match(await link.innerText(), /^Download my data \(\d+(\.\d)? (bytes|KB|MB)\)$/, "with its size");
+    assert.equal(await link.getAttribute("download"), "");
+    const href = (await link.getAttribute("href"))!;
+    assert.match(href, /^\/api\/exports\/[\w-]+\/\?expires=\d+&signature=[0-9a-f]+$/, "a signed link, no token in the URL");
+    const fetched = await adaPage.evaluate(async (url) => {
+      const res = await fetch(url);
+      return { status: res.status, type: res.headers.get("Content-Type"), text: await res.text() };
+    }, href);
+    assert.deepEqual([fetched.status, fetched.type], [200, "application/json"]);
+    const document = JSON.parse(fetched.text) as { user: { email: string }; messages: { body: string }[] };
+    assert.equal(document.user.email, ada.email);
+    assert.ok(document.messages.some((m) => m.body === "Shall we compute Bernoulli numbers?"), "holds a message Ada sent");
+    await section.getByRole("button", { name: "Prepare again" }).waitFor();
+    await adaPage.screenshot({ path: `${OUT}/account.png` });
+    await dialog.getByRole("button", { name: "Close" }).click();
+  });
+
+  it("deletes an account only with its password, signs it out, and the others then see its messages as a deleted user's", async () => {
+    const hedy: Person = { first: "Hedy", last: "Lamarr", email: `hedy-${run}@example.com`, password: "frequency hopping" };
+    const hedyContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const hedyPage = watch(await hedyContext.newPage(), "hedy");
+    await signUp(hedyPage, hedy);
+    await hedyPage.getByLabel("Start a chat by email").fill(ada.email);
+    await hedyPage.getByRole("button", { name: "Start" }).click();
+    await hedyPage.waitForURL(/\/app\/c\/\d+$/);
+    const text = "Spread spectrum, anyone?";
+    await hedyPage.getByLabel("Message", { exact: true }).fill(text);
+    await hedyPage.keyboard.press("Enter");
+    await until(async () => (await hedyPage.locator(".timeline .msg.mine .tick:not([data-status=pending])").count()) === 1, "Hedy's message acknowledged");
+    await adaPage.goto(hedyPage.url());
+    await appStarted(adaPage, "Ada Lovelace");
+    await byBody(adaPage, text).waitFor();
+
+    const settings = await accountSettings(hedyPage);
+    await settings.getByRole("button", { name: "Delete my account" }).click();
+    const confirm = hedyPage.getByRole("dialog", { name: "Delete your account?" });
+    await confirm.getByText("Messages you sent stay in the others' history as deleted messages from “Deleted user”. This cannot be undone.", { exact: false }).waitFor();
+    await confirm.getByLabel("Your password").fill("not my password");
+    await confirm.getByRole("button", { name: "Delete account" }).click();
+    await confirm.getByRole("alert").filter({ hasText: "The current password is wrong." }).waitFor();
+    assert.equal((await apiAs<{ email: string }>(hedyPage, "/api/users/me/")).email, hedy.email, "still signed in");
+
+    await confirm.getByLabel("Your password").fill(hedy.password);
+    await confirm.getByRole("button", { name: "Delete account" }).click();
+    await hedyPage.getByRole("alert").filter({ hasText: "Your account was deleted." }).waitFor();
+    await hedyPage.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(await hedyPage.getByRole("dialog").count(), 0, "the settings closed");
+    assert.equal(await hedyPage.evaluate(() => sessionStorage.getItem("hey.tokens")), null);
+    await hedyContext.close();
+
+    // The erasure runs in the background (the queue, then the room's alarm): Ada reloads until it reached her.
+    const tombstone = adaPage.locator(".timeline .msg", { hasText: "Deleted user:" }).locator(".body.deleted", { hasText: "Message deleted" });
+    await until(async () => {
+      await adaPage.reload();
+      await appStarted(adaPage, "Ada Lovelace");
+      await adaPage.locator(".timeline .msg").first().waitFor();
+      return (await tombstone.count()) === 1;
+    }, "Hedy's message shown as a deleted user's", 20_000);
+    assert.equal(await inLog(adaPage, text).count(), 0);
   });
 
   it("signs out by revoking the grant and ending the Hey sign-in, so signing in again asks for the password", async () => {

@@ -1,6 +1,6 @@
 // The REST calls the app makes, with the access token, one retry after a refresh, and problem+json errors.
 import { accessToken, refresh } from "./auth";
-import type { Block, Chat, ConversationResource, FiledReport, MessageResource, ModerationAction, Page, PublicUser, Report, SearchPage, UserResource } from "./types";
+import type { Block, Chat, ConversationResource, DataExport, FiledReport, MessageResource, ModerationAction, Page, PublicUser, Report, SearchPage, UserResource } from "./types";
 
 /** An RFC 9457 problem from the API, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -73,6 +73,13 @@ export const updateMe = (changes: { show_presence?: boolean; notification_previe
 export const user = (id: number) => api<PublicUser>(`/api/users/${id}/`);
 export const findUserByEmail = async (email: string) =>
   (await api<Page<PublicUser>>(`/api/users/?email=${encodeURIComponent(email.trim())}`)).results[0] ?? null;
+
+/** Deletes the user's account for good (400 with a field error when the password is wrong); every token ends with it. */
+export const deleteMe = (currentPassword: string) => api<null>("/api/users/me/", json("DELETE", { current_password: currentPassword }));
+/** The user's newest data export, ready (with a download `url`) or being built; when there is none this starts one. */
+export const currentExport = () => api<DataExport>("/api/users/me/export/");
+/** Starts a fresh data export (answers the one being built, if any). */
+export const startExport = () => api<DataExport>("/api/users/me/export/", json("POST"));
 
 /** A page of the people the user blocked, newest first. */
 export const blocks = (page: number, pageSize = 100) => api<Page<Block>>(`/api/users/me/blocks/?page=${page}&page_size=${pageSize}`);

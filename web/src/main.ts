@@ -4,7 +4,7 @@
 //   /app/callback   the OAuth redirect URI
 //   /app/moderation the reports and the moderation log (staff only)
 import "./styles.css";
-import { ApiError, me as fetchMe, user } from "./api";
+import { ApiError, deleteMe, me as fetchMe, user } from "./api";
 import { completeSignIn, joinSignIn, onAuthChange, signedIn, signOut } from "./auth";
 import { Blocks } from "./blocks";
 import { el, nameOf } from "./dom";
@@ -13,6 +13,7 @@ import { Presence } from "./presence";
 import { disablePush, followNotificationClicks } from "./push";
 import { BASE, type StreamEvent, type UserResource } from "./types";
 import { userStream } from "./user-stream";
+import { accountButton } from "./views/account-settings";
 import { blockedPeopleButton } from "./views/blocking";
 import { createChatList, type ChatList } from "./views/chat-list";
 import { conversationView } from "./views/conversation";
@@ -35,6 +36,31 @@ function showWelcome(notice?: string): void {
   endSession();
   document.title = "Hey";
   root.replaceChildren(welcomeView(notice));
+}
+
+/**
+ * Signs this tab out and shows the welcome screen with `notice`. `first` runs before (deleting the account):
+ * the tokens it ends are not taken for a sign-out from elsewhere meanwhile, and if it throws, the tab stays
+ * signed in.
+ */
+async function leave(notice: string, first?: () => Promise<unknown>): Promise<void> {
+  signingOut = true;
+  try {
+    await first?.();
+  } catch (error) {
+    signingOut = false;
+    // It may have ended the sign-in all the same (its answer lost on the way back).
+    if (!signedIn()) showWelcome("You have been signed out.");
+    throw error;
+  }
+  // This browser stops ringing for the account first: whoever signs in next must not get its notifications.
+  await disablePush().catch(() => {});
+  // Signing in again before the sign-out reached the server would skip the password. The tokens may be
+  // dead already (a deleted account's are): failing to revoke them is no reason to stay.
+  await signOut()
+    .catch(() => {})
+    .finally(() => (signingOut = false));
+  showWelcome(notice);
 }
 
 function endSession(): void {
@@ -132,18 +158,14 @@ async function startSession(): Promise<void> {
   const layout = el("div", { class: "layout" }, el("nav", { class: "sidebar", "aria-label": "Chats" }, search, chatList.element), pane);
   const banner = el("p", { class: "offline-banner", role: "status", hidden: true }, "You are offline. Hey will reconnect and send your messages when it can.");
   const signOutButton = el("button", { type: "button", class: "sign-out" }, "Sign out");
-  signOutButton.addEventListener("click", async () => {
+  signOutButton.addEventListener("click", () => {
     signOutButton.disabled = true;
-    signingOut = true;
-    // This browser stops ringing for the account first: whoever signs in next must not get its notifications.
-    await disablePush().catch(() => {});
-    // Signing in again before the sign-out reached the server would skip the password.
-    await signOut().finally(() => (signingOut = false));
-    showWelcome("You have signed out.");
+    void leave("You have signed out.");
   });
+  const account = accountButton((password) => leave("Your account was deleted.", () => deleteMe(password)));
   root.replaceChildren(
     el("a", { href: "#main", class: "skip-link" }, "Skip to conversation"),
-    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), blockedPeopleButton(blocks), me.is_staff ? el("a", { href: MODERATION_PATH, class: "moderation-link" }, "Moderation") : null, signOutButton),
+    el("header", { class: "topbar" }, el("h1", {}, "Hey"), el("span", { class: "who" }, nameOf(me)), presenceSetting(me), notificationsButton(me), blockedPeopleButton(blocks), account, me.is_staff ? el("a", { href: MODERATION_PATH, class: "moderation-link" }, "Moderation") : null, signOutButton),
     banner,
     layout,
   );

@@ -39,3 +39,5 @@ export type FiledReport = components["schemas"]["FiledReport"];
 export type ModerationAction = components["schemas"]["ModerationAction"];
 /** Someone the user blocked (GET /api/users/me/blocks/). */
 export type Block = components["schemas"]["Block"];
+/** The user's data export (GET and POST /api/users/me/export/). */
+export type DataExport = components["schemas"]["DataExport"];
