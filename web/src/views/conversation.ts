@@ -284,7 +284,7 @@ export function conversationView(id: number, ctx: ConversationContext): { elemen
     }
   }
 
-  const participantsLine = () => (detail ? `${detail.participants.length} people` : "");
+  const participantsLine = () => (detail ? (detail.participants.length === 1 ? "Just you" : `${detail.participants.length} people`) : "");
 
   const socket = conversationSocket(id, { resumeFrom: () => ({ afterSeq: timeline.streamSeq, afterChange: lastChange }), onEvent, onState });
 
