@@ -3,12 +3,13 @@
 // subscription, block, presence and unsent upload goes. Then the `hey-accounts` queue, a step per job: each
 // conversation's room removes the user (as leaving does) and tombstones its messages there in chunks, so a
 // million messages never exceed one request's limits.
-import { and, eq, gt, or } from "drizzle-orm";
+import { and, eq, gt, or, sql } from "drizzle-orm";
+import { union } from "drizzle-orm/sqlite-core";
 import { removeUnsent } from "../attachments/removal";
 import { revoked } from "../auth/revocation";
 import type { Database } from "../db/client";
 import { blocks, dataExports, oauthGrants, participants, passwordResets, presence, pushSubscriptions, sessions, users, type UserRow } from "../db/schema";
-import { messages } from "../db/shard-schema";
+import { messages, reactions } from "../db/shard-schema";
 import { shardAt, shardBindings } from "../db/shards";
 import { room } from "../realtime/room-stub";
 import { DELETED_NAME } from "../users/users";
@@ -82,13 +83,21 @@ async function memberOf(db: Database, userId: number, after: number): Promise<nu
   return rows.map((r) => r.id);
 }
 
-/** Conversations on a shard where the user still has live messages (they left them before deleting the account). */
+/**
+ * Conversations on a shard where the user still has live messages or reactions: ones they left before deleting
+ * the account, which the members stage did not reach.
+ */
 async function sentIn(env: Cloudflare.Env, shard: number, userId: number, after: number): Promise<number[]> {
-  const rows = await shardAt(env, shard)
-    .db.selectDistinct({ id: messages.conversationId })
+  const { db } = shardAt(env, shard);
+  const sent = db
+    .select({ id: messages.conversationId })
     .from(messages)
-    .where(and(eq(messages.senderId, userId), gt(messages.conversationId, after), eq(messages.deleted, false)))
-    .orderBy(messages.conversationId)
-    .limit(ROOMS_PER_JOB);
+    .where(and(eq(messages.senderId, userId), gt(messages.conversationId, after), eq(messages.deleted, false)));
+  const reacted = db
+    .select({ id: messages.conversationId })
+    .from(reactions)
+    .innerJoin(messages, eq(messages.id, reactions.messageId))
+    .where(and(eq(reactions.userId, userId), gt(messages.conversationId, after)));
+  const rows = await union(sent, reacted).orderBy(sql`1`).limit(ROOMS_PER_JOB);
   return rows.map((r) => r.id);
 }

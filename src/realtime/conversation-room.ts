@@ -738,10 +738,12 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     if (due.length) await this.#tombstoneAll(state, due, "sender");
     if (due.length < ERASE_CHUNK) {
       await removeReactionsOf(state.shard, erasing.conversationId, userId);
-      erasing.users.shift();
+      // Read again: forgetUser may have queued another account while the shard was busy.
+      const now = await this.ctx.storage.get<Erasing>(ERASING);
+      const left = now?.users.filter((u) => u !== userId) ?? [];
+      if (left.length) await this.ctx.storage.put(ERASING, { ...now!, users: left });
+      else await this.ctx.storage.delete(ERASING);
     }
-    if (erasing.users.length) await this.ctx.storage.put(ERASING, erasing);
-    else await this.ctx.storage.delete(ERASING);
   }
 
   /**
