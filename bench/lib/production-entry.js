@@ -127,7 +127,7 @@ async function roomAlone(env, q) {
       while (Date.now() < deadline) {
         const i = next++;
         const begin = Date.now();
-        const request = { userId: sender.id, firstName: sender.firstName, lastName: sender.lastName, body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, limit };
+        const request = { userId: sender.id, firstName: sender.firstName, lastName: sender.lastName, body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, replyTo: null, attachments: [], limit };
         const result = await stub.send(conversationId, request);
         if (result.ok) {
           ok++;
