@@ -1,23 +1,20 @@
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "./schema";
-import * as shardSchema from "./shard-schema";
 
 /**
- * Drizzle over a D1 database or one of its sessions (D1's Sessions API: the same prepare and batch,
- * which is all drizzle calls); cheap to create per request.
+ * Drizzle over a D1 database (the main one or a message shard, src/db/shards.ts) or one of its sessions
+ * (D1's Sessions API: the same prepare and batch, which is all drizzle calls). No schema: nothing uses
+ * relational queries, and with one every call rebuilt their config (a quarter of a room's CPU per send).
  */
-export function database(d1: D1Database | D1DatabaseSession) {
-  return drizzle(d1 as D1Database, { schema });
+export function database(d1: D1Database | D1DatabaseSession): Database {
+  let db = made.get(d1);
+  if (!db) made.set(d1, (db = drizzle(d1 as D1Database)));
+  return db;
 }
 
-export type Database = ReturnType<typeof database>;
+export type Database = ReturnType<typeof drizzle<Record<string, never>, D1Database>>;
 
-/** Drizzle over a message shard (src/db/shards.ts). */
-export function shardDatabase(d1: D1Database | D1DatabaseSession) {
-  return drizzle(d1 as D1Database, { schema: shardSchema });
-}
-
-export type ShardDatabase = ReturnType<typeof shardDatabase>;
+/** One per binding (a session is new each request): drizzle builds its dialect and session on every call. */
+const made = new WeakMap<D1Database | D1DatabaseSession, Database>();
 
 /** The `table.column` named by a UNIQUE violation anywhere in an error's cause chain, or null. */
 export function uniqueViolation(error: unknown): string | null {

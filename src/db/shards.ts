@@ -1,7 +1,7 @@
 // The message shards: every D1 binding named MESSAGES_<n>, numbered from 0 with no gap. A conversation's
 // shard is chosen when it is created (src/conversations/conversations.ts) and never changes.
 import { ConfigError, config } from "../config";
-import { shardDatabase, type ShardDatabase } from "./client";
+import { database, type Database } from "./client";
 
 /**
  * A message's id names its shard: id = the shard's row id × SHARD_SLOTS + the shard's number, so ids
@@ -10,7 +10,7 @@ import { shardDatabase, type ShardDatabase } from "./client";
  */
 export const SHARD_SLOTS = 1024;
 
-export type Shard = { index: number; db: ShardDatabase };
+export type Shard = { index: number; db: Database };
 
 const bindingsCache = new WeakMap<object, D1Database[]>();
 
@@ -40,7 +40,7 @@ export function openShards(env: Cloudflare.Env): number[] {
 export function shardAt(env: Cloudflare.Env, index: number, open: (d1: D1Database) => D1Database | D1DatabaseSession = (d1) => d1): Shard {
   const d1 = shardBindings(env)[index];
   if (!d1) throw new Error(`No message shard ${index}: a conversation names a shard that wrangler.toml no longer binds.`);
-  return { index, db: shardDatabase(open(d1)) };
+  return { index, db: database(open(d1)) };
 }
 
 /** The shard a message id names (possibly one that does not exist, for an id no shard holds). */
