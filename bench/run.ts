@@ -26,7 +26,9 @@ import { HeyClient, type Session } from "../scripts/http-client";
 import { attachmentScenario, type AttachmentResult } from "./lib/attachments";
 import { fanout, type FanoutResult } from "./lib/fanout";
 import { load, type HttpRequest, type LoadResult } from "./lib/load";
+import { workerdCpuMs } from "./lib/cpu";
 import { bundleWorker, startMiniflareServer, type Bundle } from "./lib/miniflare-server";
+import { startProfiling } from "./lib/profile";
 import { FLOOR, table, targetLines, withRatios, type Row, type Runtime, type Target } from "./lib/report";
 import { pool, seedBulk, seedThroughApi, SHARD_SLOTS, type Bulk, type Fixture } from "./lib/seed";
 import { COMMON_TERM, describeProbe, describeSize, indexProbe, indexSize, searchCases, type IndexSize, type Probe } from "./lib/search";
@@ -98,7 +100,7 @@ const log = (message: string) => process.stderr.write(`[bench ${new Date().toISO
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** What run.ts needs of a server it started, whichever the runtime. */
-type Server = { url: string; kill: (signal?: NodeJS.Signals) => Promise<void> };
+type Server = { url: string; kill: (signal?: NodeJS.Signals) => Promise<void>; inspectorPort?: number };
 
 let current: Server | null = null;
 let bundle: Bundle | null = null;
@@ -118,11 +120,11 @@ async function bundled(): Promise<Bundle> {
  */
 type Phase = { shards: number; all: boolean; persistTo: string; config: string; fixture?: Fixture; bulk?: Bulk; accepted: Accepted };
 
-async function start(runtime: Runtime, vars: Record<string, string>, phase: Phase): Promise<Server> {
+async function start(runtime: Runtime, vars: Record<string, string>, phase: Phase, inspect = false): Promise<Server> {
   const t = Date.now();
   const { persistTo, shards } = phase;
   if (runtime === "wrangler dev") current = await startDevServer({ vars, persistTo, shards });
-  else current = await startMiniflareServer({ bundle: await bundled(), persistTo, root, vars, configPath: phase.config });
+  else current = await startMiniflareServer({ bundle: await bundled(), persistTo, root, vars, configPath: phase.config, inspect });
   log(`${runtime} up on ${current.url} in ${((Date.now() - t) / 1000).toFixed(1)} s, ${shards} message shard${shards === 1 ? "" : "s"} (${Object.entries(vars).filter(([k]) => !k.startsWith("RATE_")).map(([k, v]) => `${k}=${v}`).join(" ") || "default vars"})`);
   return current;
 }
@@ -192,13 +194,24 @@ async function measure(url: string, runtime: Runtime, server: Row["server"], sce
     count(options.count, await load({ url, connections: c, durationSeconds: settings.warmup, request }));
     if (options.drain) await drain(url, request);
   }
+  const cpu = cpuMeter();
   const r = await load({ url, connections: c, durationSeconds: options.duration ?? settings.duration, request });
+  const cpuMs = cpu(r.ok);
   count(options.count, r);
   if (options.drain) await drain(url, request);
   const bad = Object.entries(r.statuses).filter(([s]) => !s.startsWith("2"));
-  log(`${scenario} [${runtime}, ${server}${shardsNow === undefined ? "" : `, ${shardsNow} shard${shardsNow === 1 ? "" : "s"}`}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
-  push({ runtime, server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c, load: Math.round(loadavg()[0]! * 100) / 100 });
+  log(`${scenario} [${runtime}, ${server}${shardsNow === undefined ? "" : `, ${shardsNow} shard${shardsNow === 1 ? "" : "s"}`}] c=${c}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rps)}/s${cpuMs === undefined ? "" : `, workerd CPU ${cpuMs.toFixed(3)} ms each`}${bad.length || r.errors ? `, non-2xx ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}` : ""}`);
+  push({ runtime, server, scenario, c, p50: r.p50, p99: r.p99, rps: r.rps, unit: options.unit ?? "req/s", ok: r.ok, failed: r.failed + r.errors, floorC: options.floorC ?? c, load: Math.round(loadavg()[0]! * 100) / 100, cpuMs });
   return r;
+}
+
+/** Starts counting workerd's CPU; the returned function gives the ms per one of `n` things done meanwhile. */
+function cpuMeter(): (n: number) => number | undefined {
+  const before = workerdCpuMs();
+  return (n) => {
+    const after = workerdCpuMs();
+    return before === null || after === null || n === 0 ? undefined : (round((after - before) / n, 3) ?? undefined);
+  };
 }
 
 const get = (path: string, token?: string) => (): HttpRequest => ({ path, headers: token ? { Authorization: `Bearer ${token}` } : {} });
@@ -342,9 +355,11 @@ async function roomAlone(url: string, runtime: Runtime, f: Fixture): Promise<Roo
     return body;
   };
   if (settings.warmup > 0) await once(settings.warmup);
+  const cpu = cpuMeter();
   const r = await once(settings.duration);
-  log(`room alone [${runtime}]: ${Math.round(r.perSecond)} msg/s with ${r.inflight} in flight, p50 ${r.p50} ms, p99 ${r.p99} ms${r.failed ? `, failed ${JSON.stringify(r.errors)}` : ""}`);
-  rows.push({ runtime, server: "on", scenario: "room alone: send RPC with keys", c: r.inflight, p50: r.p50 ?? NaN, p99: r.p99 ?? NaN, rps: r.perSecond, unit: "msg/s", ok: r.ok, failed: r.failed, floorC: 0 });
+  const cpuMs = cpu(r.ok);
+  log(`room alone [${runtime}]: ${Math.round(r.perSecond)} msg/s with ${r.inflight} in flight, p50 ${r.p50} ms, p99 ${r.p99} ms${cpuMs === undefined ? "" : `, workerd CPU ${cpuMs.toFixed(3)} ms a message`}${r.failed ? `, failed ${JSON.stringify(r.errors)}` : ""}`);
+  rows.push({ runtime, server: "on", scenario: "room alone: send RPC with keys", c: r.inflight, p50: r.p50 ?? NaN, p99: r.p99 ?? NaN, rps: r.perSecond, unit: "msg/s", ok: r.ok, failed: r.failed, floorC: 0, cpuMs });
   return r;
 }
 
@@ -587,8 +602,10 @@ async function main() {
           accepted = p.accepted;
           const memberTokens = bulk.members.map((m) => m.token);
           // 2. Every scenario with group commit on.
-          const server = await start(runtime, UNLIMITED, p);
+          const profiling = Boolean(env.BENCH_PROFILE) && runtime === "production-like" && all;
+          const server = await start(runtime, UNLIMITED, p, profiling);
           await seen(runtime, server.url, p);
+          const profiled = server.inspectorPort ? await startProfiling(server.inspectorPort, join(root, "bench", "profiles"), "core:user:hey") : null;
           const fan = await scenarios(server.url, runtime, fixture, memberTokens, false, all, bulk.across);
           if (fan) fanouts[runtime] = fan;
           // 3. What only the production-like entry can measure.
@@ -596,6 +613,7 @@ async function main() {
             if (want("d1")) d1Routes = await d1RoundTrips(server.url, fixture, bulk.across);
             if (want("room")) room = await roomAlone(server.url, runtime, fixture);
           }
+          if (profiled) log(await profiled());
           // Sends still in flight when the last run stopped finish (and record their summaries) before the server does.
           await settle();
           await stop();

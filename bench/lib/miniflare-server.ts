@@ -69,7 +69,7 @@ export async function bundleWorker(options: { root: string; configPath?: string;
   }
 }
 
-export type MiniflareServer = { runtime: "production-like"; url: string; port: number; persistTo: string; log: () => string; kill: (signal?: NodeJS.Signals) => Promise<void> };
+export type MiniflareServer = { runtime: "production-like"; url: string; port: number; persistTo: string; log: () => string; kill: (signal?: NodeJS.Signals) => Promise<void>; inspectorPort?: number };
 
 /**
  * Serves `bundle` from one workerd on a free loopback port (or `port`), with its D1 and Durable Object
@@ -77,12 +77,14 @@ export type MiniflareServer = { runtime: "production-like"; url: string; port: n
  * plain-text bindings over wrangler.toml's [vars]. `configPath` (default: the bundle's) is the
  * wrangler.toml whose bindings it serves: the D1s it names are the ones bound and migrated.
  */
-export async function startMiniflareServer(options: { bundle: Bundle; persistTo: string; root: string; vars?: Record<string, string>; port?: number; configPath?: string }): Promise<MiniflareServer> {
+export async function startMiniflareServer(options: { bundle: Bundle; persistTo: string; root: string; vars?: Record<string, string>; port?: number; configPath?: string; inspect?: boolean }): Promise<MiniflareServer> {
   const { bundle, persistTo } = options;
   const configPath = options.configPath ?? bundle.configPath;
   for (const binding of d1Bindings(configPath)) await npx(["wrangler", "d1", "migrations", "apply", binding, "--local", "--persist-to", persistTo, "-c", configPath], options.root);
   const port = options.port ?? (await freePort());
   const { name, options: workerOptions } = await miniflareOptionsOf(configPath, options.root);
+  // Only to take CPU profiles (BENCH_PROFILE): an inspector makes every call dearer while it records.
+  const inspectorPort = options.inspect ? await freePort() : undefined;
   const { assets: _assets, ...bindings } = workerOptions;
   let log = "";
   const keep = (d: Buffer) => {
@@ -104,8 +106,9 @@ export async function startMiniflareServer(options: { bundle: Bundle; persistTo:
     d1Persist: join(persistTo, "v3", "d1"),
     durableObjectsPersist: join(persistTo, "v3", "do"),
     defaultPersistRoot: join(persistTo, "v3"),
-    // No request log (it goes through Node for every request), no inspector.
+    // No request log (it goes through Node for every request), no inspector unless asked.
     logRequests: false,
+    ...(inspectorPort && { inspectorPort }),
     log: new Log(LogLevel.WARN),
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
       stdout.on("data", keep);
@@ -117,5 +120,5 @@ export async function startMiniflareServer(options: { bundle: Bundle; persistTo:
     await mf.dispose();
     await portFree(port);
   };
-  return { runtime: "production-like", url, port, persistTo, log: () => log, kill };
+  return { runtime: "production-like", url, port, persistTo, log: () => log, kill, ...(inspectorPort && { inspectorPort }) };
 }

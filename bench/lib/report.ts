@@ -21,9 +21,14 @@ export type Row = {
   failed?: number;
   /** The 1-minute load average when the row was measured: other work on the machine shows here. */
   load?: number;
+  /**
+   * workerd's CPU time per request (or message) in ms, all its threads, from /proc: steadier than a latency
+   * on a shared machine. Absent where /proc is not there or the server was not started by the run.
+   */
+  cpuMs?: number;
   /** The floor this row is compared with: GET /healthz on the same runtime, server and shards at concurrency `floorC` (0: none). */
   floorC: number;
-  ratio?: { p50: number | null; p99: number | null; rps: number | null };
+  ratio?: { p50: number | null; p99: number | null; rps: number | null; cpu: number | null };
 };
 
 export const FLOOR = "floor: GET /healthz";
@@ -33,7 +38,8 @@ export function withRatios(rows: Row[]): Row[] {
   return rows.map((r) => {
     const floor = rows.find((f) => f.scenario === FLOOR && f.runtime === r.runtime && f.server === r.server && f.shards === r.shards && f.c === r.floorC);
     if (!floor) return r;
-    return { ...r, ratio: { p50: round(r.p50 / floor.p50), p99: round(r.p99 / floor.p99), rps: r.rps === null || !floor.rps ? null : round(r.rps / floor.rps, 3) } };
+    const cpu = r.cpuMs !== undefined && floor.cpuMs ? round(r.cpuMs / floor.cpuMs) : null;
+    return { ...r, ratio: { p50: round(r.p50 / floor.p50), p99: round(r.p99 / floor.p99), rps: r.rps === null || !floor.rps ? null : round(r.rps / floor.rps, 3), cpu } };
   });
 }
 
@@ -42,7 +48,7 @@ const fmtRps = (r: Row) => (r.rps === null ? "—" : `${Math.round(r.rps)} ${r.u
 
 /** A Markdown table: readable in a terminal and pasteable into the README. */
 export function table(rows: Row[]): string {
-  const head = ["runtime", "shards", "scenario", "group commit", "c", "p50 ms", "p99 ms", "throughput", "p50 × floor", "p99 × floor", "throughput × floor"];
+  const head = ["runtime", "shards", "scenario", "group commit", "c", "p50 ms", "p99 ms", "throughput", "p50 × floor", "p99 × floor", "throughput × floor", "CPU ms", "CPU × floor"];
   const lines = rows.map((r) => [
     r.runtime,
     r.shards === undefined ? "—" : String(r.shards),
@@ -55,6 +61,8 @@ export function table(rows: Row[]): string {
     r.scenario === FLOOR ? "1" : fmt(r.ratio?.p50, 1),
     r.scenario === FLOOR ? "1" : fmt(r.ratio?.p99, 1),
     r.scenario === FLOOR ? "1" : fmt(r.ratio?.rps, 3),
+    fmt(r.cpuMs, 3),
+    r.scenario === FLOOR ? (r.cpuMs === undefined ? "—" : "1") : fmt(r.ratio?.cpu, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 4 && i !== 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
