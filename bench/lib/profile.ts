@@ -1,7 +1,7 @@
 // CPU profiles of every worker in the production-like runtime's workerd (BENCH_PROFILE): the app, and
 // Miniflare's own workers that stand in for the platform (its entry, each D1 database, R2, queues). Each
-// is written as a .cpuprofile (open it in Chrome DevTools' Performance panel or speedscope); the log
-// gives each worker's share of the JavaScript time, which says how much of a row is the app's own cost.
+// is written as a .cpuprofile (open it in Chrome DevTools' Performance panel or speedscope); the log names
+// the app's busiest functions. Workers share threads, so one worker's samples are not a share of the CPU.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -28,26 +28,23 @@ async function session(target: Target) {
   return { title: target.title.replace(/^workerd: worker /, ""), call, close: () => ws.close() };
 }
 
-/** Milliseconds of JavaScript (neither idle nor outside JS) in a profile, and its top functions by self time. */
-function summarize(profile: Profile) {
+/** A profile's top functions by self time (neither idle nor outside JavaScript). */
+function busiest(profile: Profile): string[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
-  let js = 0;
   profile.samples.forEach((s, i) => {
     const frame = byId.get(s)!.callFrame;
     if (frame.functionName === "(idle)" || frame.functionName === "(program)") return;
     const us = profile.timeDeltas[i] ?? 0;
     const key = `${frame.functionName || "(anonymous)"} ${frame.url.split("/").pop()}:${frame.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + us);
-    js += us;
   });
-  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, us]) => `${(us / 1000).toFixed(0)} ms ${k}`);
-  return { ms: js / 1000, top };
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, us]) => `${(us / 1000).toFixed(0)} ms ${k}`);
 }
 
 /**
  * Starts profiling every worker behind the inspector on `port`; the returned function stops, writes the
- * profiles into `dir` and returns a report: each worker's JavaScript time and share, the app's top functions.
+ * profiles into `dir` and returns a report naming them and the app's busiest functions.
  */
 export async function startProfiling(port: number, dir: string, app: string): Promise<() => Promise<string>> {
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Target[];
@@ -59,19 +56,13 @@ export async function startProfiling(port: number, dir: string, app: string): Pr
   }
   return async () => {
     mkdirSync(dir, { recursive: true });
-    const done = [];
+    let top: string[] = [];
     for (const s of sessions) {
       const { profile } = await s.call<{ profile: Profile }>("Profiler.stop");
       s.close();
       writeFileSync(join(dir, `${s.title.replace(/[^\w.-]+/g, "_")}.cpuprofile`), JSON.stringify(profile));
-      done.push({ title: s.title, ...summarize(profile) });
+      if (s.title === app) top = busiest(profile);
     }
-    const total = done.reduce((sum, d) => sum + d.ms, 0);
-    const lines = done
-      .filter((d) => d.ms >= total / 100)
-      .sort((a, b) => b.ms - a.ms)
-      .map((d) => `  ${d.title}: ${d.ms.toFixed(0)} ms of JavaScript, ${((100 * d.ms) / total).toFixed(0)}%`);
-    const own = done.find((d) => d.title === app);
-    return [`CPU profiles in ${dir} (JavaScript time by worker):`, ...lines, ...(own ? [`  ${app}'s top functions (self time):`, ...own.top.map((t) => `    ${t}`)] : [])].join("\n");
+    return [`CPU profiles of ${sessions.length} workers in ${dir}; ${app}'s busiest functions (self time):`, ...top.map((t) => `  ${t}`)].join("\n");
   };
 }
