@@ -34,7 +34,11 @@ export function workerdCpuMs(): number | null {
     return null;
   }
   const children = new Map<number, Proc[]>();
-  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  for (const p of all) {
+    const siblings = children.get(p.ppid);
+    if (siblings) siblings.push(p);
+    else children.set(p.ppid, [p]);
+  }
   let total = 0;
   const walk = (pid: number) => {
     for (const child of children.get(pid) ?? []) {

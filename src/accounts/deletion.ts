@@ -57,7 +57,7 @@ export async function deleteAccount(env: Cloudflare.Env, db: Database, user: Use
 
 /** One step of a deleted account's erasure: up to ROOMS_PER_JOB conversations, then the next step is queued. */
 export async function eraseStep(env: Cloudflare.Env, db: Database, job: EraseJob): Promise<void> {
-  const ids = job.stage === "members" ? await memberOf(db, job.user_id, job.after) : await sentIn(env, job.shard, job.user_id, job.after);
+  const ids = job.stage === "members" ? await memberOf(db, job.user_id, job.after) : await leftBehindIn(env, job.shard, job.user_id, job.after);
   for (const conversationId of ids) {
     const outcome = await room(env, conversationId).forgetUser(conversationId, job.user_id);
     // A conversation deleted meanwhile has nothing left to erase; anything else is retried with the job.
@@ -87,7 +87,7 @@ async function memberOf(db: Database, userId: number, after: number): Promise<nu
  * Conversations on a shard where the user still has live messages or reactions: ones they left before deleting
  * the account, which the members stage did not reach.
  */
-async function sentIn(env: Cloudflare.Env, shard: number, userId: number, after: number): Promise<number[]> {
+async function leftBehindIn(env: Cloudflare.Env, shard: number, userId: number, after: number): Promise<number[]> {
   const { db } = shardAt(env, shard);
   const sent = db
     .select({ id: messages.conversationId })

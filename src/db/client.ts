@@ -1,4 +1,4 @@
-import { drizzle } from "drizzle-orm/d1";
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 
 /**
  * Drizzle over a D1 database (the main one or a message shard, src/db/shards.ts) or one of its sessions
@@ -11,7 +11,7 @@ export function database(d1: D1Database | D1DatabaseSession): Database {
   return db;
 }
 
-export type Database = ReturnType<typeof drizzle<Record<string, never>, D1Database>>;
+export type Database = DrizzleD1Database;
 
 /** One per binding (a session is new each request): drizzle builds its dialect and session on every call. */
 const made = new WeakMap<D1Database | D1DatabaseSession, Database>();
