@@ -240,8 +240,7 @@ describe("a conversation of 5,000 messages written straight into its shard", () 
     /** The conversation's shard: the store's queries are built for it and EXPLAINed on its D1. */
     const shard = () => shardOf(id);
 
-    async function plan(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
-      const { sql, params } = query.toSQL();
+    async function plan({ sql, params }: { sql: string; params: unknown[] }): Promise<string[]> {
       const { d1 } = await shard();
       const { results } = await d1.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
       return results.map((r) => r.detail);

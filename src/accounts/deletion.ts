@@ -15,6 +15,7 @@ import { room } from "../realtime/room-stub";
 import { DELETED_NAME } from "../users/users";
 import { removeExportParts } from "./export";
 import { enqueueAccountJob, type EraseJob } from "./jobs";
+import { batch } from "../db/compiled";
 
 /** Conversations asked of their rooms per job. */
 const ROOMS_PER_JOB = 25;
@@ -25,7 +26,7 @@ export async function deleteAccount(env: Cloudflare.Env, db: Database, user: Use
   await revoked(env, db, id, null);
   const exports = await db.select({ parts: dataExports.parts }).from(dataExports).where(eq(dataExports.userId, id));
   const now = new Date();
-  await db.batch([
+  await batch(db, [
     db
       .update(users)
       .set({

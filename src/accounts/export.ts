@@ -9,6 +9,7 @@ import { SHARD_SLOTS, shardAt, shardBindings } from "../db/shards";
 import { toUserResource } from "../users/users";
 import { documentLength } from "./export-download";
 import { enqueueAccountJob, type ExportJob } from "./jobs";
+import { batch } from "../db/compiled";
 
 /** How long a finished export stays downloadable (and an unfinished one may take). */
 export const EXPORT_DAYS = 7;
@@ -83,7 +84,7 @@ async function addPart(bucket: R2Bucket, db: Database, exportId: string, part: E
 
 /** The document's opening: the profile, apps, conversations with the user's receipts, blocks, push subscriptions and files. */
 async function head(db: Database, userId: number): Promise<string> {
-  const [[user], grants, memberships, blocked, subscriptions, files] = await db.batch([
+  const [[user], grants, memberships, blocked, subscriptions, files] = await batch(db, [
     db.select().from(users).where(eq(users.id, userId)),
     db
       .select({ client_id: oauthGrants.clientId, client_name: oauthClients.name, scopes: oauthGrants.scopes, created_at: oauthGrants.createdAt, revoked_at: oauthGrants.revokedAt })

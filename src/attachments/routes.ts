@@ -7,6 +7,7 @@ import type { AppEnv } from "../env";
 import { randomToken } from "../auth/secrets";
 import { config } from "../config";
 import { member, membershipQuery } from "../conversations/conversations";
+import { batch } from "../db/compiled";
 import { attachments } from "../db/schema";
 import { DomainError } from "../errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
@@ -98,7 +99,7 @@ export const attachmentRoutes = createRouter()
     if (length === 0) throw new DomainError(400, "The file is empty.");
     if (length > settings.MAX_ATTACHMENT_BYTES) throw new DomainError(413, `A file is at most ${settings.MAX_ATTACHMENT_BYTES} bytes; this one is ${length}.`);
     const db = c.var.db;
-    const [membership, [used]] = await db.batch([membershipQuery(db, conversationId, userId), storedBytes(db, userId)]);
+    const [membership, [used]] = await batch(db, [membershipQuery(db, conversationId, userId), storedBytes(db, userId)]);
     member(membership);
     if ((used?.bytes ?? 0) + length > settings.ATTACHMENT_QUOTA_BYTES) {
       throw new DomainError(413, `Your attachments would take more than your ${settings.ATTACHMENT_QUOTA_BYTES} bytes; delete some messages with files first.`);

@@ -3,6 +3,7 @@ import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { attachments, participants, type AttachmentRow } from "../db/schema";
 import type { StoredAttachment } from "../db/shard-schema";
+import { compile, qb } from "../db/compiled";
 
 /** An upload may be attached to a message for this long; the cleanup deletes it a little later. */
 export const ATTACH_WITHIN_MS = 55 * 60 * 1000;
@@ -50,13 +51,14 @@ export function attachable(db: Database, ids: string[], senderId: number, conver
 }
 
 /** The statement marking uploads as attached: `pairs` of attachment id and message id. */
-export function attached(db: Database, pairs: { a: string; m: number }[]) {
-  const json = JSON.stringify(pairs);
-  return db
+const attach = compile(["pairs"], (p) =>
+  qb
     .update(attachments)
-    .set({ messageId: sql`(SELECT json_extract(j.value, '$.m') FROM json_each(${json}) j WHERE json_extract(j.value, '$.a') = ${attachments.id})` })
-    .where(sql`${attachments.id} IN (SELECT json_extract(value, '$.a') FROM json_each(${json}))`);
-}
+    .set({ messageId: sql`(SELECT json_extract(j.value, '$.m') FROM json_each(${p.pairs}) j WHERE json_extract(j.value, '$.a') = ${attachments.id})` })
+    .where(sql`${attachments.id} IN (SELECT json_extract(value, '$.a') FROM json_each(${p.pairs}))`),
+);
+
+export const attached = (db: Database, pairs: { a: string; m: number }[]) => attach.bind(db, { pairs: JSON.stringify(pairs) });
 
 /** Deletes up to `limit` rows matching `where` and returns their ids (whose objects the caller deletes). */
 export async function takeRows(db: Database, where: ReturnType<typeof and>, limit: number): Promise<string[]> {

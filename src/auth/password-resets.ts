@@ -5,6 +5,7 @@ import type { Database } from "../db/client";
 import { passwordResets, users } from "../db/schema";
 import { deleteUserSessions, revokeUserGrants } from "./oauth/grants";
 import { hashSecret, randomToken } from "./secrets";
+import { batch } from "../db/compiled";
 
 export const RESET_MINUTES = 30;
 
@@ -12,7 +13,7 @@ export const RESET_MINUTES = 30;
 export async function issueReset(db: Database, userId: number, issuedBy: number, now = new Date()): Promise<{ token: string; expiresAt: Date }> {
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + RESET_MINUTES * 60_000);
-  await db.batch([
+  await batch(db, [
     db.delete(passwordResets).where(and(eq(passwordResets.userId, userId), isNull(passwordResets.usedAt))),
     db.insert(passwordResets).values({ hash: hashSecret(token), userId, issuedBy, expiresAt }),
   ]);
@@ -34,7 +35,7 @@ export async function resetTarget(db: Database, token: string, now = new Date())
  */
 export async function spendReset(db: Database, token: string, passwordHash: string, now = new Date()): Promise<{ userId: number; grantIds: string[] } | null> {
   const target = db.select({ userId: passwordResets.userId }).from(passwordResets).where(usable(token, now));
-  const [, spent] = await db.batch([
+  const [, spent] = await batch(db, [
     db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, sql`(${target})`)),
     db.update(passwordResets).set({ usedAt: now }).where(usable(token, now)).returning({ userId: passwordResets.userId }),
   ]);

@@ -1,10 +1,11 @@
-import { and, count, desc, eq, gt, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, sql, type Placeholder } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { byConversation, membersQuery, toConversationResource } from "../conversations/conversations";
+import { byConversation, membersSelect, toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
+import { batch, compile, qb } from "../db/compiled";
 import { blocks, conversations, mentions, participants, users, type ConversationRow } from "../db/schema";
 import { hideBlockedChat } from "../messages/blocked";
-import { watermarksQuery } from "../messages/listing";
+import { watermarksSelect } from "../messages/listing";
 import { toChatMessageResource } from "../messages/resource";
 import { statusView } from "../messages/status";
 
@@ -35,6 +36,43 @@ const unreadMentions = sql<number>`(SELECT count(*) FROM ${mentions} WHERE ${men
 /** Whether the caller blocked the sender of the conversation's last message (a primary-key lookup). */
 const lastSenderBlocked = sql<number>`EXISTS (SELECT 1 FROM ${blocks} WHERE ${blocks.blockerId} = ${participants.userId} AND ${blocks.blockedId} = ${conversations.lastSenderId})`.as("last_sender_blocked");
 
+/** The chat list's batch for one combination of filters: the count, the page, its members and their watermarks. */
+function chatsBatch(unreadOnly: boolean, only: boolean) {
+  const names = ["userId", "limit", "offset", "conversationId"] as const;
+  const where = (p: Record<(typeof names)[number], Placeholder>) =>
+    and(eq(participants.userId, p.userId), unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined, only ? eq(participants.conversationId, p.conversationId) : undefined);
+  const order = [desc(conversations.lastActivityAt), desc(conversations.id)] as const;
+  // The page's conversation ids as a subquery, so members and watermarks come in the same batch.
+  const pageIds = (p: Record<(typeof names)[number], Placeholder>) =>
+    sql`${qb.select({ id: conversations.id }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where(p)).orderBy(...order).limit(p.limit).offset(p.offset)}`;
+  return [
+    compile(names, (p) => qb.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where(p))),
+    compile(names, (p) =>
+      qb
+        .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, lastSenderBlocked, ...senderColumns })
+        .from(participants)
+        .innerJoin(conversations, eq(conversations.id, participants.conversationId))
+        .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
+        .where(where(p))
+        .orderBy(...order)
+        .limit(p.limit)
+        .offset(p.offset),
+    ),
+    compile(names, (p) => membersSelect(pageIds(p))),
+    compile(names, (p) => watermarksSelect(pageIds(p))),
+  ] as const;
+}
+
+const compiledChats = new Map<string, ReturnType<typeof chatsBatch>>();
+
+/** The chat list's compiled batch for these filters (four combinations, each compiled once). */
+function chatsRead(unreadOnly: boolean, only: boolean) {
+  const key = `${unreadOnly}:${only}`;
+  let read = compiledChats.get(key);
+  if (!read) compiledChats.set(key, (read = chatsBatch(unreadOnly, only)));
+  return read;
+}
+
 /**
  * The chat list: each of the user's conversations with its last message and the user's unread count,
  * newest activity first. Unread is last_seq − read_seq (a send moves the sender's own read watermark),
@@ -42,29 +80,9 @@ const lastSenderBlocked = sql<number>`EXISTS (SELECT 1 FROM ${blocks} WHERE ${bl
  * A last message from someone the caller blocked reads as a placeholder, wherever the list is shown.
  */
 export async function listChats(db: Database, userId: number, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
-  const where = and(
-    eq(participants.userId, userId),
-    options.unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined,
-    options.conversationId !== undefined ? eq(participants.conversationId, options.conversationId) : undefined,
-  );
-  const mine = () => db.select({ id: conversations.id }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where);
-  const order = [desc(conversations.lastActivityAt), desc(conversations.id)] as const;
-  // The page's conversation ids as a subquery, so members and watermarks come in the same batch.
-  const pageIds = sql`${mine().orderBy(...order).limit(options.limit).offset(options.offset)}`;
-  const [[total], rows, members, marks] = await db.batch([
-    db.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where),
-    db
-      .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, lastSenderBlocked, ...senderColumns })
-      .from(participants)
-      .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-      .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
-      .where(where)
-      .orderBy(...order)
-      .limit(options.limit)
-      .offset(options.offset),
-    membersQuery(db, pageIds),
-    watermarksQuery(db, pageIds),
-  ]);
+  const [counted, page, pageMembers, pageMarks] = chatsRead(options.unreadOnly, options.conversationId !== undefined);
+  const values = { userId, limit: options.limit, offset: options.offset, conversationId: options.conversationId ?? null };
+  const [[total], rows, members, marks] = await batch(db, [counted.bind(db, values), page.bind(db, values), pageMembers.bind(db, values), pageMarks.bind(db, values)]);
   const byId = byConversation(members);
   const results = rows.map((r) => {
     const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));

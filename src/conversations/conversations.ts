@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, sql, type SQL } from "drizzle-orm";
 import { refuseIfBlockedBy } from "../users/blocks";
 import type { Database } from "../db/client";
+import { batch, compile, every, jsonValues, qb } from "../db/compiled";
 import { conversations, messageShards, participants, users, type ConversationRow, type ParticipantRow } from "../db/schema";
 import { DomainError } from "../errors";
 import type { Sender } from "../messages/store";
@@ -8,14 +9,16 @@ import type { ConversationResource } from "./schemas";
 
 const NOT_FOUND = "No such conversation.";
 
-/** The statement reading the conversation with the caller's membership row (none for a stranger). */
-export function membershipQuery(db: Database, conversationId: number, userId: number) {
-  return db
+const membershipRead = compile(["conversationId", "userId"], (p) =>
+  qb
     .select({ conversation: conversations, participant: participants })
     .from(participants)
     .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-    .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)));
-}
+    .where(and(eq(participants.conversationId, p.conversationId), eq(participants.userId, p.userId))),
+);
+
+/** The statement reading the conversation with the caller's membership row (none for a stranger). */
+export const membershipQuery = (db: Database, conversationId: number, userId: number) => membershipRead.bind(db, { conversationId, userId });
 
 /** membershipQuery's answer, or the 404 a stranger gets: the same as for a missing conversation. */
 export function member<T>(rows: T[]): T {
@@ -25,20 +28,24 @@ export function member<T>(rows: T[]): T {
 
 /** The conversation and the caller's membership; a non-participant gets the same 404 as a missing one. */
 export async function membership(db: Database, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; participant: ParticipantRow }> {
-  return member(await membershipQuery(db, conversationId, userId));
+  return member(await every(membershipQuery(db, conversationId, userId)));
 }
 
-/** The statement listing the members of conversations (ids as one JSON parameter, or a subquery), oldest first. */
-export function membersQuery(db: Database, conversationIds: number[] | SQL) {
+/** The select of the members of the conversations `ids` lists (a subquery of ids), oldest first. */
+export function membersSelect(ids: SQL) {
   // A subquery renders in its own parentheses; wrapped again, `IN ((SELECT …))` would read only its first row.
-  const ids = Array.isArray(conversationIds) ? sql`(SELECT value FROM json_each(${JSON.stringify(conversationIds)}))` : conversationIds;
-  return db
+  return qb
     .select({ conversationId: participants.conversationId, id: users.id, firstName: users.firstName, lastName: users.lastName })
     .from(participants)
     .innerJoin(users, eq(users.id, participants.userId))
     .where(sql`${participants.conversationId} IN ${ids}`)
     .orderBy(asc(participants.joinedAt), asc(participants.userId));
 }
+
+const membersRead = compile(["ids"], (p) => membersSelect(jsonValues(p.ids)));
+
+/** The statement listing the members of conversations, oldest first. */
+export const membersQuery = (db: Database, conversationIds: number[]) => membersRead.bind(db, { ids: JSON.stringify(conversationIds) });
 
 /** Groups membersQuery's rows by conversation. */
 export function byConversation(rows: ({ conversationId: number } & Sender)[]): Map<number, Sender[]> {
@@ -49,7 +56,7 @@ export function byConversation(rows: ({ conversationId: number } & Sender)[]): M
 
 /** Members of each conversation, for the resources (one query). */
 export async function membersOf(db: Database, conversationIds: number[]): Promise<Map<number, Sender[]>> {
-  return byConversation(await membersQuery(db, conversationIds));
+  return byConversation(await every(membersQuery(db, conversationIds)));
 }
 
 export function toConversationResource(c: ConversationRow, members: Sender[]): ConversationResource {
@@ -143,7 +150,7 @@ export async function createConversation(
   // Inside the batch's transaction the newest conversation id is the one just inserted.
   const newest = sql`(SELECT max(${conversations.id}) FROM ${conversations})`;
   // One transaction: the conversation, its shard's count and all its members, or nothing.
-  const [[conversation]] = await db.batch([
+  const [[conversation]] = await batch(db, [
     db.insert(conversations).values({ title: input.title ?? null, ownerId, createdAt: now, updatedAt: now, lastActivityAt: now, shard: leastFull }).returning(),
     db
       .insert(messageShards)

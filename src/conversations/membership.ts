@@ -3,6 +3,7 @@
 // reads which members have a user stream open to be told.
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { batch } from "../db/compiled";
 import { conversations, participants, users } from "../db/schema";
 import { DomainError } from "../errors";
 import { byConversation, membersQuery, toConversationResource } from "./conversations";
@@ -34,7 +35,7 @@ export async function addParticipant(
   if (roster.members.size >= MAX_PARTICIPANTS) throw new DomainError(409, `A conversation has at most ${MAX_PARTICIPANTS} participants; remove someone first.`);
   const now = new Date();
   const id = roster.conversationId;
-  const [added, , [row], members, online] = await db.batch([
+  const [added, , [row], members, online] = await batch(db, [
     db
       .insert(participants)
       .select(
@@ -75,7 +76,7 @@ export async function removeParticipant(db: Database, roster: Roster, actorId: n
   if (heirs.length === 0) throw new DomainError(409, LAST_PARTICIPANT);
   const owner = roster.ownerId === userId ? heirs[0]![0] : roster.ownerId;
   const id = roster.conversationId;
-  const [, , [row], members, online] = await db.batch([
+  const [, , [row], members, online] = await batch(db, [
     db.delete(participants).where(and(eq(participants.conversationId, id), eq(participants.userId, userId))),
     db.update(conversations).set({ ownerId: owner, updatedAt: new Date() }).where(eq(conversations.id, id)),
     ...resourceAfter(db, id),
@@ -92,7 +93,7 @@ export async function changeConversation(db: Database, roster: Roster, actorId: 
   if (changes.messageTtlSeconds !== undefined && roster.ownerId !== actorId) throw new DomainError(403, "Only the owner turns disappearing messages on or off.");
   const now = new Date();
   const id = roster.conversationId;
-  const [, [row], members, online] = await db.batch([
+  const [, [row], members, online] = await batch(db, [
     db.update(conversations).set({ ...changes, updatedAt: now, lastActivityAt: now }).where(eq(conversations.id, id)),
     ...resourceAfter(db, id),
     onlineAmong(db, [...roster.members.keys()]),

@@ -11,7 +11,8 @@ export function database(d1: D1Database | D1DatabaseSession): Database {
   return db;
 }
 
-export type Database = DrizzleD1Database;
+/** Drizzle, and the D1 database or session under it (`$client`) for statements compiled once (src/db/compiled.ts). */
+export type Database = DrizzleD1Database & { $client: D1Database | D1DatabaseSession };
 
 /** One per binding (a session is new each request): drizzle builds its dialect and session on every call. */
 const made = new WeakMap<D1Database | D1DatabaseSession, Database>();

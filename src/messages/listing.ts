@@ -1,6 +1,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { member, membersQuery, membershipQuery } from "../conversations/conversations";
 import type { Database } from "../db/client";
+import { batch, compile, every, jsonValues, qb } from "../db/compiled";
 import { conversations, participants } from "../db/schema";
 import { knownShard, rememberShard, type Shard } from "../db/shards";
 import type { ReadSessions } from "../db/sessions";
@@ -21,18 +22,15 @@ export const DEFAULT_CURSOR_LIMIT = 50;
 
 const watermarkColumns = { conversationId: participants.conversationId, userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq };
 
-/** The statement reading every participant's watermarks in the given conversations (ids as one JSON parameter, or a subquery). */
-export function watermarksQuery(db: Database, conversationIds: number[] | SQL) {
-  const ids = Array.isArray(conversationIds) ? sql`(SELECT value FROM json_each(${JSON.stringify(conversationIds)}))` : conversationIds;
-  return db.select(watermarkColumns).from(participants).where(sql`${participants.conversationId} IN ${ids}`);
-}
+/** The select of every participant's watermarks in the conversations `ids` lists (a subquery of ids). */
+export const watermarksSelect = (ids: SQL) => qb.select(watermarkColumns).from(participants).where(sql`${participants.conversationId} IN ${ids}`);
 
-/** The statement reading every participant's watermarks in one conversation. */
-const marksQuery = (db: Database, conversationId: number) => db.select(watermarkColumns).from(participants).where(eq(participants.conversationId, conversationId));
+const watermarksRead = compile(["ids"], (p) => watermarksSelect(jsonValues(p.ids)));
+const marksRead = compile(["conversationId"], (p) => qb.select(watermarkColumns).from(participants).where(eq(participants.conversationId, p.conversationId)));
 
 /** The main batch every read of one conversation's messages makes: the caller's membership, everyone's watermarks, the members' names. */
 const conversationBatch = (db: Database, conversationId: number, viewerId: number) =>
-  db.batch([membershipQuery(db, conversationId, viewerId), marksQuery(db, conversationId), membersQuery(db, [conversationId])]);
+  batch(db, [membershipQuery(db, conversationId, viewerId), marksRead.bind(db, { conversationId }), membersQuery(db, [conversationId])]);
 
 /**
  * The main batch and a read of the conversation's shard: at once when this isolate knows the shard (it
@@ -84,11 +82,13 @@ export async function listConversationMessages(reads: Reads, conversationId: num
   if (q.after_seq !== undefined && q.before_seq !== undefined) throw new DomainError(400, "Use one cursor (after_seq or before_seq) and no filters with it.");
   const limit = q.limit ?? DEFAULT_CURSOR_LIMIT;
   const range = (shard: Shard) =>
-    q.after_seq !== undefined
+    every(
+      q.after_seq !== undefined
       ? afterSeq(shard, conversationId, q.after_seq, limit)
       : q.before_seq !== undefined
         ? beforeSeq(shard, conversationId, q.before_seq, limit)
-        : bySeqRange(shard, conversationId, (q.page - 1) * size, q.page * size);
+          : bySeqRange(shard, conversationId, (q.page - 1) * size, q.page * size),
+    );
   const { conversation, marks, members, found } = await withShardRead(reads, conversationId, viewerId, range);
   const view = statusView(viewerId, marks);
   const rows = await withSenders(reads.main, q.before_seq !== undefined ? [...found].reverse() : found, members);
@@ -134,7 +134,7 @@ function strangerAsNull(error: unknown): null {
 export async function presentAcross(reads: Reads, viewerId: number, rows: MessageRow[]): Promise<MessageResource[]> {
   if (rows.length === 0) return [];
   const ids = [...new Set(rows.map((r) => r.conversationId))];
-  const [marks, names] = await reads.main.batch([watermarksQuery(reads.main, ids), namesQuery(reads.main, [...new Set(rows.flatMap(sendersOf))])]);
+  const [marks, names] = await batch(reads.main, [watermarksRead.bind(reads.main, { ids: JSON.stringify(ids) }), namesQuery(reads.main, [...new Set(rows.flatMap(sendersOf))])]);
   const views = new Map(ids.map((id) => [id, statusView(viewerId, marks.filter((m: Watermark & { conversationId: number }) => m.conversationId === id))]));
   return (await withSenders(reads.main, rows, names)).map((m) => toMessageResource(m, views.get(m.conversationId)!));
 }

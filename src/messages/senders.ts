@@ -1,16 +1,14 @@
 // Senders' names live in the main database and messages in their shards: reads join them here.
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { compile, every, jsonValues, qb } from "../db/compiled";
 import { users } from "../db/schema";
 import type { MessageRow, Sender, StoredMessage } from "./store";
 
+const namesRead = compile(["ids"], (p) => qb.select({ id: users.id, firstName: users.firstName, lastName: users.lastName }).from(users).where(sql`${users.id} IN ${jsonValues(p.ids)}`));
+
 /** The statement reading the names of the users `ids`. */
-export function namesQuery(db: Database, ids: number[]) {
-  return db
-    .select({ id: users.id, firstName: users.firstName, lastName: users.lastName })
-    .from(users)
-    .where(sql`${users.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
-}
+export const namesQuery = (db: Database, ids: number[]) => namesRead.bind(db, { ids: JSON.stringify(ids) });
 
 /**
  * Rows with their senders' names: taken from `known` (the members, read beside the rows), and the rest
@@ -19,7 +17,7 @@ export function namesQuery(db: Database, ids: number[]) {
 export async function withSenders(db: Database, rows: MessageRow[], known: Sender[] = []): Promise<StoredMessage[]> {
   const names = new Map(known.map((s) => [s.id, s]));
   const missing = [...new Set(rows.flatMap(sendersOf))].filter((id) => !names.has(id));
-  if (missing.length) for (const s of await namesQuery(db, missing)) names.set(s.id, s);
+  if (missing.length) for (const s of await every(namesQuery(db, missing))) names.set(s.id, s);
   const named = (id: number) => names.get(id) ?? { id, firstName: "", lastName: "" };
   return rows.map((r) => ({ ...r, sender: named(r.senderId), replySender: r.replyTo && named(r.replyTo.senderId) }));
 }

@@ -3,6 +3,7 @@
 // names live in the main database: src/messages/senders.ts joins them.
 import { and, asc, count, desc, eq, gt, gte, lte, lt, max, ne, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { batch, compile, jsonValues, qb } from "../db/compiled";
 import { SHARD_SLOTS, type Shard } from "../db/shards";
 import { messages, reactions, type StoredAttachment } from "../db/shard-schema";
 
@@ -16,7 +17,7 @@ export type MessageRow = Omit<typeof messages.$inferSelect, "replyTo"> & { reply
 export type StoredMessage = MessageRow & { sender: Sender; replySender: Sender | null };
 
 /** The API's id of a row of shard `s`. */
-export const apiId = (s: Shard) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
+export const apiId = (s: Pick<Shard, "index">) => sql<number>`${messages.id} * ${SHARD_SLOTS} + ${s.index}`;
 
 /** The shard row id of API id `id`, or null when the id names another shard. */
 export function rowIdIn(s: Shard, id: number): number | null {
@@ -36,7 +37,7 @@ const json = <T>(expression: SQL, name: string, empty: T) => sql<T>`${expression
 
 // Correlated subqueries over the outer `messages` row: one index lookup each, in the same statement
 // (nested in json(), whose inner sql keeps the outer columns' table names).
-const replyParent = (s: Shard) =>
+const replyParent = (s: Pick<Shard, "index">) =>
   json<ReplyParent | null>(
     sql`(SELECT json_object('id', p.id * ${SHARD_SLOTS} + ${s.index}, 'seq', p.seq, 'senderId', p.sender_id, 'preview', substr(p.body, 1, ${QUOTE_LENGTH}), 'deleted', json(CASE WHEN p.deleted THEN 'true' ELSE 'false' END)) FROM ${messages} p WHERE p.id = ${messages.replyTo})`,
     "reply_parent",
@@ -59,7 +60,7 @@ const unlessExpired = <T>(column: SQL, gone: SQL, name: string, mapWith: Paramet
   sql`${sql`CASE WHEN ${expired} THEN ${gone} ELSE ${column} END`}`.mapWith(mapWith).as(name) as unknown as SQL.Aliased<T>;
 
 // Aliased: drizzle maps a D1 batch's rows by column name.
-export const columns = (s: Shard) => ({
+export const columns = (s: Pick<Shard, "index">) => ({
   id: apiId(s).as("id"),
   conversationId: messages.conversationId,
   seq: messages.seq,
@@ -83,29 +84,45 @@ export const columns = (s: Shard) => ({
 
 const select = (s: Shard) => s.db.select(columns(s)).from(messages);
 
-// The list queries return drizzle builders (run when awaited, or in a batch) so tests can EXPLAIN the exact SQL.
+/** Made once per shard: the shard's index is part of the SQL (API ids). */
+function perShard<T>(make: (s: Pick<Shard, "index">) => T): (s: Shard) => T {
+  const made = new Map<number, T>();
+  return (s) => {
+    let it = made.get(s.index);
+    if (!it) made.set(s.index, (it = make(s)));
+    return it;
+  };
+}
+
+// The pages of one conversation, compiled (src/db/compiled.ts): they are every history request's read.
+const pageRead = {
+  range: perShard((s) =>
+    compile(["conversationId", "low", "high"], (p) =>
+      qb.select(columns(s)).from(messages).where(and(eq(messages.conversationId, p.conversationId), gt(messages.seq, p.low), lte(messages.seq, p.high))).orderBy(asc(messages.seq)),
+    ),
+  ),
+  before: perShard((s) =>
+    compile(["conversationId", "seq", "limit"], (p) =>
+      qb.select(columns(s)).from(messages).where(and(eq(messages.conversationId, p.conversationId), lt(messages.seq, p.seq))).orderBy(desc(messages.seq)).limit(p.limit),
+    ),
+  ),
+  after: perShard((s) =>
+    compile(["conversationId", "seq", "limit"], (p) =>
+      qb.select(columns(s)).from(messages).where(and(eq(messages.conversationId, p.conversationId), gt(messages.seq, p.seq))).orderBy(asc(messages.seq)).limit(p.limit),
+    ),
+  ),
+};
+
+// The list reads return bound statements (run with `every`, or in a batch) so tests can EXPLAIN the exact SQL.
 
 /** Messages with `low < seq ≤ high`, oldest first: the index makes any depth cost the same. */
-export function bySeqRange(s: Shard, conversationId: number, low: number, high: number) {
-  return select(s)
-    .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, low), lte(messages.seq, high)))
-    .orderBy(asc(messages.seq));
-}
+export const bySeqRange = (s: Shard, conversationId: number, low: number, high: number) => pageRead.range(s).bind(s.db, { conversationId, low, high });
 
 /** The newest `limit` messages with seq below `before`, newest first. */
-export function beforeSeq(s: Shard, conversationId: number, before: number, limit: number) {
-  return select(s)
-    .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, before)))
-    .orderBy(desc(messages.seq))
-    .limit(limit);
-}
+export const beforeSeq = (s: Shard, conversationId: number, before: number, limit: number) => pageRead.before(s).bind(s.db, { conversationId, seq: before, limit });
 
-export function afterSeq(s: Shard, conversationId: number, after: number, limit: number) {
-  return select(s)
-    .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, after)))
-    .orderBy(asc(messages.seq))
-    .limit(limit);
-}
+/** The oldest `limit` messages with seq above `after`. */
+export const afterSeq = (s: Shard, conversationId: number, after: number, limit: number) => pageRead.after(s).bind(s.db, { conversationId, seq: after, limit });
 
 export type Filter = { senderId?: number; since?: Date; seqRanges?: { own: boolean; low: number; high: number }[]; viewerId?: number };
 
@@ -124,7 +141,7 @@ function filterCondition(conversationId: number, f: Filter): SQL | undefined {
 /** A filtered page (OFFSET and count(*): cost grows with the matches, as the docs say), in one batch. */
 export async function filtered(s: Shard, conversationId: number, f: Filter, offset: number, limit: number) {
   const where = filterCondition(conversationId, f);
-  const [[total], rows] = await s.db.batch([
+  const [[total], rows] = await batch(s.db, [
     s.db.select({ n: count() }).from(messages).where(where),
     select(s).where(where).orderBy(asc(messages.seq)).limit(limit).offset(offset),
   ]);
@@ -142,7 +159,7 @@ export type Position = { sentAt: number; id: number };
 export async function newestAcross(s: Shard, conversationIds: number[], from: Position | null, limit: number) {
   const mine = sql`${messages.conversationId} IN (SELECT value FROM json_each(${JSON.stringify(conversationIds)}))`;
   const after = from && sql`(${messages.sentAt} < ${from.sentAt} OR (${messages.sentAt} = ${from.sentAt} AND ${apiId(s)} < ${from.id}))`;
-  const [[total], rows] = await s.db.batch([
+  const [[total], rows] = await batch(s.db, [
     s.db.select({ n: count() }).from(messages).where(mine),
     select(s)
       .where(and(mine, after ?? undefined))
@@ -168,7 +185,7 @@ export async function conversationOfMessage(s: Shard, id: number): Promise<numbe
 
 /** The conversation's newest message (none before its first) and its change counter, in one batch. */
 export async function newest(s: Shard, conversationId: number): Promise<{ last: MessageRow | undefined; changeSeq: number }> {
-  const [rows, [change]] = await s.db.batch([
+  const [rows, [change]] = await batch(s.db, [
     select(s).where(eq(messages.conversationId, conversationId)).orderBy(desc(messages.seq)).limit(1),
     s.db.select({ n: max(messages.changeSeq) }).from(messages).where(eq(messages.conversationId, conversationId)),
   ]);
@@ -192,24 +209,57 @@ export type PendingRow = { s: number; b: string; k: string | null; r: number | n
 
 const field = (name: keyof PendingRow) => sql.raw(`json_extract(j.value, '$.${name}')`);
 
-/** The statement that finds earlier sends (retries) among a flush's keyed rows. */
-export function earlierSends(s: Shard, conversationId: number, rows: PendingRow[]) {
-  const keyed = JSON.stringify(rows.filter((r) => r.k !== null));
-  return select(s).where(
-    and(
-      eq(messages.conversationId, conversationId),
-      sql`(${messages.senderId}, ${messages.clientMessageId}) IN (SELECT ${field("s")}, ${field("k")} FROM json_each(${keyed}) j)`,
-    ),
-  );
-}
+// A flush's statements, compiled (src/db/compiled.ts): every send runs them.
+const flushStatements = perShard((s) => ({
+  earlier: compile(["conversationId", "rows"], (p) =>
+    qb
+      .select(columns(s))
+      .from(messages)
+      .where(and(eq(messages.conversationId, p.conversationId), sql`(${messages.senderId}, ${messages.clientMessageId}) IN (SELECT ${field("s")}, ${field("k")} FROM json_each(${p.rows}) j)`)),
+  ),
+  parents: compile(["conversationId", "ids"], (p) =>
+    qb
+      .select(columns(s))
+      .from(messages)
+      .where(and(eq(messages.conversationId, p.conversationId), eq(messages.deleted, false), sql`${messages.id} IN ${jsonValues(p.ids)}`)),
+  ),
+  insert: compile(["conversationId", "rows", "sentAt"], (p) => {
+    const top = sql`(SELECT coalesce(max(${messages.seq}), 0) FROM ${messages} WHERE ${messages.conversationId} = ${p.conversationId})`;
+    const stored = sql`SELECT 1 FROM ${messages} m WHERE m.conversation_id = ${p.conversationId} AND m.sender_id = ${field("s")} AND m.client_message_id = ${field("k")}`;
+    const parent = sql`SELECT 1 FROM ${messages} p WHERE p.id = ${field("r")} AND p.conversation_id = ${p.conversationId} AND p.deleted = 0`;
+    const fresh = qb
+      // drizzle's INSERT … SELECT wants every column, in table order (a NULL id takes the next one).
+      .select({
+        id: sql<null>`NULL`.as("id"),
+        conversationId: sql<number>`${p.conversationId}`.as("conversation_id"),
+        seq: sql<number>`${top} + row_number() OVER (ORDER BY j.key)`.as("seq"),
+        senderId: sql<number>`${field("s")}`.as("sender_id"),
+        body: sql<string>`${field("b")}`.as("body"),
+        clientMessageId: sql<string | null>`${field("k")}`.as("client_message_id"),
+        sentAt: sql<number>`${p.sentAt}`.as("sent_at"),
+        editedAt: sql<null>`NULL`.as("edited_at"),
+        deleted: sql<number>`0`.as("deleted"),
+        changeSeq: sql<number>`0`.as("change_seq"),
+        replyTo: sql<number | null>`${field("r")}`.as("reply_to"),
+        mentions: sql<string | null>`${field("m")}`.as("mentions"),
+        pinnedAt: sql<null>`NULL`.as("pinned_at"),
+        pinnedBy: sql<null>`NULL`.as("pinned_by"),
+        attachments: sql<string | null>`${field("a")}`.as("attachments"),
+        deletedBy: sql<null>`NULL`.as("deleted_by"),
+        expiresAt: sql<number | null>`${field("e")}`.as("expires_at"),
+      })
+      .from(sql`json_each(${p.rows}) j`)
+      .where(sql`(${field("k")} IS NULL OR NOT EXISTS (${stored})) AND (${field("r")} IS NULL OR EXISTS (${parent}))`);
+    return qb.insert(messages).select(fresh).returning({ id: apiId(s), seq: messages.seq });
+  }),
+}));
 
+/** The statement that finds earlier sends (retries) among a flush's keyed rows. */
+export const earlierSends = (s: Shard, conversationId: number, rows: PendingRow[]) =>
+  flushStatements(s).earlier.bind(s.db, { conversationId, rows: JSON.stringify(rows.filter((r) => r.k !== null)) });
 
 /** The statement reading the messages (by row id) that a flush's replies quote, if they can be replied to. */
-export function replyParents(s: Shard, conversationId: number, rowIds: number[]) {
-  return select(s).where(
-    and(eq(messages.conversationId, conversationId), eq(messages.deleted, false), sql`${messages.id} IN (SELECT value FROM json_each(${JSON.stringify(rowIds)}))`),
-  );
-}
+export const replyParents = (s: Shard, conversationId: number, rowIds: number[]) => flushStatements(s).parents.bind(s.db, { conversationId, ids: JSON.stringify(rowIds) });
 
 /**
  * The statement that stores a chunk of a flush in one go: every row but those whose key is already
@@ -217,35 +267,8 @@ export function replyParents(s: Shard, conversationId: number, rowIds: number[])
  * highest seq in queue order, so seqs stay gap-free whichever rows turn out to be retries. Set-based over
  * one JSON parameter: D1 caps bound parameters, not rows.
  */
-export function insertFresh(s: Shard, conversationId: number, rows: PendingRow[], sentAt: Date) {
-  const top = sql`(SELECT coalesce(max(${messages.seq}), 0) FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})`;
-  const stored = sql`SELECT 1 FROM ${messages} m WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${field("s")} AND m.client_message_id = ${field("k")}`;
-  const parent = sql`SELECT 1 FROM ${messages} p WHERE p.id = ${field("r")} AND p.conversation_id = ${conversationId} AND p.deleted = 0`;
-  const fresh = s.db
-    // drizzle's INSERT … SELECT wants every column, in table order (a NULL id takes the next one).
-    .select({
-      id: sql<null>`NULL`.as("id"),
-      conversationId: sql<number>`${conversationId}`.as("conversation_id"),
-      seq: sql<number>`${top} + row_number() OVER (ORDER BY j.key)`.as("seq"),
-      senderId: sql<number>`${field("s")}`.as("sender_id"),
-      body: sql<string>`${field("b")}`.as("body"),
-      clientMessageId: sql<string | null>`${field("k")}`.as("client_message_id"),
-      sentAt: sql<number>`${sentAt.getTime()}`.as("sent_at"),
-      editedAt: sql<null>`NULL`.as("edited_at"),
-      deleted: sql<number>`0`.as("deleted"),
-      changeSeq: sql<number>`0`.as("change_seq"),
-      replyTo: sql<number | null>`${field("r")}`.as("reply_to"),
-      mentions: sql<string | null>`${field("m")}`.as("mentions"),
-      pinnedAt: sql<null>`NULL`.as("pinned_at"),
-      pinnedBy: sql<null>`NULL`.as("pinned_by"),
-      attachments: sql<string | null>`${field("a")}`.as("attachments"),
-      deletedBy: sql<null>`NULL`.as("deleted_by"),
-      expiresAt: sql<number | null>`${field("e")}`.as("expires_at"),
-    })
-    .from(sql`json_each(${JSON.stringify(rows)}) j`)
-    .where(sql`(${field("k")} IS NULL OR NOT EXISTS (${stored})) AND (${field("r")} IS NULL OR EXISTS (${parent}))`);
-  return s.db.insert(messages).select(fresh).returning({ id: apiId(s), seq: messages.seq });
-}
+export const insertFresh = (s: Shard, conversationId: number, rows: PendingRow[], sentAt: Date) =>
+  flushStatements(s).insert.bind(s.db, { conversationId, rows: JSON.stringify(rows), sentAt: sentAt.getTime() });
 
 export type DeletedBy = "sender" | "owner" | "moderator" | "expiry";
 
@@ -286,7 +309,7 @@ export async function changeMessage(s: Shard, conversationId: number, messageId:
       ? { body: change.body, mentions: change.mentions, editedAt: new Date(), changeSeq: nextChange(conversationId) }
       : // The owner deleting their own message deletes it as its sender.
         tombstone(conversationId, change.by === "owner" ? sql`CASE WHEN ${messages.senderId} = ${userId} THEN 'sender' ELSE 'owner' END` : change.by);
-  const [[before], changed, , [message]] = await s.db.batch([
+  const [[before], changed, , [message]] = await batch(s.db, [
     selectMessage(s, conversationId, messageId),
     s.db.update(messages).set(set).where(allowed).returning({ id: messages.id }),
     // Only a tombstone's reactions go (changes() is the update's: the batch runs in order on one connection).
@@ -409,7 +432,7 @@ export async function tombstoneMessages(s: Shard, conversationId: number, ids: n
     s.db.delete(reactions).where(eq(reactions.messageId, rowIdIn(s, id) ?? 0)),
   ]);
   const read = select(s).where(and(eq(messages.conversationId, conversationId), sql`${messages.id} IN (SELECT value FROM json_each(${JSON.stringify(ids.map((id) => rowIdIn(s, id)))}))`)).orderBy(asc(messages.seq));
-  const results = await s.db.batch([...writes, read] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const results = await batch(s.db, [...writes, read] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   return results.at(-1) as MessageRow[];
 }
 

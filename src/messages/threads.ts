@@ -9,6 +9,7 @@ import type { ReplyListQuery } from "./schemas";
 import { withSenders } from "./senders";
 import { statusView } from "./status";
 import { pinned, replies, replyBounds, rowIdIn, selectMessage } from "./store";
+import { batch } from "../db/compiled";
 
 type Query = z.infer<typeof ReplyListQuery> & { page: number; page_size?: number };
 const NO_MESSAGE = "No such message.";
@@ -29,7 +30,7 @@ export async function listReplies(reads: Reads, conversationId: number, messageI
         : q.before_seq !== undefined
           ? { before: q.before_seq, limit, newestFirst: true }
           : { limit: size, offset: (q.page - 1) * size };
-    return shard.db.batch([selectMessage(shard, conversationId, messageId), replyBounds(shard, row), replies(shard, row, range)]);
+    return batch(shard.db, [selectMessage(shard, conversationId, messageId), replyBounds(shard, row), replies(shard, row, range)]);
   });
   const [[parent], [bounds], found] = read.found;
   if (!parent) throw new DomainError(404, NO_MESSAGE);

@@ -1,6 +1,7 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { moderationActions, reports, type ReportRow } from "../db/schema";
+import { batch } from "../db/compiled";
 
 export type ReportStatus = ReportRow["status"];
 export type ModerationAction = (typeof moderationActions.$inferSelect)["action"];
@@ -22,7 +23,7 @@ export async function fileReport(db: Database, input: Omit<typeof reports.$infer
 
 export async function listReports(db: Database, status: ReportStatus | undefined, offset: number, limit: number) {
   const where = status ? eq(reports.status, status) : undefined;
-  const [[total], rows] = await db.batch([
+  const [[total], rows] = await batch(db, [
     db.select({ n: count() }).from(reports).where(where),
     db.select().from(reports).where(where).orderBy(desc(reports.id)).limit(limit).offset(offset),
   ]);
@@ -41,7 +42,7 @@ export async function resolveReport(db: Database, report: ReportRow, actorId: nu
   const status: ReportStatus = action === "dismiss" ? "dismissed" : action === "delete_message" ? "message_deleted" : "sender_deactivated";
   const now = new Date();
   const same = action === "deactivate_sender" ? eq(reports.senderId, report.senderId) : eq(reports.messageId, report.messageId);
-  const [resolved] = await db.batch([
+  const [resolved] = await batch(db, [
     db
       .update(reports)
       .set({ status, resolvedAt: now, resolvedBy: actorId })
@@ -53,7 +54,7 @@ export async function resolveReport(db: Database, report: ReportRow, actorId: nu
 }
 
 export async function listActions(db: Database, offset: number, limit: number) {
-  const [[total], rows] = await db.batch([
+  const [[total], rows] = await batch(db, [
     db.select({ n: count() }).from(moderationActions),
     db.select().from(moderationActions).orderBy(desc(moderationActions.id)).limit(limit).offset(offset),
   ]);

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { participants, presence, users } from "../db/schema";
+import { batch, compile, jsonValues, qb } from "../db/compiled";
 
 /** A user's presence as another user sees it: null fields when the user hides it. */
 export type PresenceView = { online: boolean; last_seen_at: string | null };
@@ -17,12 +18,9 @@ export function presenceView(showPresence: boolean, row: { online: boolean; last
  * The statement picking, among `userIds`, those with a live stream: run inside a write's own batch, so
  * a room wakes only the hubs that have someone to tell.
  */
-export function onlineAmong(db: Database, userIds: number[]) {
-  return db
-    .select({ userId: presence.userId })
-    .from(presence)
-    .where(and(eq(presence.online, true), sql`${presence.userId} IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))`));
-}
+const onlineRead = compile(["ids"], (p) => qb.select({ userId: presence.userId }).from(presence).where(and(eq(presence.online, true), sql`${presence.userId} IN ${jsonValues(p.ids)}`)));
+
+export const onlineAmong = (db: Database, userIds: number[]) => onlineRead.bind(db, { ids: JSON.stringify(userIds) });
 
 /** Someone online, as a new contact may learn of them (`show`: whether they show their presence). */
 export type OnlineRow = { userId: number; lastSeenAt: Date; show: boolean };
@@ -46,7 +44,7 @@ const contactIds = (userId: number) =>
  * shows their presence, and which of their contacts have a stream open to be told.
  */
 export async function recordPresence(db: Database, userId: number, online: boolean, at: Date): Promise<{ show: boolean; contacts: number[] }> {
-  const [, [user], contacts] = await db.batch([
+  const [, [user], contacts] = await batch(db, [
     db
       .insert(presence)
       .values({ userId, online, lastSeenAt: at })
@@ -59,7 +57,7 @@ export async function recordPresence(db: Database, userId: number, online: boole
 
 /** The user's own presence row, whether they show it, and their contacts with a stream open (for re-telling them). */
 export async function presenceOf(db: Database, userId: number) {
-  const [[row], contacts] = await db.batch([
+  const [[row], contacts] = await batch(db, [
     db.select({ online: presence.online, lastSeenAt: presence.lastSeenAt, show: users.showPresence }).from(users).leftJoin(presence, eq(presence.userId, users.id)).where(eq(users.id, userId)),
     db.select({ userId: presence.userId }).from(presence).where(and(eq(presence.online, true), sql`${presence.userId} IN ${contactIds(userId)}`)),
   ]);

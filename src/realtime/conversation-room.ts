@@ -45,6 +45,7 @@ import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
 import { enqueue, type Job } from "../deliveries/jobs";
 import { notificationJobs } from "../push/notification";
 import { dispatchWebhooks, webhookEvent, webhookJobs, type WebhookEventType } from "../webhooks/events";
+import { batch } from "../db/compiled";
 
 const NO_CONVERSATION = "No such conversation.";
 /** Storage key: the conversation whose disappearing messages the alarm tombstones, and when the next is due. */
@@ -520,7 +521,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
         const remention = () => [mentionsForgotten(db, conversationId, message.seq), mentionsRecorded(db, conversationId, [message])] as const;
         if (last) {
           const told = this.#ledger!.afterRecords(async () => {
-            const [, online] = await db.batch([lastMessageChanged(db, conversationId, message), onlineAmong(db, [...state.members.keys()]), ...remention()]);
+            const [, online] = await batch(db, [lastMessageChanged(db, conversationId, message), onlineAmong(db, [...state.members.keys()]), ...remention()]);
             this.#queue(
               online.map((o) => o.userId),
               (id) => [{ type, conversation_id: conversationId, message: this.#summary(message, id) }],
@@ -528,7 +529,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
           });
           this.#afterwards(told);
         } else if (mentioned) {
-          this.#afterwards(this.#ledger!.afterRecords(() => db.batch(remention()).then(() => undefined)));
+          this.#afterwards(this.#ledger!.afterRecords(() => batch(db, remention()).then(() => undefined)));
         }
       }
       return this.#resource(message, userId);
@@ -763,7 +764,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     const records = () => [...(last ? [lastMessageChanged(db, conversationId, last)] : []), ...gone.map((m) => mentionsForgotten(db, conversationId, m.seq))];
     this.#afterwards(
       this.#ledger!.afterRecords(async () => {
-        const [online] = await db.batch([onlineAmong(db, [...state.members.keys()]), ...records()]);
+        const [online] = await batch(db, [onlineAmong(db, [...state.members.keys()]), ...records()]);
         if (last) this.#queue(online.map((o) => o.userId), () => [{ type: "message.deleted", conversation_id: conversationId, message: summary(last) }]);
       }),
     );

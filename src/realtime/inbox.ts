@@ -3,6 +3,7 @@ import type { StoredMessage } from "../messages/store";
 import { onlineAmong, presenceAmong, type OnlineRow } from "../presence/presence";
 import { hub } from "./hub-stub";
 import { PREVIEW_LENGTH, type InboxEvent, type MessageSummary } from "./stream-protocol";
+import { every } from "../db/compiled";
 
 /** A message as the chat list shows it. */
 export function summary(m: StoredMessage): MessageSummary {
@@ -54,7 +55,7 @@ export class Inbox {
   /** What `eventFor` gives each of `userIds` who has a stream open (read from D1 now). */
   async addressed(db: Database, userIds: number[], eventFor: (userId: number) => InboxEvent | null): Promise<Map<number, InboxEvent[]>> {
     const perUser = new Map<number, InboxEvent[]>();
-    for (const { userId } of await onlineAmong(db, userIds)) {
+    for (const { userId } of await every(onlineAmong(db, userIds))) {
       const event = eventFor(userId);
       if (event) perUser.set(userId, [event]);
     }

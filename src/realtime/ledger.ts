@@ -10,6 +10,7 @@ import { webhookTargets } from "../webhooks/targets";
 import { conversationAdvanced, mentionsRecorded, watermarksRaised, type MentionRow, type Raise } from "../messages/writes";
 import type { Failure } from "./outcome";
 import type { ConversationState } from "./state";
+import { batch } from "../db/compiled";
 
 /**
  * A send as the room's ledger takes it: the room has checked the sender is a participant and resolved
@@ -168,22 +169,22 @@ export class Ledger {
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  async #commit(pending: Pending[]): Promise<void> {
     const state = this.state;
     const id = state.conversationId;
     try {
       await this.ready();
-      if (!state.exists || !state.shard) return batch.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
+      if (!state.exists || !state.shard) return pending.forEach((p) => p.resolve({ ok: false, status: 404, detail: "No such conversation." }));
       const { shard, written } = shardWriteSession(this.env, state.shard.index);
       const now = new Date();
       // A reply to an id of another shard names no message here: row 0, which never exists.
-      for (const p of batch) p.row.r = p.input.replyTo === null ? null : (rowIdIn(shard, p.input.replyTo) ?? 0);
+      for (const p of pending) p.row.r = p.input.replyTo === null ? null : (rowIdIn(shard, p.input.replyTo) ?? 0);
       // Disappearing messages: the conversation's setting when they are stored decides.
       const expiresAt = state.messageTtlSeconds === null ? null : now.getTime() + state.messageTtlSeconds * 1000;
-      for (const p of batch) p.row.e = expiresAt;
-      const rows = batch.map((p) => p.row);
-      const chunks = chunk(batch.filter((p) => p.input.attachments !== "invalid"));
-      const [earlier, quoted, ...rest] = await shard.db.batch([
+      for (const p of pending) p.row.e = expiresAt;
+      const rows = pending.map((p) => p.row);
+      const chunks = chunk(pending.filter((p) => p.input.attachments !== "invalid"));
+      const [earlier, quoted, ...rest] = await batch(shard.db, [
         // A retry's first copy and the messages replies quote, looked up before the inserts (which skip
         // retries and replies to nothing), in the same transaction.
         earlierSends(shard, id, rows),
@@ -196,7 +197,7 @@ export class Ledger {
       const isRetry = (p: Pending) => p.row.k !== null && stored.has(`${p.row.s}:${p.row.k}`);
       const orphan = (p: Pending) => !isRetry(p) && p.row.r !== null && !parents.has(p.row.r);
       const unattachable = (p: Pending) => !isRetry(p) && p.input.attachments === "invalid";
-      const fresh = batch.filter((p) => !isRetry(p) && !orphan(p) && !unattachable(p));
+      const fresh = pending.filter((p) => !isRetry(p) && !orphan(p) && !unattachable(p));
       if (inserted.length !== fresh.length) throw new Error(`a flush of ${fresh.length} new messages stored ${inserted.length}`);
       const names = parents.size ? await this.hooks.senders([...new Set([...parents.values()].map((m) => m.senderId))]) : new Map<number, Sender>();
 
@@ -229,7 +230,7 @@ export class Ledger {
       }
       const bookmarks = written();
       fresh.forEach((p, i) => p.resolve({ ok: true, message: messages[i]!, created: true, bookmarks }));
-      for (const p of batch) {
+      for (const p of pending) {
         const first = p.row.k !== null ? stored.get(`${p.row.s}:${p.row.k}`) : undefined;
         if (first) {
           const message = { ...first, sender: p.input.sender, replySender: first.replyTo && ((await this.hooks.senders([first.replyTo.senderId])).get(first.replyTo.senderId) ?? null) };
@@ -244,7 +245,7 @@ export class Ledger {
       console.error("message flush failed", error);
       // The outcome is unknown (the batch may have committed): rebuild from D1 before the next flush.
       state.invalidate();
-      for (const p of batch) p.resolve({ ok: false, status: 503, detail: "The message could not be stored; retry with the same client_message_id." });
+      for (const p of pending) p.resolve({ ok: false, status: 503, detail: "The message could not be stored; retry with the same client_message_id." });
     }
   }
 
@@ -289,7 +290,7 @@ export class Ledger {
     const connected = new Set(this.hooks.connectedUsers());
     for (let attempt = 1; ; attempt++) {
       try {
-        const [online, webhooks, push] = await db.batch([
+        const [online, webhooks, push] = await batch(db, [
           onlineAmong(db, members),
           webhookTargets(db, id, members, "message.created"),
           pushTargets(db, id, members.filter((u) => !connected.has(u))),

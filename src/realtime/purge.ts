@@ -4,6 +4,7 @@ import { conversations, messageShards, participants } from "../db/schema";
 import type { Shard } from "../db/shards";
 import { removeConversationChunk } from "../attachments/removal";
 import { deleteChunk } from "../messages/store";
+import { batch } from "../db/compiled";
 
 const PURGE_CHUNK = 1000;
 const KEY = "purge";
@@ -34,7 +35,7 @@ export async function purgeStep(storage: DurableObjectStorage, db: Database, buc
     await storage.setAlarm(Date.now());
     return false;
   }
-  await db.batch([
+  await batch(db, [
     db
       .update(messageShards)
       .set({ conversations: sql`max(${messageShards.conversations} - 1, 0)` })

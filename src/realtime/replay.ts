@@ -1,4 +1,5 @@
 import { bySeqRange, changedSince, newest, type MessageRow, type StoredMessage } from "../messages/store";
+import { every } from "../db/compiled";
 import { attachmentOf, closeSocket, sendEvent } from "./connections";
 import type { Fanout } from "./fanout";
 import { framesFor } from "./fanout";
@@ -34,7 +35,7 @@ export async function replay(
     const catchUp = async () => {
       while (sent < top()) {
         // Capped at the committed counter: a row whose flush has not returned yet goes out live, not twice.
-        const rows = await withSenders(await bySeqRange(shard, id, sent, Math.min(sent + REPLAY_PAGE, top())));
+        const rows = await withSenders(await every(bySeqRange(shard, id, sent, Math.min(sent + REPLAY_PAGE, top()))));
         if (rows.length === 0) break;
         for (const m of rows) sendEvent(ws, framesFor("message.created", m, state.watermarks(), (v) => state.blockedBy(v))(viewer));
         sent = rows.at(-1)!.seq;

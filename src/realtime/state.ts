@@ -6,6 +6,7 @@ import type { Watermark } from "../messages/status";
 import { newest } from "../messages/store";
 import { conversationAdvanced } from "../messages/writes";
 import type { Progress } from "./protocol";
+import { batch, every } from "../db/compiled";
 
 export type Member = Watermark & { joinedAt: number };
 
@@ -37,7 +38,7 @@ export class ConversationState {
    */
   async load(db: Database, shardAt: (index: number) => Shard): Promise<void> {
     const among = sql`(SELECT ${participants.userId} FROM ${participants} WHERE ${participants.conversationId} = ${this.conversationId})`;
-    const [row, members, blocked] = await db.batch([
+    const [row, members, blocked] = await batch(db, [
       db.select({ ownerId: conversations.ownerId, lastSeq: conversations.lastSeq, shard: conversations.shard, ttl: conversations.messageTtlSeconds }).from(conversations).where(eq(conversations.id, this.conversationId)),
       db
         .select({ userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq, joinedAt: participants.joinedAt })
@@ -60,7 +61,7 @@ export class ConversationState {
     if (this.exists && this.shard) {
       const { last } = await newest(this.shard, this.conversationId);
       this.lastSeq = last?.seq ?? 0;
-      if (last && last.seq > row[0]!.lastSeq) await conversationAdvanced(db, this.conversationId, last);
+      if (last && last.seq > row[0]!.lastSeq) await every(conversationAdvanced(db, this.conversationId, last));
     }
     this.loaded = true;
   }

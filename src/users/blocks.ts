@@ -2,13 +2,14 @@ import { and, count, desc, eq, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { blocks, participants, users } from "../db/schema";
 import { DomainError } from "../errors";
+import { batch } from "../db/compiled";
 
 const within = (ids: readonly number[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
 /** Blocks `blocked` for `blocker`; `created` is false when it already was. 404 for no such user, 400 for oneself. */
 export async function blockUser(db: Database, blocker: number, blocked: number) {
   if (blocker === blocked) throw new DomainError(400, "You can't block yourself.", [{ path: "user_id", message: "That is you." }]);
-  const [[user], inserted] = await db.batch([
+  const [[user], inserted] = await batch(db, [
     db.select({ id: users.id, firstName: users.firstName, lastName: users.lastName }).from(users).where(eq(users.id, blocked)),
     db
       .insert(blocks)
@@ -33,7 +34,7 @@ export async function unblockUser(db: Database, blocker: number, blocked: number
 }
 
 export async function listBlocks(db: Database, blocker: number, offset: number, limit: number) {
-  const [[total], rows] = await db.batch([
+  const [[total], rows] = await batch(db, [
     db.select({ n: count() }).from(blocks).where(eq(blocks.blockerId, blocker)),
     db
       .select({ id: users.id, firstName: users.firstName, lastName: users.lastName, createdAt: blocks.createdAt })

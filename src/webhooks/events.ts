@@ -2,6 +2,7 @@
 import type { Database } from "../db/client";
 import { enqueue, type WebhookJob } from "../deliveries/jobs";
 import { webhookTargets } from "./targets";
+import { every } from "../db/compiled";
 
 export const WEBHOOK_EVENTS = [
   "message.created",
@@ -43,6 +44,6 @@ export function webhookJobs(endpoints: string[], events: WebhookEvent[], now = D
  * endpoints subscribe, and whose client a member of `audience` granted read:messages), then the queue.
  */
 export async function dispatchWebhooks(db: Database, queue: Queue, conversationId: number, audience: number[], event: WebhookEvent): Promise<void> {
-  const endpoints = await webhookTargets(db, conversationId, audience, event.type as WebhookEventType);
+  const endpoints = await every(webhookTargets(db, conversationId, audience, event.type as WebhookEventType));
   if (endpoints.length) await enqueue(queue, webhookJobs(endpoints.map((e) => e.id), [event]));
 }

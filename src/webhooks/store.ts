@@ -1,6 +1,7 @@
 import { and, count, desc, eq, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { webhookAttempts, webhookEndpoints, type WebhookRow } from "../db/schema";
+import { batch } from "../db/compiled";
 
 /** What the attempts log keeps per endpoint. */
 export const KEPT_ATTEMPTS = 100;
@@ -24,7 +25,7 @@ export function findEndpoint(db: Database, owner: WebhookOwner, id: string): Pro
 
 export async function listEndpoints(db: Database, owner: WebhookOwner, clientId: string | undefined, offset: number, limit: number) {
   const where = and(owned(owner), clientId ? eq(webhookEndpoints.clientId, clientId) : undefined);
-  const [[total], rows] = await db.batch([
+  const [[total], rows] = await batch(db, [
     db.select({ n: count() }).from(webhookEndpoints).where(where),
     db.select().from(webhookEndpoints).where(where).orderBy(webhookEndpoints.createdAt, webhookEndpoints.id).limit(limit).offset(offset),
   ]);
@@ -76,7 +77,7 @@ export async function recordAttempt(db: Database, endpointId: string, attempt: A
   const at = attempt.at.getTime();
   const since = sql`coalesce(${webhookEndpoints.failingSince}, ${at})`;
   const reason = disable.reason;
-  await db.batch([
+  await batch(db, [
     db.insert(webhookAttempts).values({ endpointId, ...attempt, attemptedAt: attempt.at }),
     db.delete(webhookAttempts).where(
       and(

@@ -5,6 +5,7 @@ import type { RevokedGrant } from "./grants";
 import type { Scope } from "../scopes";
 import { hashSecret, randomToken, safeEqual } from "../secrets";
 import { oauthError } from "./errors";
+import { batch } from "../../db/compiled";
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?([/?#].*)?$/;
 
@@ -85,7 +86,7 @@ export function listClients(db: Database): Promise<ClientRow[]> {
  * batch; returns the grants it had (so their sockets can be closed), or null when there was no client.
  */
 export async function deleteClient(db: Database, id: string): Promise<RevokedGrant[] | null> {
-  const [grants, deleted] = await db.batch([
+  const [grants, deleted] = await batch(db, [
     db.select({ grantId: oauthGrants.id, userId: oauthGrants.userId }).from(oauthGrants).where(and(eq(oauthGrants.clientId, id), isNull(oauthGrants.revokedAt))),
     db.delete(oauthClients).where(eq(oauthClients.id, id)).returning({ id: oauthClients.id }),
   ]);

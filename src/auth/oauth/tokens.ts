@@ -1,6 +1,7 @@
 import { and, eq, gt, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
+import { batch, compile, first, qb } from "../../db/compiled";
 import { blocks, oauthGrants, oauthTokens, users } from "../../db/schema";
 import type { AuthContext } from "../../http/auth-context";
 import { hashSecret, randomToken } from "../secrets";
@@ -64,8 +65,9 @@ function findToken(db: Database, token: string) {
   return findTokenByHash(db, hashSecret(token));
 }
 
-async function findTokenByHash(db: Database, hash: string) {
-  const row = await db
+/** A token with its grant, user and blocks: read on every authenticated request, so compiled once. */
+const tokenByHash = compile(["hash"], (p) =>
+  qb
     .select({
       hash: oauthTokens.hash,
       kind: oauthTokens.kind,
@@ -86,9 +88,11 @@ async function findTokenByHash(db: Database, hash: string) {
     .from(oauthTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
     .innerJoin(users, eq(users.id, oauthGrants.userId))
-    .where(eq(oauthTokens.hash, hash))
-    .get();
-  return row ?? null;
+    .where(eq(oauthTokens.hash, p.hash)),
+);
+
+async function findTokenByHash(db: Database, hash: string) {
+  return (await first(tokenByHash.bind(db, { hash }))) ?? null;
 }
 
 type FoundToken = NonNullable<Awaited<ReturnType<typeof findTokenByHash>>>;
@@ -168,7 +172,7 @@ export async function refreshTokens(
   // token is narrowed. Otherwise one narrowed refresh would lose the rest of the grant for good.
   const next = newTokens(t.grantId, scopes, config, granted, now);
   const sealed = await seal(token, t.hash, next.pair);
-  const [spent] = await db.batch([
+  const [spent] = await batch(db, [
     db
       .update(oauthTokens)
       .set({ rotatedAt: now, sealedSuccessor: sealed })
