@@ -2,7 +2,9 @@ import { and, count, desc, eq, gt, sql, type Placeholder } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { byConversation, membersSelect, toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
-import { batch, compile, qb } from "../db/compiled";
+import { compile, qb } from "../db/compiled";
+import { viewerByToken } from "../auth/oauth/tokens";
+import { batchAs, type Viewer } from "../http/auth-context";
 import { blocks, conversations, mentions, participants, users, type ConversationRow } from "../db/schema";
 import { hideBlockedChat } from "../messages/blocked";
 import { watermarksSelect } from "../messages/listing";
@@ -37,10 +39,10 @@ const unreadMentions = sql<number>`(SELECT count(*) FROM ${mentions} WHERE ${men
 const lastSenderBlocked = sql<number>`EXISTS (SELECT 1 FROM ${blocks} WHERE ${blocks.blockerId} = ${participants.userId} AND ${blocks.blockedId} = ${conversations.lastSenderId})`.as("last_sender_blocked");
 
 /** The chat list's batch for one combination of filters: the count, the page, its members and their watermarks. */
-function chatsBatch(unreadOnly: boolean, only: boolean) {
-  const names = ["userId", "limit", "offset", "conversationId"] as const;
+function chatsBatch(unreadOnly: boolean, only: boolean, byToken: boolean) {
+  const names = ["userId", "hash", "limit", "offset", "conversationId"] as const;
   const where = (p: Record<(typeof names)[number], Placeholder>) =>
-    and(eq(participants.userId, p.userId), unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined, only ? eq(participants.conversationId, p.conversationId) : undefined);
+    and(eq(participants.userId, byToken ? viewerByToken(p.hash) : p.userId), unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined, only ? eq(participants.conversationId, p.conversationId) : undefined);
   const order = [desc(conversations.lastActivityAt), desc(conversations.id)] as const;
   // The page's conversation ids as a subquery, so members and watermarks come in the same batch.
   const pageIds = (p: Record<(typeof names)[number], Placeholder>) =>
@@ -65,11 +67,11 @@ function chatsBatch(unreadOnly: boolean, only: boolean) {
 
 const compiledChats = new Map<string, ReturnType<typeof chatsBatch>>();
 
-/** The chat list's compiled batch for these filters (four combinations, each compiled once). */
-function chatsRead(unreadOnly: boolean, only: boolean) {
-  const key = `${unreadOnly}:${only}`;
+/** The chat list's compiled batch for these filters and way of naming the viewer (each combination compiled once). */
+function chatsRead(unreadOnly: boolean, only: boolean, byToken: boolean) {
+  const key = `${unreadOnly}:${only}:${byToken}`;
   let read = compiledChats.get(key);
-  if (!read) compiledChats.set(key, (read = chatsBatch(unreadOnly, only)));
+  if (!read) compiledChats.set(key, (read = chatsBatch(unreadOnly, only, byToken)));
   return read;
 }
 
@@ -79,10 +81,15 @@ function chatsRead(unreadOnly: boolean, only: boolean) {
  * and the last message is the copy on the conversation's row: no query per row, and no message shard read.
  * A last message from someone the caller blocked reads as a placeholder, wherever the list is shown.
  */
-export async function listChats(db: Database, userId: number, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
-  const [counted, page, pageMembers, pageMarks] = chatsRead(options.unreadOnly, options.conversationId !== undefined);
-  const values = { userId, limit: options.limit, offset: options.offset, conversationId: options.conversationId ?? null };
-  const [[total], rows, members, marks] = await batch(db, [counted.bind(db, values), page.bind(db, values), pageMembers.bind(db, values), pageMarks.bind(db, values)]);
+export async function listChats(db: Database, viewer: Viewer, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
+  const {
+    viewerId: userId,
+    results: [[total], rows, members, marks],
+  } = await batchAs(db, viewer, (db, who) => {
+    const [counted, page, pageMembers, pageMarks] = chatsRead(options.unreadOnly, options.conversationId !== undefined, who.hash !== null);
+    const values = { ...who, limit: options.limit, offset: options.offset, conversationId: options.conversationId ?? null };
+    return [counted.bind(db, values), page.bind(db, values), pageMembers.bind(db, values), pageMarks.bind(db, values)];
+  });
   const byId = byConversation(members);
   const results = rows.map((r) => {
     const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));

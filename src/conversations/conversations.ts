@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { refuseIfBlockedBy } from "../users/blocks";
 import type { Database } from "../db/client";
 import { batch, compile, every, jsonValues, qb } from "../db/compiled";
@@ -9,13 +9,15 @@ import type { ConversationResource } from "./schemas";
 
 const NOT_FOUND = "No such conversation.";
 
-const membershipRead = compile(["conversationId", "userId"], (p) =>
+/** The select of a conversation with the membership row of `userId` (a value or SQL naming the user). */
+export const membershipSelect = (conversationId: Placeholder, userId: Placeholder | SQL) =>
   qb
     .select({ conversation: conversations, participant: participants })
     .from(participants)
     .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-    .where(and(eq(participants.conversationId, p.conversationId), eq(participants.userId, p.userId))),
-);
+    .where(and(eq(participants.conversationId, conversationId), eq(participants.userId, userId)));
+
+const membershipRead = compile(["conversationId", "userId"], (p) => membershipSelect(p.conversationId, p.userId));
 
 /** The statement reading the conversation with the caller's membership row (none for a stranger). */
 export const membershipQuery = (db: Database, conversationId: number, userId: number) => membershipRead.bind(db, { conversationId, userId });

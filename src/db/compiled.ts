@@ -1,4 +1,4 @@
-import { Column, getTableColumns, getTableName, is, Param, Placeholder, placeholder, sql, SQL, Table } from "drizzle-orm";
+import { Column, getTableColumns, type AnyColumn, type GetColumnData, getTableName, is, Param, Placeholder, placeholder, sql, SQL, Table } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import type { Database } from "./client";
@@ -30,6 +30,12 @@ export const qb = drizzle(null as unknown as D1Database);
 
 /** The values of a JSON array bound as one parameter (ids, say: D1 binds at most 100), as a subquery. */
 export const jsonValues = (array: unknown) => sql`(SELECT value FROM json_each(${array}))`;
+
+/**
+ * A column under another name, with its own mapping: a batch reads rows by column name, so two tables'
+ * columns of one name (`id`, `revoked_at`) in one select need one of them renamed.
+ */
+export const renamed = <C extends AnyColumn>(column: C, name: string) => sql<GetColumnData<C>>`${column}`.mapWith(column).as(name);
 
 /** Compiles the statement `build` makes with `qb` and a placeholder per name. */
 export function compile<Name extends string, Q extends Query>(names: readonly Name[], build: (p: Record<Name, Placeholder<Name>>) => Q): Compiled<Q["_"]["result"], Name> {
@@ -71,7 +77,7 @@ function compileQuery<Q extends Query, Name extends string>(query: Q): Compiled<
         sql: text,
         params: bound,
         run: async () => (await statement.raw()).map(toRow) as Result,
-        fromBatch: ({ results }) => results.map((row) => toRow(cellsOf(row, shapes.length))) as Result,
+        fromBatch: ({ results }) => (results[0] === undefined ? [] : (checkNames(results[0], shapes.length, text), results.map((row) => toRow(Object.values(row as object))))) as Result,
       };
     },
   };
@@ -116,7 +122,9 @@ export const every = <Result>(bound: Bound<Result>): Promise<Result> => bound.ru
 export const first = async <R>(bound: Bound<R[]>): Promise<R | undefined> => (await bound.run())[0];
 
 type Drizzled = BatchItem<"sqlite">;
-type Results<T extends readonly (Bound<unknown> | Drizzled)[]> = { -readonly [K in keyof T]: T[K] extends Bound<infer R> ? R : T[K] extends Drizzled ? T[K]["_"]["result"] : never };
+/** What `batch` takes: compiled statements and drizzle queries. */
+export type Item = Bound<unknown> | Drizzled;
+export type Results<T extends readonly Item[]> = { -readonly [K in keyof T]: T[K] extends Bound<infer R> ? R : T[K] extends Drizzled ? T[K]["_"]["result"] : never };
 /** The parts of drizzle's prepared query its own batch uses (internal in its types). */
 type DrizzlePrepared = { stmt: D1PreparedStatement; getQuery(): { params: unknown[] }; mapResult(result: D1Result, isFromBatch: true): unknown };
 
@@ -124,7 +132,7 @@ type DrizzlePrepared = { stmt: D1PreparedStatement; getQuery(): { params: unknow
  * Statements in one D1 batch, one round trip: each one's results, in order. Compiled reads, and drizzle
  * queries (writes, mostly) read back as drizzle's own batch reads them.
  */
-export async function batch<const T extends readonly (Bound<unknown> | Drizzled)[]>(db: Database, items: T): Promise<Results<T>> {
+export async function batch<const T extends readonly Item[]>(db: Database, items: T): Promise<Results<T>> {
   const parts = items.map((item) => {
     if ("statement" in item) return { statement: item.statement, read: item.fromBatch };
     const prepared = (item as unknown as { _prepare(): DrizzlePrepared })._prepare();
@@ -135,11 +143,13 @@ export async function batch<const T extends readonly (Bound<unknown> | Drizzled)
 }
 
 /**
- * A batch's rows come as objects keyed by column name, in column order: two columns of one name fold into
- * one and shift every later cell, so that is refused rather than misread.
+ * A batch's rows come as objects keyed by column name, and their cells are read in key order: two columns
+ * of one name fold into one, and a name that is a number goes first, either of which would shift the cells.
+ * Refused rather than misread (checked on a result's first row: every row has the same names).
  */
-function cellsOf(row: unknown, width: number): unknown[] {
-  const cells = Object.values(row as Record<string, unknown>);
-  if (cells.length !== width) throw new Error("A compiled read in a batch selects two columns of one name: alias one.");
-  return cells;
+function checkNames(row: unknown, width: number, text: string): void {
+  const names = Object.keys(row as object);
+  if (names.length !== width || names.some((n) => /^\d+$/.test(n))) {
+    throw new Error(`A compiled read in a batch selects two columns of one name, or one named by a number: alias it. (${text})`);
+  }
 }

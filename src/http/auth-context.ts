@@ -1,3 +1,5 @@
+import type { Database } from "../db/client";
+import { batch, type Bound, type Item, type Results } from "../db/compiled";
 import type { UserRow } from "../db/schema";
 
 /** Who a request acts for, as established by its access token. */
@@ -17,3 +19,37 @@ export type AuthContext = {
   /** The users this user blocked: their messages show as placeholders (src/messages/blocked.ts). */
   blocked: readonly number[];
 };
+
+/**
+ * A request's access token, to be checked in the same main-database batch as the request's first read
+ * (`secured(scope, { inBatch: true })`): one round trip fewer, which a client far from the primary feels.
+ * The batch runs on the primary, as every token check does, so a revocation counts at once.
+ */
+export type BatchedToken = {
+  /** The primary session the token's statement is bound to: the batch must run there. */
+  db: Database;
+  /** SHA-256 of the token: the batch's other statements name the viewer with it (viewerByToken). */
+  hash: string;
+  /** The token's statement, to run first in the batch. */
+  statement: Bound<unknown>;
+  /** Checks that statement's result as the middleware would: sets and returns `auth`, or throws the 401 or 403. */
+  admit(result: unknown): AuthContext;
+};
+
+/** Who reads: a user already authenticated, or a token checked in the read's own batch. */
+export type Viewer = number | BatchedToken;
+
+/**
+ * One main-database batch read for `viewer`: `items` names the viewer by id, or, for a token still to
+ * check, by the token's hash (viewerByToken); then the batch runs on the primary with the token's
+ * statement first, and the token is checked before any result is used.
+ */
+export async function batchAs<const T extends readonly Item[]>(
+  reads: Database,
+  viewer: Viewer,
+  items: (db: Database, who: { userId: number; hash: null } | { userId: null; hash: string }) => T,
+): Promise<{ viewerId: number; results: Results<T> }> {
+  if (typeof viewer === "number") return { viewerId: viewer, results: await batch(reads, items(reads, { userId: viewer, hash: null })) };
+  const [token, ...results] = await batch(viewer.db, [viewer.statement, ...items(viewer.db, { userId: null, hash: viewer.hash })]);
+  return { viewerId: viewer.admit(token).userId, results: results as Results<T> };
+}

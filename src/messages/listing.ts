@@ -1,11 +1,12 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import { member, membersQuery, membershipQuery } from "../conversations/conversations";
-import type { Database } from "../db/client";
+import { viewerByToken } from "../auth/oauth/tokens";
+import { member, membersQuery, membershipQuery, membershipSelect } from "../conversations/conversations";
 import { batch, compile, every, jsonValues, qb } from "../db/compiled";
 import { conversations, participants } from "../db/schema";
 import { knownShard, rememberShard, type Shard } from "../db/shards";
 import type { ReadSessions } from "../db/sessions";
 import { DomainError } from "../errors";
+import { batchAs, type Viewer } from "../http/auth-context";
 import { assertPageExists, pageBody } from "../http/pagination";
 import { toMessageResource } from "./resource";
 import type { MessageListQuery } from "./schemas";
@@ -28,22 +29,34 @@ export const watermarksSelect = (ids: SQL) => qb.select(watermarkColumns).from(p
 const watermarksRead = compile(["ids"], (p) => watermarksSelect(jsonValues(p.ids)));
 const marksRead = compile(["conversationId"], (p) => qb.select(watermarkColumns).from(participants).where(eq(participants.conversationId, p.conversationId)));
 
-/** The main batch every read of one conversation's messages makes: the caller's membership, everyone's watermarks, the members' names. */
-const conversationBatch = (db: Database, conversationId: number, viewerId: number) =>
-  batch(db, [membershipQuery(db, conversationId, viewerId), marksRead.bind(db, { conversationId }), membersQuery(db, [conversationId])]);
+const membershipByToken = compile(["conversationId", "hash"], (p) => membershipSelect(p.conversationId, viewerByToken(p.hash)));
+
+/**
+ * The main batch every read of one conversation's messages makes: the caller's membership, everyone's
+ * watermarks, the members' names; for a token still to check, on the primary with the token first, and
+ * checked (401 or 403) before anything else is answered.
+ */
+async function conversationBatch(reads: Reads, viewer: Viewer, conversationId: number) {
+  const { viewerId, results } = await batchAs(reads.main, viewer, (db, who) => [
+    who.hash === null ? membershipQuery(db, conversationId, who.userId) : membershipByToken.bind(db, { conversationId, hash: who.hash }),
+    marksRead.bind(db, { conversationId }),
+    membersQuery(db, [conversationId]),
+  ]);
+  return { viewerId, read: results };
+}
 
 /**
  * The main batch and a read of the conversation's shard: at once when this isolate knows the shard (it
  * never changes), else once the batch has named it. A stranger gets 404 either way.
  */
-export async function withShardRead<R>(reads: Reads, conversationId: number, viewerId: number, read: (shard: Shard) => PromiseLike<R>) {
-  const main = conversationBatch(reads.main, conversationId, viewerId);
+export async function withShardRead<R>(reads: Reads, conversationId: number, viewer: Viewer, read: (shard: Shard) => PromiseLike<R>) {
+  const main = conversationBatch(reads, viewer, conversationId);
   const known = knownShard(conversationId);
-  const rows = known !== undefined ? read(reads.shard(known)) : main.then(([m]) => read(reads.shard(member(m).conversation.shard)));
-  const [[membership, marks, members], found] = await Promise.all([main, rows]);
+  const rows = known !== undefined ? read(reads.shard(known)) : main.then(({ read: [m] }) => read(reads.shard(member(m).conversation.shard)));
+  const [{ viewerId, read: [membership, marks, members] }, found] = await Promise.all([main, rows]);
   const { conversation } = member(membership);
   rememberShard(conversationId, conversation.shard);
-  return { conversation, marks, members, found };
+  return { viewerId, conversation, marks, members, found };
 }
 
 export function withParams(url: string, set: Record<string, string>, drop: string[]): string {
@@ -60,12 +73,15 @@ export function withParams(url: string, set: Record<string, string>, drop: strin
  * the shard's rows are read at once. Filtered lists need the viewer's status ranges first and use
  * OFFSET and count(*), whose cost grows with the matches.
  */
-export async function listConversationMessages(reads: Reads, conversationId: number, viewerId: number, q: Query, url: string, pageSize: number) {
+export async function listConversationMessages(reads: Reads, conversationId: number, viewer: Viewer, q: Query, url: string, pageSize: number) {
   const filters = q.status !== undefined || q.sender !== undefined || q.since !== undefined;
   const size = q.page_size ?? pageSize;
   if (filters) {
     if (q.after_seq !== undefined || q.before_seq !== undefined) throw new DomainError(400, "Use one cursor (after_seq or before_seq) and no filters with it.");
-    const [membership, marks, members] = await conversationBatch(reads.main, conversationId, viewerId);
+    const {
+      viewerId,
+      read: [membership, marks, members],
+    } = await conversationBatch(reads, viewer, conversationId);
     const { conversation } = member(membership);
     const view = statusView(viewerId, marks);
     const seqRanges = q.status
@@ -89,7 +105,7 @@ export async function listConversationMessages(reads: Reads, conversationId: num
         ? beforeSeq(shard, conversationId, q.before_seq, limit)
           : bySeqRange(shard, conversationId, (q.page - 1) * size, q.page * size),
     );
-  const { conversation, marks, members, found } = await withShardRead(reads, conversationId, viewerId, range);
+  const { viewerId, conversation, marks, members, found } = await withShardRead(reads, conversationId, viewer, range);
   const view = statusView(viewerId, marks);
   const rows = await withSenders(reads.main, q.before_seq !== undefined ? [...found].reverse() : found, members);
   // The summary follows a flush by one main-database write: rows already in the shard count too.
@@ -114,11 +130,11 @@ export async function listConversationMessages(reads: Reads, conversationId: num
  * A message of a conversation the viewer belongs to, with how the viewer sees statuses. Anything else is
  * the same 404, word for word: a stranger must not learn from the answer that a message id exists elsewhere.
  */
-export async function visibleMessage(reads: Reads, conversationId: number, messageId: number, viewerId: number) {
-  const read = await withShardRead(reads, conversationId, viewerId, (shard) => findMessage(shard, conversationId, messageId)).catch(strangerAsNull);
+export async function visibleMessage(reads: Reads, conversationId: number, messageId: number, viewer: Viewer) {
+  const read = await withShardRead(reads, conversationId, viewer, (shard) => findMessage(shard, conversationId, messageId)).catch(strangerAsNull);
   if (!read?.found) throw new DomainError(404, "No such message.");
   const [message] = await withSenders(reads.main, [read.found], read.members);
-  return { message: message!, view: statusView(viewerId, read.marks) };
+  return { message: message!, view: statusView(read.viewerId, read.marks) };
 }
 
 /** Membership's 404 (not a participant, or no such conversation) as null; other failures stay failures. */

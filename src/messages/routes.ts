@@ -63,7 +63,7 @@ const list = createRoute({
   description:
     "Pages (`page`, `page_size`) or cursors (`after_seq` / `before_seq` with `limit`). Unfiltered pages and cursors cost the same " +
     "at any depth. Filters (`status` as the caller sees it, `sender`, `since`) count and skip matches, so they slow down as history grows.",
-  ...secured("read:messages"),
+  ...secured("read:messages", { inBatch: true }),
   request: { params: IdParam, query: PageQuery.extend(MessageListQuery.shape) },
   responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
 });
@@ -75,7 +75,7 @@ const detail = createRoute({
   summary: "One message",
   operationId: "getMessage",
   description: "Its `status` is as the caller sees it. 404 unless the caller takes part in the conversation and the message is in it.",
-  ...secured("read:messages"),
+  ...secured("read:messages", { inBatch: true }),
   request: { params: MessageParams },
   responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) },
 });
@@ -159,12 +159,12 @@ export const messageRoutes = createRouter()
     return c.json(shown(c, message), created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {
-    const page = await listConversationMessages(reads(c), c.req.valid("param").id, c.get("auth").userId, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
+    const page = await listConversationMessages(reads(c), c.req.valid("param").id, c.var.token, c.req.valid("query"), c.req.url, config(c.env).DEFAULT_PAGE_SIZE);
     return c.json(shownPage(c, page), 200);
   })
   .openapi(detail, async (c) => {
     const { id, message_id } = c.req.valid("param");
-    const { message, view } = await visibleMessage(reads(c), id, message_id, c.get("auth").userId);
+    const { message, view } = await visibleMessage(reads(c), id, message_id, c.var.token);
     return c.json(shown(c, toMessageResource(message, view)), 200);
   })
   .openapi(edit, async (c) => {

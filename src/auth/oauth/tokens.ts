@@ -1,7 +1,7 @@
 import { and, eq, gt, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Database } from "../../db/client";
-import { batch, compile, first, qb } from "../../db/compiled";
+import { batch, compile, first, qb, renamed } from "../../db/compiled";
 import { blocks, oauthGrants, oauthTokens, users } from "../../db/schema";
 import type { AuthContext } from "../../http/auth-context";
 import { hashSecret, randomToken } from "../secrets";
@@ -65,25 +65,28 @@ function findToken(db: Database, token: string) {
   return findTokenByHash(db, hashSecret(token));
 }
 
-/** A token with its grant, user and blocks: read on every authenticated request, so compiled once. */
+/**
+ * A token with its grant, user and blocks: read on every authenticated request, so compiled once, and
+ * batched with a request's first read (see `secured`), so its columns have names of their own.
+ */
 const tokenByHash = compile(["hash"], (p) =>
   qb
     .select({
       hash: oauthTokens.hash,
       kind: oauthTokens.kind,
       scopes: oauthTokens.scopes,
-      createdAt: oauthTokens.createdAt,
+      createdAt: renamed(oauthTokens.createdAt, "token_created_at"),
       expiresAt: oauthTokens.expiresAt,
       rotatedAt: oauthTokens.rotatedAt,
-      revokedAt: oauthTokens.revokedAt,
+      revokedAt: renamed(oauthTokens.revokedAt, "token_revoked_at"),
       sealedSuccessor: oauthTokens.sealedSuccessor,
-      grantId: oauthGrants.id,
-      grantRevokedAt: oauthGrants.revokedAt,
+      grantId: renamed(oauthGrants.id, "grant_id"),
+      grantRevokedAt: renamed(oauthGrants.revokedAt, "grant_revoked_at"),
       clientId: oauthGrants.clientId,
       userId: oauthGrants.userId,
       user: users,
       // Whom the user blocked, read with the token: every view of messages hides theirs at no extra round trip.
-      blocked: sql<string>`(SELECT json_group_array(${blocks.blockedId}) FROM ${blocks} WHERE ${blocks.blockerId} = ${users.id})`.mapWith((v: string) => JSON.parse(v) as number[]),
+      blocked: sql<string>`(SELECT json_group_array(${blocks.blockedId}) FROM ${blocks} WHERE ${blocks.blockerId} = ${users.id})`.mapWith((v: string) => JSON.parse(v) as number[]).as("blocked"),
     })
     .from(oauthTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
@@ -91,8 +94,11 @@ const tokenByHash = compile(["hash"], (p) =>
     .where(eq(oauthTokens.hash, p.hash)),
 );
 
+/** The statement reading the token with SHA-256 `hash` (no row if unknown), for `accessOf`. */
+export const tokenStatement = (db: Database, hash: string) => tokenByHash.bind(db, { hash });
+
 async function findTokenByHash(db: Database, hash: string) {
-  return (await first(tokenByHash.bind(db, { hash }))) ?? null;
+  return (await first(tokenStatement(db, hash))) ?? null;
 }
 
 type FoundToken = NonNullable<Awaited<ReturnType<typeof findTokenByHash>>>;
@@ -100,9 +106,8 @@ type FoundToken = NonNullable<Awaited<ReturnType<typeof findTokenByHash>>>;
 const isLive = (t: FoundToken, now = Date.now()) =>
   !t.revokedAt && !t.grantRevokedAt && !t.rotatedAt && t.user.isActive && t.expiresAt.getTime() > now;
 
-/** The identity behind a live access token, or null (unknown, expired, revoked, or inactive user). */
-export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
-  const t = await findToken(db, token);
+/** The identity behind a token's row if it is a live access token, else null (unknown, expired, revoked, or inactive user). */
+export function accessOf(t: FoundToken | undefined | null): AuthContext | null {
   if (!t || t.kind !== "access" || !isLive(t)) return null;
   const { user } = t;
   return {
@@ -116,6 +121,18 @@ export async function verifyAccessToken(db: Database, token: string): Promise<Au
     blocked: t.blocked as number[],
   };
 }
+
+/** The identity behind a live access token, or null (unknown, expired, revoked, or inactive user). */
+export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
+  return accessOf(await findToken(db, token));
+}
+
+/**
+ * The user id of the token with SHA-256 `hash`, as SQL: a read batched with the token's own statement
+ * names its viewer with it before the token is checked (the batch's answer is used only once it is).
+ */
+export const viewerByToken = (hash: unknown) =>
+  sql<number>`(SELECT ${oauthGrants.userId} FROM ${oauthTokens} INNER JOIN ${oauthGrants} ON ${oauthGrants.id} = ${oauthTokens.grantId} WHERE ${oauthTokens.hash} = ${hash})`;
 
 /**
  * True while the access token with this hash is live (not expired, revoked, rotated away with its grant,
