@@ -42,9 +42,6 @@ export function compile<Name extends string, Q extends Query>(names: readonly Na
   return compileQuery(build(Object.fromEntries(names.map((n) => [n, placeholder(n)])) as Record<Name, Placeholder<Name>>));
 }
 
-/** A statement built with drizzle (off the hot path: it is compiled on every call) bound as it is, to batch it with compiled ones. */
-export const bindQuery = <Q extends Query>(db: Database, query: Q): Bound<Q["_"]["result"]> => compileQuery<Q, never>(query).bind(db, {});
-
 function compileQuery<Q extends Query, Name extends string>(query: Q): Compiled<Q["_"]["result"], Name> {
   type Result = Q["_"]["result"];
   const { sql: text, params } = query.toSQL();
