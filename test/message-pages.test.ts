@@ -312,7 +312,9 @@ describe("a conversation of 5,000 messages written straight into its shard", () 
         const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).bind(...statement.params).all<{ detail: string }>();
         const details = results.map((r) => r.detail);
         // The caller's own rows come from the participants_user index, each conversation by its key; the only sort is of those rows.
-        expect(details.filter((d) => /^SCAN /.test(d)), details.join("\n")).toEqual([]);
+        // The page's ids are sorted into a subquery first, and a row's members read by its key into another:
+        // scanning those is reading the page and the members, nothing more.
+        expect(details.filter((d) => /^SCAN /.test(d) && !/^SCAN (page|\(subquery-\d+\))$/.test(d)), details.join("\n")).toEqual([]);
       }
     });
   });

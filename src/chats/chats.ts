@@ -1,15 +1,15 @@
 import { and, count, desc, eq, gt, sql, type Placeholder } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { byConversation, membersSelect, toConversationResource } from "../conversations/conversations";
+import { toConversationResource } from "../conversations/conversations";
 import type { Database } from "../db/client";
 import { compile, qb } from "../db/compiled";
 import { viewerByToken } from "../auth/oauth/tokens";
 import { batchAs, type Viewer } from "../http/auth-context";
 import { blocks, conversations, mentions, participants, users, type ConversationRow } from "../db/schema";
 import { hideBlockedChat } from "../messages/blocked";
-import { watermarksSelect } from "../messages/listing";
 import { toChatMessageResource } from "../messages/resource";
-import { statusView } from "../messages/status";
+import { statusView, type Watermark } from "../messages/status";
+import type { Sender } from "../messages/store";
 
 const sender = alias(users, "sender");
 
@@ -38,30 +38,48 @@ const unreadMentions = sql<number>`(SELECT count(*) FROM ${mentions} WHERE ${men
 /** Whether the caller blocked the sender of the conversation's last message (a primary-key lookup). */
 const lastSenderBlocked = sql<number>`EXISTS (SELECT 1 FROM ${blocks} WHERE ${blocks.blockerId} = ${participants.userId} AND ${blocks.blockedId} = ${conversations.lastSenderId})`.as("last_sender_blocked");
 
-/** The chat list's batch for one combination of filters: the count, the page, its members and their watermarks. */
+// Each page row's members (oldest first) and everyone's watermarks as JSON, one index range per row, where
+// statements of their own for the page's ids would sort the user's conversations again, once each.
+// (Nested, as in messages/store.ts: the outer row's columns keep their table.)
+const rowMembers = sql<string>`${sql`(SELECT json_group_array(json_object('id', id, 'firstName', first_name, 'lastName', last_name)) FROM (SELECT u.id, u.first_name, u.last_name FROM ${participants} m INNER JOIN ${users} u ON u.id = m.user_id WHERE m.conversation_id = ${conversations.id} ORDER BY m.joined_at, m.user_id))`}`
+  .mapWith((v: string) => JSON.parse(v) as Sender[])
+  .as("members");
+const rowMarks = sql<string>`${sql`(SELECT json_group_array(json_object('userId', w.user_id, 'deliveredSeq', w.delivered_seq, 'readSeq', w.read_seq)) FROM ${participants} w WHERE w.conversation_id = ${conversations.id})`}`
+  .mapWith((v: string) => JSON.parse(v) as Watermark[])
+  .as("marks");
+
+/**
+ * The chat list's batch for one combination of filters: the count, and the page. The page's ids are sorted
+ * first, alone; only its rows then get their columns, unread mentions, members and watermarks (SQLite
+ * computes a sorted select's columns for every row it sorts, here all of the user's conversations).
+ */
 function chatsBatch(unreadOnly: boolean, only: boolean, byToken: boolean) {
   const names = ["userId", "hash", "limit", "offset", "conversationId"] as const;
-  const where = (p: Record<(typeof names)[number], Placeholder>) =>
-    and(eq(participants.userId, byToken ? viewerByToken(p.hash) : p.userId), unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined, only ? eq(participants.conversationId, p.conversationId) : undefined);
+  type Values = Record<(typeof names)[number], Placeholder>;
+  const viewer = (p: Values) => (byToken ? viewerByToken(p.hash) : p.userId);
+  const where = (p: Values) =>
+    and(eq(participants.userId, viewer(p)), unreadOnly ? gt(conversations.lastSeq, participants.readSeq) : undefined, only ? eq(participants.conversationId, p.conversationId) : undefined);
   const order = [desc(conversations.lastActivityAt), desc(conversations.id)] as const;
-  // The page's conversation ids as a subquery, so members and watermarks come in the same batch.
-  const pageIds = (p: Record<(typeof names)[number], Placeholder>) =>
-    sql`${qb.select({ id: conversations.id }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where(p)).orderBy(...order).limit(p.limit).offset(p.offset)}`;
   return [
     compile(names, (p) => qb.select({ n: count() }).from(participants).innerJoin(conversations, eq(conversations.id, participants.conversationId)).where(where(p))),
-    compile(names, (p) =>
-      qb
-        .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, lastSenderBlocked, ...senderColumns })
+    compile(names, (p) => {
+      const page = qb
+        .select({ id: sql<number>`${conversations.id}`.as("page_id") })
         .from(participants)
         .innerJoin(conversations, eq(conversations.id, participants.conversationId))
-        .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
         .where(where(p))
         .orderBy(...order)
         .limit(p.limit)
-        .offset(p.offset),
-    ),
-    compile(names, (p) => membersSelect(pageIds(p))),
-    compile(names, (p) => watermarksSelect(pageIds(p))),
+        .offset(p.offset)
+        .as("page");
+      return qb
+        .select({ conversation: conversations, readSeq: participants.readSeq, mutedUntil: participants.mutedUntil, mentions: unreadMentions, lastSenderBlocked, ...senderColumns, members: rowMembers, marks: rowMarks })
+        .from(page)
+        .innerJoin(conversations, eq(conversations.id, page.id))
+        .innerJoin(participants, and(eq(participants.conversationId, page.id), eq(participants.userId, viewer(p))))
+        .leftJoin(sender, eq(sender.id, conversations.lastSenderId))
+        .orderBy(...order);
+    }),
   ] as const;
 }
 
@@ -84,17 +102,16 @@ function chatsRead(unreadOnly: boolean, only: boolean, byToken: boolean) {
 export async function listChats(db: Database, viewer: Viewer, options: { unreadOnly: boolean; offset: number; limit: number; conversationId?: number }) {
   const {
     viewerId: userId,
-    results: [[total], rows, members, marks],
+    results: [[total], rows],
   } = await batchAs(db, viewer, (db, who) => {
-    const [counted, page, pageMembers, pageMarks] = chatsRead(options.unreadOnly, options.conversationId !== undefined, who.hash !== null);
+    const [counted, page] = chatsRead(options.unreadOnly, options.conversationId !== undefined, who.hash !== null);
     const values = { ...who, limit: options.limit, offset: options.offset, conversationId: options.conversationId ?? null };
-    return [counted.bind(db, values), page.bind(db, values), pageMembers.bind(db, values), pageMarks.bind(db, values)];
+    return [counted.bind(db, values), page.bind(db, values)];
   });
-  const byId = byConversation(members);
   const results = rows.map((r) => {
-    const view = statusView(userId, marks.filter((m) => m.conversationId === r.conversation.id));
+    const view = statusView(userId, r.marks);
     return {
-      conversation: toConversationResource(r.conversation, byId.get(r.conversation.id) ?? []),
+      conversation: toConversationResource(r.conversation, r.members),
       last_message: r.conversation.lastMessageId === null ? null : hideBlockedChat(toChatMessageResource(lastMessageOf(r.conversation, r.senderFirstName, r.senderLastName), view), Boolean(r.lastSenderBlocked)),
       unread_count: Math.max(0, r.conversation.lastSeq - r.readSeq),
       mentions: r.mentions,

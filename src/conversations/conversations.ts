@@ -33,18 +33,14 @@ export async function membership(db: Database, conversationId: number, userId: n
   return member(await every(membershipQuery(db, conversationId, userId)));
 }
 
-/** The select of the members of the conversations `ids` lists (a subquery of ids), oldest first. */
-export function membersSelect(ids: SQL) {
-  // A subquery renders in its own parentheses; wrapped again, `IN ((SELECT …))` would read only its first row.
-  return qb
+const membersRead = compile(["ids"], (p) =>
+  qb
     .select({ conversationId: participants.conversationId, id: users.id, firstName: users.firstName, lastName: users.lastName })
     .from(participants)
     .innerJoin(users, eq(users.id, participants.userId))
-    .where(sql`${participants.conversationId} IN ${ids}`)
-    .orderBy(asc(participants.joinedAt), asc(participants.userId));
-}
-
-const membersRead = compile(["ids"], (p) => membersSelect(jsonValues(p.ids)));
+    .where(sql`${participants.conversationId} IN ${jsonValues(p.ids)}`)
+    .orderBy(asc(participants.joinedAt), asc(participants.userId)),
+);
 
 /** The statement listing the members of conversations, oldest first. */
 export const membersQuery = (db: Database, conversationIds: number[]) => membersRead.bind(db, { ids: JSON.stringify(conversationIds) });

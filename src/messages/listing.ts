@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { viewerByToken } from "../auth/oauth/tokens";
 import { member, membersQuery, membershipQuery, membershipSelect } from "../conversations/conversations";
 import { batch, compile, every, jsonValues, qb } from "../db/compiled";
@@ -23,10 +23,7 @@ export const DEFAULT_CURSOR_LIMIT = 50;
 
 const watermarkColumns = { conversationId: participants.conversationId, userId: participants.userId, deliveredSeq: participants.deliveredSeq, readSeq: participants.readSeq };
 
-/** The select of every participant's watermarks in the conversations `ids` lists (a subquery of ids). */
-export const watermarksSelect = (ids: SQL) => qb.select(watermarkColumns).from(participants).where(sql`${participants.conversationId} IN ${ids}`);
-
-const watermarksRead = compile(["ids"], (p) => watermarksSelect(jsonValues(p.ids)));
+const watermarksRead = compile(["ids"], (p) => qb.select(watermarkColumns).from(participants).where(sql`${participants.conversationId} IN ${jsonValues(p.ids)}`));
 const marksRead = compile(["conversationId"], (p) => qb.select(watermarkColumns).from(participants).where(eq(participants.conversationId, p.conversationId)));
 
 const membershipByToken = compile(["conversationId", "hash"], (p) => membershipSelect(p.conversationId, viewerByToken(p.hash)));
