@@ -33,14 +33,12 @@ const membershipByToken = compile(["conversationId", "hash"], (p) => membershipS
  * watermarks, the members' names; for a token still to check, on the primary with the token first, and
  * checked (401 or 403) before anything else is answered.
  */
-async function conversationBatch(reads: Reads, viewer: Viewer, conversationId: number) {
-  const { viewerId, results } = await batchAs(reads.main, viewer, (db, who) => [
+const conversationBatch = (reads: Reads, viewer: Viewer, conversationId: number) =>
+  batchAs(reads.main, viewer, (db, who) => [
     who.hash === null ? membershipQuery(db, conversationId, who.userId) : membershipByToken.bind(db, { conversationId, hash: who.hash }),
     marksRead.bind(db, { conversationId }),
     membersQuery(db, [conversationId]),
   ]);
-  return { viewerId, read: results };
-}
 
 /**
  * The main batch and a read of the conversation's shard: at once when this isolate knows the shard (it
@@ -49,8 +47,8 @@ async function conversationBatch(reads: Reads, viewer: Viewer, conversationId: n
 export async function withShardRead<R>(reads: Reads, conversationId: number, viewer: Viewer, read: (shard: Shard) => PromiseLike<R>) {
   const main = conversationBatch(reads, viewer, conversationId);
   const known = knownShard(conversationId);
-  const rows = known !== undefined ? read(reads.shard(known)) : main.then(({ read: [m] }) => read(reads.shard(member(m).conversation.shard)));
-  const [{ viewerId, read: [membership, marks, members] }, found] = await Promise.all([main, rows]);
+  const rows = known !== undefined ? read(reads.shard(known)) : main.then(({ results: [m] }) => read(reads.shard(member(m).conversation.shard)));
+  const [{ viewerId, results: [membership, marks, members] }, found] = await Promise.all([main, rows]);
   const { conversation } = member(membership);
   rememberShard(conversationId, conversation.shard);
   return { viewerId, conversation, marks, members, found };
@@ -77,7 +75,7 @@ export async function listConversationMessages(reads: Reads, conversationId: num
     if (q.after_seq !== undefined || q.before_seq !== undefined) throw new DomainError(400, "Use one cursor (after_seq or before_seq) and no filters with it.");
     const {
       viewerId,
-      read: [membership, marks, members],
+      results: [membership, marks, members],
     } = await conversationBatch(reads, viewer, conversationId);
     const { conversation } = member(membership);
     const view = statusView(viewerId, marks);
@@ -97,9 +95,9 @@ export async function listConversationMessages(reads: Reads, conversationId: num
   const range = (shard: Shard) =>
     every(
       q.after_seq !== undefined
-      ? afterSeq(shard, conversationId, q.after_seq, limit)
-      : q.before_seq !== undefined
-        ? beforeSeq(shard, conversationId, q.before_seq, limit)
+        ? afterSeq(shard, conversationId, q.after_seq, limit)
+        : q.before_seq !== undefined
+          ? beforeSeq(shard, conversationId, q.before_seq, limit)
           : bySeqRange(shard, conversationId, (q.page - 1) * size, q.page * size),
     );
   const { viewerId, conversation, marks, members, found } = await withShardRead(reads, conversationId, viewer, range);
