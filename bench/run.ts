@@ -346,7 +346,7 @@ type RoomResult = { inflight: number; keys: boolean; sent: number; ok: number; f
  */
 async function roomAlone(url: string, runtime: Runtime, f: Fixture): Promise<RoomResult> {
   const once = async (seconds: number) => {
-    const res = await fetch(`${url}/__bench/room?conversation=${f.room}&user=${f.senders[0]!.userId}&seconds=${seconds}&inflight=${settings.roomInflight}&keys=1`);
+    const res = await fetch(`${url}/__bench/room?conversation=${f.room}&seconds=${seconds}&inflight=${settings.roomInflight}&keys=1`, { headers: { Authorization: `Bearer ${f.senders[0]!.token}` } });
     const body = (await res.json()) as RoomResult & { error?: string };
     if (res.status !== 200) throw new Error(`room alone: ${res.status} ${JSON.stringify(body)}`);
     const a = accepted.get("room") ?? { acknowledged: 0, inFlightAtStop: 0 };

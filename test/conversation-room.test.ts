@@ -2,14 +2,19 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { ConversationRoom } from "../src/index";
 import { policy } from "../src/limits/limits";
+import { hashSecret } from "../src/auth/secrets";
 import { member, send, start } from "./support/conversations";
 import { api } from "./support/http";
 
 it("exports the ConversationRoom Durable Object, which answers a stranger's send with the 404 of a missing conversation", async () => {
+  const stranger = await member();
   const stub = env.CONVERSATION_ROOM.getByName("conversation:999999");
   await runInDurableObject(stub, async (room) => {
     expect(room).toBeInstanceOf(ConversationRoom);
-    expect(await room.send(999999, { userId: 1, firstName: "", lastName: "", body: "hi", clientMessageId: null, replyTo: null, attachments: [], limit: policy(env, "send") })).toEqual({ ok: false, status: 404, detail: "No such conversation." });
+    const request = { token: hashSecret(stranger.token), scopes: ["send:messages"], body: "hi", clientMessageId: null, replyTo: null, attachments: [], limit: policy(env, "send") };
+    const { access, outcome } = await room.send(999999, request);
+    expect(access?.userId).toBe(stranger.user.id);
+    expect(outcome).toEqual({ ok: false, status: 404, detail: "No such conversation." });
   });
 });
 

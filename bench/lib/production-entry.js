@@ -14,6 +14,8 @@
 import app, { ConversationRoom as Room } from "../../src/index";
 import { policy } from "../../src/limits/limits";
 import { room } from "../../src/realtime/room-stub";
+import { bearerToken } from "../../src/auth/bearer";
+import { hashSecret } from "../../src/auth/secrets";
 
 export { RateLimiter, UserHub } from "../../src/index";
 
@@ -103,12 +105,14 @@ async function countD1(request, env, ctx, conversationId) {
 
 /**
  * The room alone: its `send` RPC kept `inflight` deep for `seconds`, called as a REST send calls it
- * (sendMessage in src/messages/actions.ts: the sender's names, the send limit's policy), minus the route.
+ * (sendMessage in src/messages/actions.ts: the sender's token hash and the route's scope, which the room
+ * checks, and the send limit's policy), minus the route.
  */
-async function roomAlone(env, q) {
+async function roomAlone(env, q, authorization) {
   const conversationId = Number(q.get("conversation"));
-  const sender = await env.DB.prepare("SELECT id, first_name AS firstName, last_name AS lastName FROM users WHERE id = ?").bind(Number(q.get("user"))).first();
-  if (!sender) throw new Error("no such user");
+  const presented = bearerToken(authorization ?? undefined);
+  if (!presented || presented === "malformed") throw new Error("no bearer token");
+  const token = hashSecret(presented.token);
   const limit = policy(env, "send");
   const inflight = Number(q.get("inflight") ?? 64);
   const keys = q.get("keys") !== "0";
@@ -127,8 +131,9 @@ async function roomAlone(env, q) {
       while (Date.now() < deadline) {
         const i = next++;
         const begin = Date.now();
-        const request = { userId: sender.id, firstName: sender.firstName, lastName: sender.lastName, body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, replyTo: null, attachments: [], limit };
-        const result = await stub.send(conversationId, request);
+        const request = { token, scopes: ["send:messages"], body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, replyTo: null, attachments: [], limit };
+        const { outcome } = await stub.send(conversationId, request);
+        const result = outcome ?? { ok: false, status: 401 };
         if (result.ok) {
           ok++;
           latencies.push(Date.now() - begin);
@@ -153,7 +158,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname !== "/__bench/room") return app.fetch(request, env, ctx);
     try {
-      return Response.json(await roomAlone(env, url.searchParams));
+      return Response.json(await roomAlone(env, url.searchParams, request.headers.get("Authorization")));
     } catch (error) {
       return Response.json({ error: String(error), stack: error?.stack }, { status: 500 });
     }

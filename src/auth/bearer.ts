@@ -7,7 +7,7 @@ import { problemResponse } from "../http/problem";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { first } from "../db/compiled";
-import type { AuthContext } from "../http/auth-context";
+import { refusalOf, type AuthContext } from "../http/auth-context";
 import { accessOf, tokenStatement } from "./oauth/tokens";
 import { hashSecret } from "./secrets";
 import type { Scope } from "./scopes";
@@ -30,26 +30,26 @@ const challenge = (params = "") => `Bearer realm="hey"${params}`;
  * Basic, gets a bare challenge (§3.1: no error code when the client sent no bearer credentials); a
  * malformed Bearer header `invalid_request` (400); a bad token `invalid_token`; a weak one
  * `insufficient_scope`. The `admin` scope also needs a staff user, checked with the token on every request.
- * `inBatch`: the token is not read here but in the handler's first batch (`c.var.token`, which answers
- * the same 401 or 403), for the hot reads whose first batch goes to the main database anyway.
+ * `deferred`: the token is not read here but by the handler's first call (`c.var.token`, which answers
+ * the same 401 or 403): a hot read's first main-database batch, or a send's room.
  */
-export function requireScope(scope: Scope | readonly Scope[], { inBatch = false } = {}) {
+export function requireScope(scope: Scope | readonly Scope[], { deferred = false } = {}) {
   const scopes: readonly Scope[] = typeof scope === "string" ? [scope] : scope;
   /** The answer to a request whose token is not `auth`'s, or that lacks a scope; null to go on. */
   const refusal = (auth: AuthContext | null): Response | null => {
-    if (!auth) {
+    const refused = refusalOf(auth, scopes);
+    if (refused?.kind === "invalid") {
       const description = "The access token is invalid, expired or revoked.";
       return problemResponse(401, description, {
         headers: { "WWW-Authenticate": challenge(`, error="invalid_token", error_description="${description}"`) },
       });
     }
-    const missing = scopes.find((s) => !auth.scopes.includes(s));
-    if (missing) {
-      return problemResponse(403, `This needs the ${missing} scope.`, {
+    if (refused?.kind === "scope") {
+      return problemResponse(403, `This needs the ${refused.missing} scope.`, {
         headers: { "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scopes.join(" ")}"`) },
       });
     }
-    if (scopes.includes("admin") && !auth.user.isStaff) return problemResponse(403, "Only staff may do this.");
+    if (refused?.kind === "staff") return problemResponse(403, "Only staff may do this.");
     return null;
   };
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -63,15 +63,15 @@ export function requireScope(scope: Scope | readonly Scope[], { inBatch = false 
     }
     const hash = hashSecret(presented.token);
     const statement = tokenStatement(c.var.db, hash);
-    if (inBatch) {
-      const admit = (result: unknown) => {
-        const auth = accessOf((result as Parameters<typeof accessOf>[0][])[0]);
+    if (deferred) {
+      const check = (auth: AuthContext | null) => {
         const refused = refusal(auth);
         if (refused) throw new HTTPException(refused.status as ContentfulStatusCode, { res: refused });
         c.set("auth", auth!);
         return auth!;
       };
-      c.set("token", { db: c.var.db, hash, statement, admit });
+      const admit = (result: unknown) => check(accessOf((result as Parameters<typeof accessOf>[0][])[0]));
+      c.set("token", { db: c.var.db, hash, statement, scopes, admit, check });
       return next();
     }
     const auth = accessOf(await first(statement));
@@ -86,12 +86,12 @@ const perUser = (c: Context<AppEnv>) => `user:${c.get("auth").userId}`;
 
 /**
  * Spread into createRoute: the route's scope, enforced and shown in the OpenAPI document; `limit` adds
- * a per-user rate limit across all of the user's requests of that kind; `inBatch`, see requireScope (not
+ * a per-user rate limit across all of the user's requests of that kind; `deferred`, see requireScope (not
  * with `limit`, which needs the user before the handler).
  */
-export function secured(scope: Scope | readonly Scope[], options: { limit?: LimitName; inBatch?: boolean } = {}) {
-  if (options.limit && options.inBatch) throw new Error("A route checks its token in its batch or has a per-user limit, not both.");
-  const middleware = [requireScope(scope, { inBatch: options.inBatch }), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
+export function secured(scope: Scope | readonly Scope[], options: { limit?: LimitName; deferred?: boolean } = {}) {
+  if (options.limit && options.deferred) throw new Error("A route checks its token in its handler or has a per-user limit, not both.");
+  const middleware = [requireScope(scope, { deferred: options.deferred }), ...(options.limit ? [limitBy(options.limit, perUser)] : [])];
   // Either scheme: the OAuth flow, or a token pasted into /docs (the scope is checked all the same).
   const security: Record<string, string[]>[] = [{ oauth2: typeof scope === "string" ? [scope] : [...scope] }, { bearerToken: [] }];
   return { security, middleware };

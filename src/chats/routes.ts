@@ -13,7 +13,7 @@ const list = createRoute({
   summary: "The caller's chat history: each conversation with its last message and unread count",
   operationId: "listChats",
   description: "Newest activity first. `unread=true` keeps only conversations with unread messages.",
-  ...secured("read:messages", { inBatch: true }),
+  ...secured("read:messages", { deferred: true }),
   request: { query: PageQuery.extend({ unread: z.enum(["true", "false"]).optional() }) },
   responses: { 200: jsonResponse(pageOf(ChatSchema, "ChatPage"), "A page of chats."), ...problems(400, 401, 403, 404) },
 });

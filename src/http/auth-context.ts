@@ -21,23 +21,41 @@ export type AuthContext = {
 };
 
 /**
- * A request's access token, to be checked in the same main-database batch as the request's first read
- * (`secured(scope, { inBatch: true })`): one round trip fewer, which a client far from the primary feels.
- * The batch runs on the primary, as every token check does, so a revocation counts at once.
+ * A request's access token, checked by the handler's first call rather than before it
+ * (`secured(scope, { deferred: true })`): one round trip fewer, which a client far from the primary feels.
+ * A read checks it in its first main-database batch (batchAs), which runs on the primary, as every token
+ * check does, so a revocation counts at once; a send has its conversation's room check it (the room
+ * remembers the tokens it checked until a revocation reaches it, see src/realtime/checked-tokens.ts).
  */
-export type BatchedToken = {
+export type DeferredToken = {
   /** The primary session the token's statement is bound to: the batch must run there. */
   db: Database;
   /** SHA-256 of the token: the batch's other statements name the viewer with it (viewerByToken). */
   hash: string;
   /** The token's statement, to run first in the batch. */
   statement: Bound<unknown>;
+  /** The scopes the route needs. */
+  scopes: readonly string[];
   /** Checks that statement's result as the middleware would: sets and returns `auth`, or throws the 401 or 403. */
   admit(result: unknown): AuthContext;
+  /** The same for the identity someone else found behind the token (null: none). */
+  check(access: AuthContext | null): AuthContext;
 };
 
+/** Why a token does not let its holder do what needs `scopes`: none, or too little; null when it does. */
+export type Refusal = { kind: "invalid" } | { kind: "scope"; missing: string } | { kind: "staff" } | null;
+
+/** The one rule, for the bearer middleware and for a room checking a send's token. */
+export function refusalOf(auth: AuthContext | null, scopes: readonly string[]): Refusal {
+  if (!auth) return { kind: "invalid" };
+  const missing = scopes.find((s) => !auth.scopes.includes(s));
+  if (missing) return { kind: "scope", missing };
+  if (scopes.includes("admin") && !auth.user.isStaff) return { kind: "staff" };
+  return null;
+}
+
 /** Who reads: a user already authenticated, or a token checked in the read's own batch. */
-export type Viewer = number | BatchedToken;
+export type Viewer = number | DeferredToken;
 
 /**
  * One main-database batch read for `viewer`: `items` names the viewer by id, or, for a token still to

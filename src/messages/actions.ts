@@ -1,23 +1,28 @@
 // What the message routes ask of a conversation: writes go to its room (the only writer), reads to D1.
 import { and, eq, ne } from "drizzle-orm";
 import { participants, users } from "../db/schema";
-import type { AuthContext } from "../http/auth-context";
+import type { DeferredToken } from "../http/auth-context";
 import type { ReadSessions } from "../db/sessions";
 import { policy } from "../limits/limits";
 import { room } from "../realtime/room-stub";
 import { settled } from "../realtime/outcome";
 import { visibleMessage, type Reads } from "./listing";
 
-/** Sends as the token's user; `created` is false for a retry of an earlier send. */
+/**
+ * Sends as the token's user, whose token the room checks (it throws the 401 or 403 the middleware would);
+ * `created` is false for a retry of an earlier send.
+ */
 export async function sendMessage(
   env: Cloudflare.Env,
   reads: ReadSessions,
   conversationId: number,
-  auth: AuthContext,
+  token: DeferredToken,
   send: { body: string; clientMessageId: string | null; replyTo: number | null; attachments: string[] },
 ) {
-  const request = { userId: auth.userId, firstName: auth.user.firstName, lastName: auth.user.lastName, ...send, limit: policy(env, "send") };
-  return settled(reads, await room(env, conversationId).send(conversationId, request));
+  const { access, outcome } = await room(env, conversationId).send(conversationId, { token: token.hash, scopes: token.scopes, ...send, limit: policy(env, "send") });
+  token.check(access);
+  if (!outcome) throw new Error("The room refused a token the Worker accepts.");
+  return settled(reads, outcome);
 }
 
 /** Edits a message; only its sender may. */

@@ -27,7 +27,7 @@ const send = createRoute({
   summary: "Send a message (original flat form)",
   operationId: "sendMessageFlat",
   description: SEND_DESCRIPTION,
-  ...secured("send:messages"),
+  ...secured("send:messages", { deferred: true }),
   request: { headers: IdempotencyHeader, body: jsonBody(FlatSendSchema) },
   responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
@@ -104,7 +104,7 @@ export const flatMessageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created, limit } = await sendMessage(c.env, reads(c), body.conversation, c.get("auth"), { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
+    const { message, created, limit } = await sendMessage(c.env, reads(c), body.conversation, c.var.token, { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
     return c.json(shown(c, message), created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {

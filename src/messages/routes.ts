@@ -49,7 +49,7 @@ const send = createRoute({
   summary: "Send a message",
   operationId: "sendMessage",
   description: SEND_DESCRIPTION,
-  ...secured("send:messages"),
+  ...secured("send:messages", { deferred: true }),
   request: { params: IdParam, headers: IdempotencyHeader, body: jsonBody(SendSchema) },
   responses: { 201: jsonResponse(MessageSchema, "Stored."), 200: jsonResponse(MessageSchema, "A retry: the first message."), ...problems(400, 401, 403, 404, 409, 429) },
 });
@@ -63,7 +63,7 @@ const list = createRoute({
   description:
     "Pages (`page`, `page_size`) or cursors (`after_seq` / `before_seq` with `limit`). Unfiltered pages and cursors cost the same " +
     "at any depth. Filters (`status` as the caller sees it, `sender`, `since`) count and skip matches, so they slow down as history grows.",
-  ...secured("read:messages", { inBatch: true }),
+  ...secured("read:messages", { deferred: true }),
   request: { params: IdParam, query: PageQuery.extend(MessageListQuery.shape) },
   responses: { 200: jsonResponse(MessagePage, "A page of messages."), ...problems(400, 401, 403, 404) },
 });
@@ -75,7 +75,7 @@ const detail = createRoute({
   summary: "One message",
   operationId: "getMessage",
   description: "Its `status` is as the caller sees it. 404 unless the caller takes part in the conversation and the message is in it.",
-  ...secured("read:messages", { inBatch: true }),
+  ...secured("read:messages", { deferred: true }),
   request: { params: MessageParams },
   responses: { 200: jsonResponse(MessageSchema, "The message."), ...problems(401, 403, 404) },
 });
@@ -155,7 +155,7 @@ export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const body = c.req.valid("json");
     const key = idempotencyKey(body.client_message_id, c.req.valid("header")["idempotency-key"]);
-    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.get("auth"), { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
+    const { message, created, limit } = await sendMessage(c.env, reads(c), c.req.valid("param").id, c.var.token, { body: body.message_body, clientMessageId: key, replyTo: body.reply_to ?? null, attachments: body.attachments ?? [] });
     return c.json(shown(c, message), created ? 201 : 200, rateLimitHeaders(limit.policy, limit.decision));
   })
   .openapi(list, async (c) => {

@@ -38,6 +38,9 @@ import { purgeStep, purging, startPurge } from "./purge";
 import { replay } from "./replay";
 import { SendLimits } from "./send-limits";
 import { SenderNames } from "./sender-names";
+import { CheckedTokens } from "./checked-tokens";
+import { accessOf, tokenStatement } from "../auth/oauth/tokens";
+import { refusalOf, type AuthContext } from "../http/auth-context";
 import type { InboxEvent } from "./stream-protocol";
 import { handleFrame, type FrameActions } from "./socket-frames";
 import { ConversationState } from "./state";
@@ -45,7 +48,7 @@ import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
 import { enqueue, type Job } from "../deliveries/jobs";
 import { notificationJobs } from "../push/notification";
 import { dispatchWebhooks, webhookEvent, webhookJobs, type WebhookEventType } from "../webhooks/events";
-import { batch } from "../db/compiled";
+import { batch, first } from "../db/compiled";
 
 const NO_CONVERSATION = "No such conversation.";
 /** Storage key: the conversation whose disappearing messages the alarm tombstones, and when the next is due. */
@@ -61,13 +64,12 @@ const ERASE_CHUNK = 100;
 const NO_MESSAGE = "No such message.";
 
 /**
- * A send as a route hands it over: the names come from the token's own lookup, so they are fresh, and
- * the limit's policy from the Worker's configuration.
+ * A send as a route hands it over: its access token's hash and the scopes the route needs (the room checks
+ * the token, see CheckedTokens), and the limit's policy from the Worker's configuration.
  */
 export type SendRequest = {
-  userId: number;
-  firstName: string;
-  lastName: string;
+  token: string;
+  scopes: readonly string[];
   body: string;
   clientMessageId: string | null;
   replyTo: number | null;
@@ -90,6 +92,12 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   );
   readonly #admissions = new Map<string, Admission>();
   readonly #names = new SenderNames();
+  readonly #tokens = new CheckedTokens(async (hash) => {
+    const access = accessOf(await first(tokenStatement(database(this.env.DB), hash)));
+    // Read fresh with the token: the sender's names as they are now.
+    if (access) this.#names.remember({ id: access.userId, firstName: access.user.firstName, lastName: access.user.lastName });
+    return access;
+  });
   readonly #limits = new SendLimits(this.env);
   readonly #inbox = new Inbox(this.env);
   readonly #marks = new MarkQueue(this.env, () => this.#state!.shard!.index);
@@ -106,14 +114,20 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   // RPC
 
-  /** Stores a message from a participant; the resource is as its sender sees it. */
-  async send(conversationId: number, request: SendRequest): Promise<Outcome<{ message: MessageResource; created: boolean; limit: Limit }>> {
-    this.#names.remember({ id: request.userId, firstName: request.firstName, lastName: request.lastName });
-    const prepared = await this.#prepareSend(conversationId, request.userId, request.limit);
-    if ("ok" in prepared) return prepared;
+  /**
+   * Stores a message from a participant; the resource is as its sender sees it. `access`: who the token
+   * names (null: nobody); without `outcome`, the token was refused (see refusalOf) and nothing was done.
+   */
+  async send(conversationId: number, request: SendRequest): Promise<{ access: AuthContext | null; outcome?: Outcome<{ message: MessageResource; created: boolean; limit: Limit }> }> {
+    const state = await this.#loaded(conversationId);
+    const access = await this.#tokens.check(request.token, (a) => state.isMember(a.userId));
+    if (refusalOf(access, request.scopes) || !access) return { access };
+    const prepared = await this.#prepareSend(conversationId, access.userId, request.limit);
+    if ("ok" in prepared) return { access, outcome: prepared };
     const result = await this.#queueSend(prepared.sender, request.body, request.clientMessageId, request.replyTo, request.attachments);
-    if (!result.ok) return result;
-    return { ok: true, value: { message: this.#resource(result.message, request.userId), created: result.created, limit: prepared.limit }, ...(result.bookmarks && { bookmarks: result.bookmarks }) };
+    if (!result.ok) return { access, outcome: result };
+    const value = { message: this.#resource(result.message, access.userId), created: result.created, limit: prepared.limit };
+    return { access, outcome: { ok: true, value, ...(result.bookmarks && { bookmarks: result.bookmarks }) } };
   }
 
   /** Edits a message; only its sender may. */
@@ -322,8 +336,9 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
     });
   }
 
-  /** Closes the sockets of a user or of grants (revocation, deactivation, password change). */
+  /** Closes the sockets of a user or of grants (revocation, deactivation, password change, removal), and forgets their tokens. */
   disconnect(target: { userId?: number; grantIds?: string[]; code: number; reason: string }): void {
+    this.#tokens.forget(target);
     const tags = [...(target.userId !== undefined ? [userTag(target.userId)] : []), ...(target.grantIds ?? []).map(grantTag)];
     for (const tag of tags) for (const ws of this.ctx.getWebSockets(tag)) closeSocket(ws, target.code, target.reason);
   }
