@@ -11,8 +11,8 @@ it("exports the ConversationRoom Durable Object, which answers a stranger's send
   const stub = env.CONVERSATION_ROOM.getByName("conversation:999999");
   await runInDurableObject(stub, async (room) => {
     expect(room).toBeInstanceOf(ConversationRoom);
-    const request = { token: hashSecret(stranger.token), scopes: ["send:messages"], body: "hi", clientMessageId: null, replyTo: null, attachments: [], limit: policy(env, "send") };
-    const { access, outcome } = await room.send(999999, request);
+    const token = { hash: hashSecret(stranger.token), scopes: ["send:messages"] };
+    const { access, outcome } = await room.send(999999, token, { body: "hi", clientMessageId: null, replyTo: null, attachments: [], limit: policy(env, "send") });
     expect(access?.userId).toBe(stranger.user.id);
     expect(outcome).toEqual({ ok: false, status: 404, detail: "No such conversation." });
   });

@@ -112,7 +112,7 @@ async function roomAlone(env, q, authorization) {
   const conversationId = Number(q.get("conversation"));
   const presented = bearerToken(authorization ?? undefined);
   if (!presented || presented === "malformed") throw new Error("no bearer token");
-  const token = hashSecret(presented.token);
+  const token = { hash: hashSecret(presented.token), scopes: ["send:messages"] };
   const limit = policy(env, "send");
   const inflight = Number(q.get("inflight") ?? 64);
   const keys = q.get("keys") !== "0";
@@ -131,8 +131,8 @@ async function roomAlone(env, q, authorization) {
       while (Date.now() < deadline) {
         const i = next++;
         const begin = Date.now();
-        const request = { token, scopes: ["send:messages"], body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, replyTo: null, attachments: [], limit };
-        const { outcome } = await stub.send(conversationId, request);
+        const request = { body: `room alone ${i}`, clientMessageId: keys ? `room-${tag}-${i}` : null, replyTo: null, attachments: [], limit };
+        const { outcome } = await stub.send(conversationId, token, request);
         const result = outcome ?? { ok: false, status: 401 };
         if (result.ok) {
           ok++;

@@ -5,13 +5,11 @@ import type { DeferredToken } from "../http/auth-context";
 import type { ReadSessions } from "../db/sessions";
 import { policy } from "../limits/limits";
 import { room } from "../realtime/room-stub";
-import { settled } from "../realtime/outcome";
+import { settled, type Outcome } from "../realtime/outcome";
+import type { Checked, TokenCheck } from "../realtime/conversation-room";
 import { visibleMessage, type Reads } from "./listing";
 
-/**
- * Sends as the token's user, whose token the room checks (it throws the 401 or 403 the middleware would);
- * `created` is false for a retry of an earlier send.
- */
+/** Sends as the token's user; `created` is false for a retry of an earlier send. */
 export async function sendMessage(
   env: Cloudflare.Env,
   reads: ReadSessions,
@@ -19,10 +17,7 @@ export async function sendMessage(
   token: DeferredToken,
   send: { body: string; clientMessageId: string | null; replyTo: number | null; attachments: string[] },
 ) {
-  const { access, outcome } = await room(env, conversationId).send(conversationId, { token: token.hash, scopes: token.scopes, ...send, limit: policy(env, "send") });
-  token.check(access);
-  if (!outcome) throw new Error("The room refused a token the Worker accepts.");
-  return settled(reads, outcome);
+  return settled(reads, checked(token, await room(env, conversationId).send(conversationId, tokenCheck(token), { ...send, limit: policy(env, "send") })));
 }
 
 /** Edits a message; only its sender may. */
@@ -46,8 +41,18 @@ export async function pinMessage(env: Cloudflare.Env, reads: ReadSessions, conve
 }
 
 /** Moves the caller's watermarks forward through the room. */
-export async function updateReceipts(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, userId: number, deliveredUpTo = 0, readUpTo = 0) {
-  return settled(reads, await room(env, conversationId).receipt(conversationId, userId, deliveredUpTo, readUpTo));
+export async function updateReceipts(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, token: DeferredToken, deliveredUpTo = 0, readUpTo = 0) {
+  return settled(reads, checked(token, await room(env, conversationId).receiptAs(conversationId, tokenCheck(token), deliveredUpTo, readUpTo)));
+}
+
+/** What the room needs to check a request's token. */
+const tokenCheck = (token: DeferredToken): TokenCheck => ({ hash: token.hash, scopes: token.scopes });
+
+/** The outcome of a call whose token the room checked; the 401 or 403 the middleware would give, thrown, if it refused it. */
+function checked<T>(token: DeferredToken, { access, outcome }: Checked<T>): Outcome<T> {
+  token.check(access);
+  if (!outcome) throw new Error("The room refused a token the Worker accepts.");
+  return outcome;
 }
 
 /** Per other participant: whether and when the message was delivered and read. */

@@ -137,7 +137,7 @@ const markReceipts = createRoute({
   summary: "Move the caller's delivered/read watermarks forward",
   operationId: "markReceipts",
   description: "Watermarks never move back nor past the last message; reading implies delivery.",
-  ...secured("read:messages"),
+  ...secured("read:messages", { deferred: true }),
   request: { params: IdParam, body: jsonBody(ReceiptInputSchema) },
   responses: { 200: jsonResponse(WatermarksSchema, "The caller's watermarks now."), ...problems(400, 401, 403, 404) },
 });
@@ -187,5 +187,5 @@ export const messageRoutes = createRouter()
   })
   .openapi(markReceipts, async (c) => {
     const body = c.req.valid("json");
-    return c.json(await updateReceipts(c.env, reads(c), c.req.valid("param").id, c.get("auth").userId, body.delivered_up_to, body.read_up_to), 200);
+    return c.json(await updateReceipts(c.env, reads(c), c.req.valid("param").id, c.var.token, body.delivered_up_to, body.read_up_to), 200);
   });

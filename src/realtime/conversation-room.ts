@@ -63,13 +63,17 @@ const ERASE_CHUNK = 100;
 // The same words whether the message is missing or the caller is a stranger to its conversation.
 const NO_MESSAGE = "No such message.";
 
+/** A REST request's access token as a route hands it over: its hash, and the scopes the route needs. */
+export type TokenCheck = { hash: string; scopes: readonly string[] };
+
 /**
- * A send as a route hands it over: its access token's hash and the scopes the route needs (the room checks
- * the token, see CheckedTokens), and the limit's policy from the Worker's configuration.
+ * The answer to a REST call whose token the room checked (see CheckedTokens): who the token names (null:
+ * nobody), and the call's outcome, absent when the token was refused (see refusalOf) and nothing was done.
  */
+export type Checked<T> = { access: AuthContext | null; outcome?: Outcome<T> };
+
+/** A send as a route hands it over, with the limit's policy from the Worker's configuration. */
 export type SendRequest = {
-  token: string;
-  scopes: readonly string[];
   body: string;
   clientMessageId: string | null;
   replyTo: number | null;
@@ -114,20 +118,16 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   // RPC
 
-  /**
-   * Stores a message from a participant; the resource is as its sender sees it. `access`: who the token
-   * names (null: nobody); without `outcome`, the token was refused (see refusalOf) and nothing was done.
-   */
-  async send(conversationId: number, request: SendRequest): Promise<{ access: AuthContext | null; outcome?: Outcome<{ message: MessageResource; created: boolean; limit: Limit }> }> {
-    const state = await this.#loaded(conversationId);
-    const access = await this.#tokens.check(request.token, (a) => state.isMember(a.userId));
-    if (refusalOf(access, request.scopes) || !access) return { access };
-    const prepared = await this.#prepareSend(conversationId, access.userId, request.limit);
-    if ("ok" in prepared) return { access, outcome: prepared };
-    const result = await this.#queueSend(prepared.sender, request.body, request.clientMessageId, request.replyTo, request.attachments);
-    if (!result.ok) return { access, outcome: result };
-    const value = { message: this.#resource(result.message, access.userId), created: result.created, limit: prepared.limit };
-    return { access, outcome: { ok: true, value, ...(result.bookmarks && { bookmarks: result.bookmarks }) } };
+  /** Stores a message from a participant; the resource is as its sender sees it. */
+  send(conversationId: number, token: TokenCheck, request: SendRequest): Promise<Checked<{ message: MessageResource; created: boolean; limit: Limit }>> {
+    return this.#as(conversationId, token, async (userId) => {
+      const prepared = await this.#prepareSend(conversationId, userId, request.limit);
+      if ("ok" in prepared) return prepared;
+      const result = await this.#queueSend(prepared.sender, request.body, request.clientMessageId, request.replyTo, request.attachments);
+      if (!result.ok) return result;
+      const value = { message: this.#resource(result.message, userId), created: result.created, limit: prepared.limit };
+      return { ok: true, value, ...(result.bookmarks && { bookmarks: result.bookmarks }) };
+    });
   }
 
   /** Edits a message; only its sender may. */
@@ -161,6 +161,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   /** A moderator tombstones a message (`deleted_by: "moderator"`), whoever sent it; deleting it again is fine. */
   async moderatorDelete(conversationId: number, messageId: number): Promise<Outcome<MessageResource>> {
     return this.#change(conversationId, 0, messageId, { kind: "delete", by: "moderator" });
+  }
+
+  /** A REST receipt: `receipt` as the token's user. */
+  receiptAs(conversationId: number, token: TokenCheck, deliveredUpTo: number, readUpTo: number) {
+    return this.#as(conversationId, token, (userId) => this.receipt(conversationId, userId, deliveredUpTo, readUpTo));
   }
 
   /** Moves a participant's watermarks forward (never back, never past the last message). */
@@ -450,6 +455,17 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       if (failure) throw failure;
     }
     return state;
+  }
+
+  /**
+   * Runs a REST call as its token's user once the token is checked (see CheckedTokens): a member's token
+   * is read once and then remembered, so the call costs the client no round trip of its own for it.
+   */
+  async #as<T>(conversationId: number, token: TokenCheck, run: (userId: number) => Promise<Outcome<T>>): Promise<Checked<T>> {
+    const state = await this.#loaded(conversationId);
+    const access = await this.#tokens.check(token.hash, (a) => state.isMember(a.userId));
+    if (!access || refusalOf(access, token.scopes)) return { access };
+    return { access, outcome: await run(access.userId) };
   }
 
   /** The state, when `userId` is a participant; otherwise the 404 a stranger gets. */

@@ -5,9 +5,9 @@ import { start } from "./support/conversations";
 import { api, ORIGIN, problemOf } from "./support/http";
 import { streamMember } from "./support/ws";
 
-// A REST send's token is checked by the conversation's room, which remembers the tokens of members it
-// checked (a send then costs one D1 round trip, like a socket's). What it remembers must never outlive a
-// revocation, a deactivation or a removal.
+// A REST send's or receipt's token is checked by the conversation's room, which remembers the tokens of
+// members it checked (a send then costs one D1 round trip, like a socket's). What it remembers must never
+// outlive a revocation, a deactivation or a removal.
 
 type Member = Awaited<ReturnType<typeof streamMember>>;
 
@@ -38,7 +38,7 @@ async function expectInvalidToken(res: Response) {
   expect((await problemOf(res)).body.detail).toBe("The access token is invalid, expired or revoked.");
 }
 
-describe("a REST send's token, checked by the room", () => {
+describe("the token of a REST send or receipt, checked by the room", () => {
   it("is refused as soon as it is revoked, though the room had accepted it a moment before", async () => {
     const { a, b, id } = await chatting();
     expect((await sendAs(a, id, "second")).status).toBe(201);
@@ -78,6 +78,21 @@ describe("a REST send's token, checked by the room", () => {
     expect(refused.status).toBe(404);
     expect((await problemOf(refused)).body.detail).toBe("No such conversation.");
     expect(await bodies(a, id)).toEqual(["first"]);
+  });
+
+  it("a receipt's token too: accepted, remembered, refused once revoked, and a stranger's gets the 404", async () => {
+    const { a, b, id } = await chatting();
+    const mark = (who: { token: string }, readUpTo: number) => api(`/api/conversations/${id}/receipts/`, { method: "POST", token: who.token, json: { read_up_to: readUpTo } });
+    expect((await mark(b, 1)).status).toBe(200);
+    expect(await (await mark(b, 1)).json()).toMatchObject({ user: b.user.id, read_up_to: 1 });
+    const stranger = await streamMember();
+    expect((await mark(stranger, 1)).status).toBe(404);
+    expect((await revoke(b)).status).toBe(200);
+    await expectInvalidToken(await mark(b, 1));
+    const reader = await streamMember({ user: a.user, scopes: ["profile"] });
+    const weak = await mark(reader, 1);
+    expect(weak.status).toBe(403);
+    expect((await problemOf(weak)).body.detail).toBe("This needs the read:messages scope.");
   });
 
   it("an unknown token gets the 401 from the room's check too, with the same challenge", async () => {
