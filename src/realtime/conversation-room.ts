@@ -459,11 +459,13 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
 
   /**
    * Runs a REST call as its token's user once the token is checked (see CheckedTokens): a member's token
-   * is read once and then remembered, so the call costs the client no round trip of its own for it.
+   * is read once and then remembered, so the call costs the client no round trip of its own for it. The
+   * token comes first, so a refused one costs no load of the conversation; a token read while the room
+   * has no loaded state is not remembered (the next call reads it again).
    */
   async #as<T>(conversationId: number, token: TokenCheck, run: (userId: number) => Promise<Outcome<T>>): Promise<Checked<T>> {
-    const state = await this.#loaded(conversationId);
-    const access = await this.#tokens.check(token.hash, (a) => state.isMember(a.userId));
+    const member = (userId: number) => this.#state?.conversationId === conversationId && this.#state.loaded && this.#state.isMember(userId);
+    const access = await this.#tokens.check(token.hash, (a) => member(a.userId));
     if (!access || refusalOf(access, token.scopes)) return { access };
     return { access, outcome: await run(access.userId) };
   }
