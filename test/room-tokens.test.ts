@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { history } from "./support/accounts";
+import { deleteUser, history } from "./support/accounts";
 import { start } from "./support/conversations";
 import { api, ORIGIN, problemOf } from "./support/http";
 import { streamMember } from "./support/ws";
@@ -52,6 +52,15 @@ describe("the token of a REST send or receipt, checked by the room", () => {
     const staff = await streamMember({ staff: true });
     expect((await api(`/api/users/${a.user.id}/`, { method: "PATCH", token: staff.token, json: { is_active: false } })).status).toBe(200);
     await expectInvalidToken(await sendAs(a, id, "after deactivation"));
+  });
+
+  it("is refused as soon as staff delete its user's account", async () => {
+    const { a, b, id } = await chatting();
+    const staff = await streamMember({ staff: true });
+    expect((await deleteUser(staff, a.user.id)).status).toBe(204);
+    await expectInvalidToken(await sendAs(a, id, "after deletion"));
+    // The erasure may have tombstoned "first" by now; either way nothing more was stored.
+    expect(await history(b, id)).toHaveLength(1);
   });
 
   it("of a user removed, then revoked away from the room, then added back, is read again and refused", async () => {

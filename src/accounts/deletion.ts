@@ -22,8 +22,6 @@ const ROOMS_PER_JOB = 25;
 
 export async function deleteAccount(env: Cloudflare.Env, db: Database, user: UserRow): Promise<void> {
   const id = user.id;
-  // Sockets close first: they are found through the memberships the rooms remove later.
-  await revoked(env, db, id, null);
   const exports = await db.select({ parts: dataExports.parts }).from(dataExports).where(eq(dataExports.userId, id));
   const now = new Date();
   await batch(db, [
@@ -52,6 +50,9 @@ export async function deleteAccount(env: Cloudflare.Env, db: Database, user: Use
     db.delete(presence).where(eq(presence.userId, id)),
     db.delete(dataExports).where(eq(dataExports.userId, id)),
   ]);
+  // Once the tokens are gone, so a room cannot read one again and remember it after it forgot; and before the
+  // rooms remove the memberships through which the user's sockets and remembered tokens are found.
+  await revoked(env, db, id, null);
   await Promise.all([removeUnsent(db, env.ATTACHMENTS, id), removeExportParts(env.EXPORTS, exports.flatMap((e) => e.parts))]);
   await enqueueAccountJob(env.ACCOUNT_JOBS, { kind: "erase", user_id: id, stage: "members", shard: 0, after: 0 });
 }
