@@ -69,6 +69,31 @@ describe("the tokens a room remembers", () => {
     expect(reads).toEqual(["h1", "h1"]);
   });
 
+  it("keeps a member's token however many unknown tokens are tried, even all at once", async () => {
+    const { tokens, reads } = tokensOver(new Map([["h1", access(1, "g1")]]));
+    await tokens.check("h1", member);
+    const tries = await Promise.all(Array.from({ length: 600 }, (_, i) => tokens.check(`guess-${i}`, member)));
+    expect(tries.every((a) => a === null)).toBe(true);
+    expect(await tokens.check("h1", member)).toMatchObject({ userId: 1 });
+    expect(reads.filter((h) => h === "h1")).toHaveLength(1);
+  });
+
+  it("on a new member, drops only the reads under way (a revocation may have passed the room by)", async () => {
+    const live = new Map([["h1", access(1, "g1")], ["h2", access(2, "g2")]]);
+    const { tokens, reads, holdReads } = tokensOver(live);
+    await tokens.check("h1", member);
+    let release!: () => void;
+    holdReads(new Promise((resolve) => (release = resolve)));
+    const early = tokens.check("h2", member);
+    tokens.forget({});
+    release();
+    await early;
+    holdReads(Promise.resolve());
+    await tokens.check("h1", member);
+    await tokens.check("h2", member);
+    expect(reads).toEqual(["h1", "h2", "h2"]);
+  });
+
   it("reads a token again once it has expired", async () => {
     const { tokens, reads } = tokensOver(new Map([["h1", access(1, "g1", Date.now() + 30)]]));
     await tokens.check("h1", member);

@@ -50,11 +50,12 @@ export async function deleteAccount(env: Cloudflare.Env, db: Database, user: Use
     db.delete(presence).where(eq(presence.userId, id)),
     db.delete(dataExports).where(eq(dataExports.userId, id)),
   ]);
-  // Once the tokens are gone, so a room cannot read one again and remember it after it forgot; and before the
-  // rooms remove the memberships through which the user's sockets and remembered tokens are found.
-  await revoked(env, db, id, null);
   await Promise.all([removeUnsent(db, env.ATTACHMENTS, id), removeExportParts(env.EXPORTS, exports.flatMap((e) => e.parts))]);
   await enqueueAccountJob(env.ACCOUNT_JOBS, { kind: "erase", user_id: id, stage: "members", shard: 0, after: 0 });
+  // Sockets close and rooms forget the user's tokens once the tokens are gone (a room cannot read one again
+  // and remember it). The deletion stands if a room misses this: the erasure removes the user from each room,
+  // which closes their sockets there and forgets their tokens all the same.
+  await revoked(env, db, id, null).catch((error: unknown) => console.error("closing a deleted account's sockets failed", error));
 }
 
 /** One step of a deleted account's erasure: up to ROOMS_PER_JOB conversations, then the next step is queued. */

@@ -227,6 +227,8 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       // The newcomer's blocks with the members, so what each is shown of the other is right from the start.
       for (const b of await blocksBetween(db, userId, [...state.members.keys()])) state.block(b.blocker, b.blocked, true);
       state.members.set(userId, { userId, deliveredSeq: added.lastSeq, readSeq: added.lastSeq, joinedAt: added.joinedAt });
+      // A token read while the newcomer was not a member could predate a revocation the room never heard of.
+      this.#tokens.forget({});
       this.#fanout.broadcast({ type: "participant.added", user: userId });
       this.#webhook("participant.added", state.lastSeq, { user: userId });
       await this.#tellAdded(added.conversation, userId, added.online);
@@ -450,7 +452,11 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
       let failure: unknown;
       // Errors are rethrown outside: a throw inside blockConcurrencyWhile would reset the object.
       await this.ctx.blockConcurrencyWhile(async () => {
-        if (stale()) await state.load(database(this.env.DB), (index) => shardAt(this.env, index)).catch((error: unknown) => (failure = error));
+        if (stale()) {
+          await state.load(database(this.env.DB), (index) => shardAt(this.env, index)).catch((error: unknown) => (failure = error));
+          // Members are new to the room: no token read before they were is kept (see addParticipant).
+          this.#tokens.forget({});
+        }
       });
       if (failure) throw failure;
     }
