@@ -62,7 +62,7 @@ export function requireScope(scope: Scope | readonly Scope[], { deferred = false
       return problemResponse(400, description, { headers: { "WWW-Authenticate": challenge(`, error="invalid_request", error_description="${description}"`) } });
     }
     const hash = hashSecret(presented.token);
-    const statement = tokenStatement(c.var.db, hash);
+    const db = c.var.db;
     if (deferred) {
       const check = (auth: AuthContext | null) => {
         const refused = refusal(auth);
@@ -71,10 +71,11 @@ export function requireScope(scope: Scope | readonly Scope[], { deferred = false
         return auth!;
       };
       const admit = (result: unknown) => check(accessOf((result as Parameters<typeof accessOf>[0][])[0]));
-      c.set("token", { db: c.var.db, hash, statement, scopes, admit, check });
+      // Bound only if a batch asks for it: a room that checks the token reads it on its own.
+      c.set("token", { db, hash, get statement() { return tokenStatement(db, hash); }, scopes, admit, check });
       return next();
     }
-    const auth = accessOf(await first(statement));
+    const auth = accessOf(await first(tokenStatement(db, hash)));
     const refused = refusal(auth);
     if (refused) return refused;
     c.set("auth", auth!);
