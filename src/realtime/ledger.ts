@@ -288,6 +288,9 @@ export class Ledger {
     const id = this.state.conversationId;
     const members = [...this.state.members.keys()];
     const connected = new Set(this.hooks.connectedUsers());
+    // A statement costs D1 work even with nothing to do: those with nothing to do are left out.
+    const mentioned = owed.mentions.some((m) => m.mentions?.length) ? [mentionsRecorded(db, id, owed.mentions)] : [];
+    const linked = owed.attached.length ? [attached(db, owed.attached)] : [];
     for (let attempt = 1; ; attempt++) {
       try {
         const [online, webhooks, push] = await batch(db, [
@@ -296,8 +299,8 @@ export class Ledger {
           pushTargets(db, id, members.filter((u) => !connected.has(u))),
           conversationAdvanced(db, id, owed.last),
           watermarksRaised(db, id, [...owed.raises.values()], owed.last.sentAt),
-          mentionsRecorded(db, id, owed.mentions),
-          attached(db, owed.attached),
+          ...mentioned,
+          ...linked,
         ]);
         this.hooks.recorded(owed.messages, { online: online.map((o) => o.userId), webhooks: webhooks.map((w) => w.id), push, late: owed.unannounced });
         return;
