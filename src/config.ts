@@ -50,6 +50,12 @@ const ConfigSchema = z.object({
   /** Token requests per address, and refreshes per grant. */
   RATE_TOKEN_LIMIT: whole(60),
   RATE_TOKEN_WINDOW_SECONDS: whole(60),
+  /**
+   * Bearer tokens refused as invalid, per address; beyond this, the address's sends and receipts have their
+   * token read before a conversation's room is called, so made-up tokens never wake a room.
+   */
+  RATE_GUESS_LIMIT: whole(30),
+  RATE_GUESS_WINDOW_SECONDS: whole(60),
   /** Dynamic client registrations per address. */
   RATE_REGISTER_LIMIT: whole(10),
   RATE_REGISTER_WINDOW_SECONDS: whole(3600),

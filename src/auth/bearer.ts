@@ -8,6 +8,8 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { first } from "../db/compiled";
 import { refusalOf, type AuthContext } from "../http/auth-context";
+import { clientIp } from "../limits/client-address";
+import { guessed, guessing } from "./guesses";
 import { accessOf, tokenStatement } from "./oauth/tokens";
 import { hashSecret } from "./secrets";
 import type { Scope } from "./scopes";
@@ -32,6 +34,7 @@ const challenge = (params = "") => `Bearer realm="hey"${params}`;
  * `insufficient_scope`. The `admin` scope also needs a staff user, checked with the token on every request.
  * `deferred`: the token is not read here but by the handler's first call (`c.var.token`, which answers
  * the same 401 or 403): a hot read's first main-database batch, or a send's room.
+ * Every token refused as invalid counts against its address (RATE_GUESS_*); see guesses.ts.
  */
 export function requireScope(scope: Scope | readonly Scope[], { deferred = false } = {}) {
   const scopes: readonly Scope[] = typeof scope === "string" ? [scope] : scope;
@@ -63,21 +66,35 @@ export function requireScope(scope: Scope | readonly Scope[], { deferred = false
     }
     const hash = hashSecret(presented.token);
     const db = c.var.db;
+    const ip = clientIp(c.req.header("CF-Connecting-IP"));
+    const read = async () => accessOf(await first(tokenStatement(db, hash)));
     if (deferred) {
+      let invalid = false;
       const check = (auth: AuthContext | null) => {
         const refused = refusal(auth);
-        if (refused) throw new HTTPException(refused.status as ContentfulStatusCode, { res: refused });
+        if (refused) {
+          invalid ||= refused.status === 401;
+          throw new HTTPException(refused.status as ContentfulStatusCode, { res: refused });
+        }
         c.set("auth", auth!);
         return auth!;
       };
       const admit = (result: unknown) => check(accessOf((result as Parameters<typeof accessOf>[0][])[0]));
+      const screen = async () => {
+        if (guessing(ip)) check(await read());
+      };
       // Bound only if a batch asks for it: a room that checks the token reads it on its own.
-      c.set("token", { db, hash, get statement() { return tokenStatement(db, hash); }, scopes, admit, check });
-      return next();
+      c.set("token", { db, hash, get statement() { return tokenStatement(db, hash); }, scopes, admit, check, screen });
+      await next();
+      if (invalid) await guessed(c.env, ip);
+      return;
     }
-    const auth = accessOf(await first(tokenStatement(db, hash)));
+    const auth = await read();
     const refused = refusal(auth);
-    if (refused) return refused;
+    if (refused) {
+      if (refused.status === 401) await guessed(c.env, ip);
+      return refused;
+    }
     c.set("auth", auth!);
     await next();
   });

@@ -40,6 +40,11 @@ export type DeferredToken = {
   admit(result: unknown): AuthContext;
   /** The same for the identity someone else found behind the token (null: none). */
   check(access: AuthContext | null): AuthContext;
+  /**
+   * Awaited before a conversation's room is handed the token: from an address that has presented too many
+   * bad tokens lately (RATE_GUESS_*), reads and checks it first, so a made-up token never wakes a room.
+   */
+  screen(): Promise<void>;
 };
 
 /** Why a token does not let its holder do what needs `scopes`: none, or too little; null when it does. */

@@ -2,10 +2,13 @@ import { config } from "../config";
 import { problem } from "../http/problem";
 import type { Decision, Policy } from "./rate-limiter";
 
-export type LimitName = "send" | "edit" | "connect" | "signup" | "login" | "password" | "phone" | "token" | "register";
+export type LimitName = "send" | "edit" | "connect" | "signup" | "login" | "password" | "phone" | "token" | "register" | "guess";
 
-/** Limits on hot paths keep their buckets in memory: approximate (an evicted bucket forgives), never waited on for a write. */
-const HOT_PATH = new Set<LimitName>(["send", "edit", "connect"]);
+/**
+ * Limits on hot paths keep their buckets in memory: approximate (an evicted bucket forgives), never waited
+ * on for a write. So does the count of refused tokens, which only decides where a token is read.
+ */
+const HOT_PATH = new Set<LimitName>(["send", "edit", "connect", "guess"]);
 
 /** The policies, from config (named constants overridable in wrangler.toml vars). */
 export function policy(env: object, name: LimitName): Policy {
@@ -20,6 +23,7 @@ export function policy(env: object, name: LimitName): Policy {
     phone: [c.RATE_PHONE_LIMIT, c.RATE_PHONE_WINDOW_SECONDS],
     token: [c.RATE_TOKEN_LIMIT, c.RATE_TOKEN_WINDOW_SECONDS],
     register: [c.RATE_REGISTER_LIMIT, c.RATE_REGISTER_WINDOW_SECONDS],
+    guess: [c.RATE_GUESS_LIMIT, c.RATE_GUESS_WINDOW_SECONDS],
   };
   const [limit, windowSeconds] = table[name];
   return { name, limit, windowSeconds, durable: !HOT_PATH.has(name) };

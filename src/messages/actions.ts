@@ -17,7 +17,7 @@ export async function sendMessage(
   token: DeferredToken,
   send: { body: string; clientMessageId: string | null; replyTo: number | null; attachments: string[] },
 ) {
-  return settled(reads, checked(token, await room(env, conversationId).send(conversationId, tokenCheck(token), { ...send, limit: policy(env, "send") })));
+  return settled(reads, checked(token, await room(env, conversationId).send(conversationId, await tokenCheck(token), { ...send, limit: policy(env, "send") })));
 }
 
 /** Edits a message; only its sender may. */
@@ -42,11 +42,14 @@ export async function pinMessage(env: Cloudflare.Env, reads: ReadSessions, conve
 
 /** Moves the caller's watermarks forward through the room. */
 export async function updateReceipts(env: Cloudflare.Env, reads: ReadSessions, conversationId: number, token: DeferredToken, deliveredUpTo = 0, readUpTo = 0) {
-  return settled(reads, checked(token, await room(env, conversationId).receiptAs(conversationId, tokenCheck(token), deliveredUpTo, readUpTo)));
+  return settled(reads, checked(token, await room(env, conversationId).receiptAs(conversationId, await tokenCheck(token), deliveredUpTo, readUpTo)));
 }
 
-/** What the room needs to check a request's token. */
-const tokenCheck = (token: DeferredToken): TokenCheck => ({ hash: token.hash, scopes: token.scopes });
+/** What the room needs to check a request's token, once the Worker has screened it. */
+async function tokenCheck(token: DeferredToken): Promise<TokenCheck> {
+  await token.screen();
+  return { hash: token.hash, scopes: token.scopes };
+}
 
 /** The outcome of a call whose token the room checked; the 401 or 403 the middleware would give, thrown, if it refused it. */
 function checked<T>(token: DeferredToken, { access, outcome }: Checked<T>): Outcome<T> {
