@@ -108,4 +108,20 @@ describe("the token of a REST send or receipt, checked by the room", () => {
     const { id } = await chatting();
     await expectInvalidToken(await sendAs({ token: "not-a-token-anyone-was-given" }, id, "hi"));
   });
+
+  it("is checked before the request's other faults: a bad token gets its 401 or 403 before a bad body's or path's 400", async () => {
+    const { a, id } = await chatting();
+    const unknown = { token: "not-a-token-anyone-was-given" };
+    const post = (who: { token: string }, path: string, json: unknown) => api(path, { method: "POST", token: who.token, json });
+    await expectInvalidToken(await post(unknown, `/api/conversations/${id}/messages/`, { message_body: "" }));
+    await expectInvalidToken(await post(unknown, `/api/conversations/${id}/receipts/`, { read_up_to: -1 }));
+    await expectInvalidToken(await api(`/api/conversations/${id}/messages/?page_size=0`, { token: unknown.token }));
+    await expectInvalidToken(await api("/api/conversations/abc/messages/", { token: unknown.token }));
+    const reader = await streamMember({ user: a.user, scopes: ["read:messages"] });
+    expect((await post(reader, `/api/conversations/${id}/messages/`, { message_body: "" })).status).toBe(403);
+    // A good token gets the 400 that names the field.
+    const bad = await post(a, `/api/conversations/${id}/messages/`, { message_body: "" });
+    expect(bad.status).toBe(400);
+    expect((await problemOf(bad)).body.errors?.[0]?.path).toBe("message_body");
+  });
 });

@@ -80,11 +80,12 @@ export function requireScope(scope: Scope | readonly Scope[], { deferred = false
         return auth!;
       };
       const admit = (result: unknown) => check(accessOf((result as Parameters<typeof accessOf>[0][])[0]));
+      const verify = async () => check(await read());
       const screen = async () => {
-        if (guessing(ip)) check(await read());
+        if (guessing(ip)) await verify();
       };
       // Bound only if a batch asks for it: a room that checks the token reads it on its own.
-      c.set("token", { db, hash, get statement() { return tokenStatement(db, hash); }, scopes, admit, check, screen });
+      c.set("token", { db, hash, get statement() { return tokenStatement(db, hash); }, scopes, admit, check, verify, screen });
       await next();
       if (invalid) await guessed(c.env, ip);
       return;

@@ -40,6 +40,8 @@ export type DeferredToken = {
   admit(result: unknown): AuthContext;
   /** The same for the identity someone else found behind the token (null: none). */
   check(access: AuthContext | null): AuthContext;
+  /** Reads and checks the token now, as `check` does; for a request answered before the handler's first call. */
+  verify(): Promise<AuthContext>;
   /**
    * Awaited before a conversation's room is handed the token: from an address that has presented too many
    * bad tokens lately (RATE_GUESS_*), reads and checks it first, so a made-up token never wakes a room.

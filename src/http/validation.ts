@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { pathIdMessage, unknownFields } from "./messages";
 import { problemResponse, type FieldError } from "./problem";
+import type { DeferredToken } from "./auth-context";
 
 const SHOWN_IN_DETAIL = 3;
 
@@ -38,8 +39,10 @@ function detailOf(errors: Named[]): string {
 }
 
 /** Shared by every route: a failed validation becomes a 400 problem whose detail and `errors` say what to fix. */
-export const validationHook: Hook<unknown, any, any, any> = (result, c: Context) => {
+export const validationHook: Hook<unknown, any, any, any> = async (result, c: Context) => {
   if (!result.success) {
+    // A route that checks its token later checks it now: a bad token gets its 401 (or 403) before the 400, as on every route.
+    await (c.get("token") as DeferredToken | undefined)?.verify();
     const errors = describe(result.error as z.ZodError, result.target, c.req.routePath);
     return problemResponse(400, detailOf(errors), { errors: errors.map(({ path, message }) => ({ path, message })) });
   }
