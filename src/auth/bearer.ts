@@ -6,11 +6,10 @@ import type { AppEnv } from "../env";
 import { problemResponse } from "../http/problem";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { first } from "../db/compiled";
 import { refusalOf, type AuthContext } from "../http/auth-context";
 import { clientIp } from "../limits/client-address";
 import { guessed, guessing } from "./guesses";
-import { accessOf, tokenStatement } from "./oauth/tokens";
+import { accessByHash, accessOf, tokenStatement } from "./oauth/tokens";
 import { hashSecret } from "./secrets";
 import type { Scope } from "./scopes";
 
@@ -67,7 +66,7 @@ export function requireScope(scope: Scope | readonly Scope[], { deferred = false
     const hash = hashSecret(presented.token);
     const db = c.var.db;
     const ip = clientIp(c.req.header("CF-Connecting-IP"));
-    const read = async () => accessOf(await first(tokenStatement(db, hash)));
+    const read = () => accessByHash(db, hash);
     if (deferred) {
       let invalid = false;
       const check = (auth: AuthContext | null) => {

@@ -39,7 +39,7 @@ import { replay } from "./replay";
 import { SendLimits } from "./send-limits";
 import { SenderNames } from "./sender-names";
 import { CheckedTokens } from "./checked-tokens";
-import { accessOf, tokenStatement } from "../auth/oauth/tokens";
+import { accessByHash } from "../auth/oauth/tokens";
 import { refusalOf, type AuthContext } from "../http/auth-context";
 import type { InboxEvent } from "./stream-protocol";
 import { handleFrame, type FrameActions } from "./socket-frames";
@@ -48,7 +48,7 @@ import { issueTicket, redeemTicket, sweepTickets } from "./tickets";
 import { enqueue, type Job } from "../deliveries/jobs";
 import { notificationJobs } from "../push/notification";
 import { dispatchWebhooks, webhookEvent, webhookJobs, type WebhookEventType } from "../webhooks/events";
-import { batch, first } from "../db/compiled";
+import { batch } from "../db/compiled";
 
 const NO_CONVERSATION = "No such conversation.";
 /** Storage key: the conversation whose disappearing messages the alarm tombstones, and when the next is due. */
@@ -97,7 +97,7 @@ export class ConversationRoom extends DurableObject<Cloudflare.Env> {
   readonly #admissions = new Map<string, Admission>();
   readonly #names = new SenderNames();
   readonly #tokens = new CheckedTokens(async (hash) => {
-    const access = accessOf(await first(tokenStatement(database(this.env.DB), hash)));
+    const access = await accessByHash(database(this.env.DB), hash);
     // Read fresh with the token: the sender's names as they are now.
     if (access) this.#names.remember({ id: access.userId, firstName: access.user.firstName, lastName: access.user.lastName });
     return access;

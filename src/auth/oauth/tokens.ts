@@ -123,8 +123,13 @@ export function accessOf(t: FoundToken | undefined | null): AuthContext | null {
 }
 
 /** The identity behind a live access token, or null (unknown, expired, revoked, or inactive user). */
-export async function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
-  return accessOf(await findToken(db, token));
+export function verifyAccessToken(db: Database, token: string): Promise<AuthContext | null> {
+  return accessByHash(db, hashSecret(token));
+}
+
+/** `verifyAccessToken` for a token known by its SHA-256 `hash`. */
+export async function accessByHash(db: Database, hash: string): Promise<AuthContext | null> {
+  return accessOf(await findTokenByHash(db, hash));
 }
 
 /**
